@@ -1,0 +1,227 @@
+"""Database engine, sessions and transactions.
+
+One call, :func:`setup`, binds the process to a database URL. All work then
+happens inside :func:`transaction` (read-write, retried on deadlocks and
+serialization failures) or :func:`session` (read-only use).
+
+SQLite (the embedded default) allows a single writer; within one process we
+serialise write transactions with a lock and start them with ``BEGIN
+IMMEDIATE`` so concurrent threads never hit "database is locked", and WAL mode
+lets readers proceed while a writer works. PostgreSQL and MySQL use row locks
+(see :func:`lock_for_update`).
+"""
+
+import contextlib
+import functools
+import logging
+import os
+import random
+import threading
+import time
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc as sa_exc, orm
+
+from mistral_clone import exceptions as exc
+from mistral_clone.db import models
+
+LOG = logging.getLogger(__name__)
+
+_engine = None
+_sessionmaker = None
+_write_lock = threading.RLock()
+_local = threading.local()
+
+
+def get_engine():
+    if _engine is None:
+        raise RuntimeError('Database is not set up; call db.api.setup()')
+    return _engine
+
+
+def dialect_name():
+    return get_engine().dialect.name
+
+
+def is_sqlite():
+    return dialect_name() == 'sqlite'
+
+
+def setup(url, create_tables=False, pool_size=10, max_overflow=20,
+          pool_timeout=30, pool_recycle=3600, sqlite_synchronous=True):
+    """Create the process-wide engine for ``url``.
+
+    ``create_tables`` runs the alembic migrations up to head (used by the
+    embedded server and tests: the SQLite file upgrades itself on start).
+    """
+    global _engine, _sessionmaker
+    if _engine is not None:
+        dispose()
+    kwargs = {'future': True}
+    if url.startswith('sqlite'):
+        kwargs['connect_args'] = {'check_same_thread': False, 'timeout': 30}
+        if url in ('sqlite://', 'sqlite:///:memory:'):
+            kwargs['poolclass'] = sa.pool.StaticPool
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow,
+                      pool_timeout=pool_timeout, pool_recycle=pool_recycle,
+                      pool_pre_ping=True)
+        if url.startswith('mysql'):
+            kwargs['isolation_level'] = 'READ COMMITTED'
+        elif url.startswith('postgresql'):
+            kwargs['isolation_level'] = 'READ COMMITTED'
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == 'sqlite':
+        _configure_sqlite(engine, sqlite_synchronous)
+    _engine = engine
+    _sessionmaker = orm.sessionmaker(bind=engine, expire_on_commit=False,
+                                     autoflush=False)
+    if create_tables:
+        upgrade_to_head(url)
+    return engine
+
+
+def _configure_sqlite(engine, synchronous):
+    @event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_conn, _record):
+        # Take transaction control away from pysqlite so BEGIN IMMEDIATE
+        # below is the only BEGIN.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute('PRAGMA foreign_keys=ON')
+        cur.execute('PRAGMA busy_timeout=30000')
+        try:
+            cur.execute('PRAGMA journal_mode=WAL')
+            cur.execute('PRAGMA synchronous=%s'
+                        % ('NORMAL' if synchronous else 'OFF'))
+        except Exception:  # in-memory databases have no WAL
+            pass
+        cur.close()
+
+    @event.listens_for(engine, 'begin')
+    def _on_begin(conn):
+        mode = getattr(_local, 'sqlite_begin', 'DEFERRED')
+        conn.exec_driver_sql('BEGIN %s' % mode)
+
+
+def dispose():
+    global _engine, _sessionmaker
+    if _engine is not None:
+        _engine.dispose()
+    _engine = None
+    _sessionmaker = None
+
+
+def upgrade_to_head(url=None):
+    """Run the alembic migrations shipped in the repository up to head."""
+    from mistral_clone.db import migration
+    migration.upgrade('head', url or str(get_engine().url.render_as_string(
+        hide_password=False)))
+
+
+# --- transactions ------------------------------------------------------------
+
+def _is_retryable(error):
+    orig = getattr(error, 'orig', None)
+    text = str(orig or error).lower()
+    code = getattr(orig, 'pgcode', None)
+    if code in ('40001', '40P01'):
+        return True
+    args = getattr(orig, 'args', ())
+    if args and args[0] in (1213, 1205):  # MySQL deadlock / lock wait
+        return True
+    return ('deadlock' in text or 'database is locked' in text or
+            'could not serialize' in text)
+
+
+@contextlib.contextmanager
+def transaction():
+    """A read-write transaction, committed on success.
+
+    Nested use re-uses the outer session (one transaction).
+    """
+    current = getattr(_local, 'session', None)
+    if current is not None:
+        yield current
+        return
+    sqlite = is_sqlite()
+    if sqlite:
+        _write_lock.acquire()
+        _local.sqlite_begin = 'IMMEDIATE'
+    s = _sessionmaker()
+    _local.session = s
+    try:
+        with s.begin():
+            yield s
+    finally:
+        _local.session = None
+        s.close()
+        if sqlite:
+            _local.sqlite_begin = 'DEFERRED'
+            _write_lock.release()
+
+
+@contextlib.contextmanager
+def session():
+    """A session for reads (no commit). Joins an open transaction."""
+    current = getattr(_local, 'session', None)
+    if current is not None:
+        yield current
+        return
+    s = _sessionmaker()
+    try:
+        yield s
+    finally:
+        s.rollback()
+        s.close()
+
+
+def in_transaction():
+    return getattr(_local, 'session', None) is not None
+
+
+def retry_on_conflict(fn):
+    """Re-run ``fn`` (which opens its own transaction) on deadlocks."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        attempts = 0
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except (sa_exc.OperationalError, sa_exc.DBAPIError,
+                    exc.DBDeadlockRetry) as e:
+                if in_transaction():
+                    raise
+                attempts += 1
+                if attempts > 20 or not (isinstance(e, exc.DBDeadlockRetry)
+                                         or _is_retryable(e)):
+                    raise
+                LOG.debug('Retrying %s after %s', fn.__name__, e)
+                time.sleep(random.uniform(0.005, 0.05) * attempts)
+    return wrapper
+
+
+def lock_for_update(s, model, id_):
+    """Load a row with a row lock (no-op lock on SQLite: writes are serial)."""
+    q = sa.select(model).where(model.id == id_)
+    if not is_sqlite():
+        q = q.with_for_update()
+    return s.execute(q).scalars().first()
+
+
+def translate_integrity_error(e, entity, fields, values):
+    """IntegrityError on a unique constraint → DBDuplicateEntryError (409)."""
+    return exc.DBDuplicateEntryError(
+        'Duplicate entry for %s %s: %s' % (
+            entity, list(fields), ', '.join('' if v is None else str(v)
+                                             for v in values)))
+
+
+def create_all_for_tests():
+    """Create tables directly from the models (unit tests only)."""
+    models.Base.metadata.create_all(get_engine())
+
+
+def default_sqlite_url(path=None):
+    path = path or os.path.abspath('mistral_clone.sqlite')
+    return 'sqlite:///%s' % path

@@ -1,0 +1,223 @@
+"""The one query helper behind every list endpoint: filters, sorting, paging.
+
+Filters arrive already parsed as ``(field, op, value)`` triples with Mistral's
+operators (``eq neq in nin gt gte lt lte has``); values are converted to the
+column's type here. Paging is keyset paging after a marker row, with ``id``
+appended as a tie-breaker so pages never overlap or skip rows.
+"""
+
+import datetime
+import json
+
+import sqlalchemy as sa
+
+from mistral_clone import exceptions as exc
+from mistral_clone.db import models
+
+OPERATORS = ('eq', 'neq', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'has')
+
+
+def parse_filter_value(raw):
+    """'gte:5' → ('gte', '5'); 'in:a,b' → ('in', ['a', 'b']); 'x' → ('eq', 'x')."""
+    if isinstance(raw, str) and ':' in raw:
+        op, _, rest = raw.partition(':')
+        if op in OPERATORS:
+            if op in ('in', 'nin'):
+                return op, [v for v in rest.split(',')] if rest else []
+            return op, rest
+    return 'eq', raw
+
+
+def _column(model, field):
+    col = getattr(model, field, None)
+    if col is None or not hasattr(col, 'property'):
+        return None
+    return col
+
+
+def _convert(column, value):
+    """Convert a query-string value to the column's Python type."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [_convert(column, v) for v in value]
+    ctype = column.property.columns[0].type
+    if isinstance(ctype, sa.types.TypeDecorator) and not isinstance(
+            ctype, models.JsonEncoded):
+        ctype = ctype.impl
+    if isinstance(ctype, models.JsonEncoded):
+        return value
+    if isinstance(ctype, sa.Boolean):
+        if isinstance(value, bool):
+            return value
+        v = str(value).strip().lower()
+        if v in ('true', '1', 'yes', 'on', 't', 'y'):
+            return True
+        if v in ('false', '0', 'no', 'off', 'f', 'n'):
+            return False
+        raise exc.InvalidQueryError(
+            'Invalid value for boolean filter %s: %s' % (column.key, value))
+    if isinstance(ctype, sa.Integer):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise exc.InvalidQueryError(
+                'Invalid value for integer filter %s: %s'
+                % (column.key, value))
+    if isinstance(ctype, sa.DateTime):
+        if isinstance(value, datetime.datetime):
+            return value
+        return parse_datetime(value, column.key)
+    return value
+
+
+def parse_datetime(value, what='date'):
+    text = str(value).strip().replace('T', ' ')
+    if text.endswith('Z'):
+        text = text[:-1]
+    for fmt in ('%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S',
+                '%Y-%m-%d %H:%M', '%Y-%m-%d'):
+        try:
+            return datetime.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise exc.InvalidQueryError('Invalid date for %s: %s' % (what, value))
+
+
+def _json_text(value):
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    return json.dumps(value, separators=(',', ':'))
+
+
+def filter_clause(model, field, op, value):
+    column = _column(model, field)
+    if column is None:
+        raise exc.InvalidQueryError('Unknown filter: %s' % field)
+    ctype = column.property.columns[0].type
+    if isinstance(ctype, models.JsonEncoded):
+        return _json_filter(column, field, op, value)
+    value = _convert(column, value)
+    if op == 'eq':
+        return column.is_(None) if value is None else column == value
+    if op == 'neq':
+        return column.is_not(None) if value is None else sa.or_(
+            column != value, column.is_(None))
+    if op == 'in':
+        return column.in_(value)
+    if op == 'nin':
+        return sa.or_(column.not_in(value), column.is_(None))
+    if op == 'gt':
+        return column > value
+    if op == 'gte':
+        return column >= value
+    if op == 'lt':
+        return column < value
+    if op == 'lte':
+        return column <= value
+    if op == 'has':
+        return column.contains(str(value), autoescape=True)
+    raise exc.InvalidQueryError('Unknown filter operator: %s' % op)
+
+
+def _json_filter(column, field, op, value):
+    if field == 'tags':
+        # tags=a,b: resources having all listed tags (JSON text contains
+        # each tag as an encoded string).
+        tags = value if isinstance(value, list) else (
+            [t for t in str(value).split(',') if t] if value else [])
+        clauses = [column.contains(json.dumps(t), autoescape=True)
+                   for t in tags]
+        if op in ('neq', 'nin'):
+            return sa.not_(sa.and_(*clauses)) if clauses else sa.false()
+        return sa.and_(*clauses) if clauses else sa.true()
+    if op == 'has':
+        return column.contains(str(value), autoescape=True)
+    if op in ('in', 'nin'):
+        texts = [_json_text(v) for v in value]
+        return column.in_(texts) if op == 'in' else column.not_in(texts)
+    text = _json_text(value)
+    if op == 'eq':
+        return column == text
+    if op == 'neq':
+        return column != text
+    raise exc.InvalidQueryError(
+        'Operator %s is not supported for %s' % (op, field))
+
+
+def apply_filters(query, model, filters):
+    for field, op, value in filters or ():
+        query = query.where(filter_clause(model, field, op, value))
+    return query
+
+
+def apply_sort_and_marker(query, model, sort_keys, sort_dirs, marker_row,
+                          explicit_nulls=False):
+    """ORDER BY the keys and, after a marker row, keep rows that follow it."""
+    keys = list(sort_keys or [])
+    dirs = list(sort_dirs or [])
+    dirs += ['asc'] * (len(keys) - len(dirs))
+    if 'id' not in keys:
+        keys.append('id')
+        dirs.append('asc')
+    cols = []
+    for key in keys:
+        col = _column(model, key)
+        if col is None:
+            raise exc.InvalidQueryError('Sort key supplied is invalid: %s'
+                                        % key)
+        cols.append(col)
+    if marker_row is not None:
+        ors = []
+        for i, col in enumerate(cols):
+            mval = getattr(marker_row, keys[i])
+            crit = [_equal_or_both_null(cols[j], getattr(marker_row, keys[j]))
+                    for j in range(i)]
+            crit.append(_after(col, mval, dirs[i]))
+            ors.append(sa.and_(*crit))
+        query = query.where(sa.or_(*ors))
+    if explicit_nulls:
+        # PostgreSQL sorts NULLs last ascending; align it with SQLite/MySQL.
+        order = [c.desc().nulls_last() if d == 'desc' else
+                 c.asc().nulls_first() for c, d in zip(cols, dirs)]
+    else:
+        order = [c.desc() if d == 'desc' else c.asc()
+                 for c, d in zip(cols, dirs)]
+    return query.order_by(*order)
+
+
+def _equal_or_both_null(col, value):
+    return col.is_(None) if value is None else col == value
+
+
+def _after(col, value, direction):
+    # NULLs sort first ascending (SQLite, MySQL) — treat them so everywhere.
+    if direction == 'desc':
+        if value is None:
+            return sa.false()
+        return sa.or_(col < value, col.is_(None))
+    if value is None:
+        return col.is_not(None)
+    return col > value
+
+
+def list_rows(session, model, filters=None, sort_keys=None, sort_dirs=None,
+              marker_row=None, limit=None, extra_where=(), columns=None):
+    """Rows of ``model`` matching filters, sorted, after the marker."""
+    if columns:
+        query = sa.select(*[getattr(model, c) for c in columns])
+    else:
+        query = sa.select(model)
+    for clause in extra_where:
+        query = query.where(clause)
+    query = apply_filters(query, model, filters)
+    query = apply_sort_and_marker(
+        query, model, sort_keys, sort_dirs, marker_row,
+        explicit_nulls=session.get_bind().dialect.name == 'postgresql')
+    if limit is not None:
+        query = query.limit(limit)
+    result = session.execute(query)
+    return result.all() if columns else result.scalars().all()

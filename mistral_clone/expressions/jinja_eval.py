@@ -1,0 +1,149 @@
+"""Jinja: sandboxed environment, compile cache, validation and evaluation.
+
+One ``SandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True,
+lstrip_blocks=True)`` per configuration generation; compiled templates and
+compiled expressions are kept in LRU caches keyed by their text.
+"""
+
+import functools
+import operator
+import threading
+
+import jinja2
+from jinja2 import sandbox
+
+from mistral_clone import exceptions as exc
+from mistral_clone.expressions import _config
+from mistral_clone.expressions import functions
+from mistral_clone.expressions import patterns
+
+CACHE_SIZE = 4096
+# Cap for results of '*' / '**' when no memory quota is configured: keeps a
+# runaway expression from eating all the memory of the process.
+DEFAULT_SIZE_CAP = 64 * 1024 * 1024
+
+
+class _SizeLimitError(Exception):
+    pass
+
+
+def _size_cap():
+    quota = _config.settings.memory_quota
+    return quota if quota and quota > 0 else DEFAULT_SIZE_CAP
+
+
+class _Environment(sandbox.SandboxedEnvironment):
+    """Sandbox that also refuses huge results of '*' and '**'."""
+
+    intercepted_binops = frozenset(['*', '**'])
+
+    def call_binop(self, context, op, left, right):
+        cap = _size_cap()
+        if op == '*':
+            seq, count = None, None
+            if isinstance(left, (str, list, tuple)) and isinstance(
+                    right, int):
+                seq, count = left, right
+            elif isinstance(right, (str, list, tuple)) and isinstance(
+                    left, int):
+                seq, count = right, left
+            if seq is not None and len(seq) * max(count, 0) > cap:
+                raise _SizeLimitError(
+                    'Result of the expression is too large (more than %d '
+                    'items)' % cap)
+            return operator.mul(left, right)
+        if op == '**':
+            if (isinstance(left, int) and isinstance(right, int) and
+                    not isinstance(left, bool) and abs(left) > 1 and
+                    right > 0 and
+                    left.bit_length() * right > cap * 8):
+                raise _SizeLimitError(
+                    'Result of the expression is too large')
+            return operator.pow(left, right)
+        return super().call_binop(context, op, left, right)
+
+
+_lock = threading.Lock()
+_state = {'generation': None, 'env': None, 'globals': ()}
+
+
+def _make_env():
+    env = _Environment(undefined=jinja2.StrictUndefined, trim_blocks=True,
+                       lstrip_blocks=True)
+    # As filters the piped value binds to the hidden context argument (a
+    # reference quirk: "{{ [1] | json_dump }}" fails); call them as functions.
+    for name, func in functions.all_functions().items():
+        env.filters[name] = func
+    return env
+
+
+def _get_env():
+    gen = _config.settings.generation
+    if _state['generation'] != gen:
+        with _lock:
+            if _state['generation'] != gen:
+                env = _make_env()
+                _state['globals'] = tuple(
+                    (name, functions.jinja_task_ if name == 'task' else func)
+                    for name, func in functions.all_functions().items())
+                _template.cache_clear()
+                _expression.cache_clear()
+                _state['env'] = env
+                _state['generation'] = gen
+    return _state['env']
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _template(text):
+    return _state['env'].from_string(text)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _expression(text):
+    return _state['env'].compile_expression(text, undefined_to_none=False)
+
+
+def validate(text):
+    """Parse the whole string as a template (syntax only)."""
+    env = _get_env()
+    try:
+        env.parse(text)
+    except jinja2.TemplateSyntaxError as e:
+        raise exc.JinjaGrammarException("Syntax error '%s'." % e.message)
+
+
+def _bound_functions(data_context):
+    partial = functools.partial
+    return {name: partial(func, data_context)
+            for name, func in _state['globals']}
+
+
+def evaluate(expression, data_context):
+    """Evaluate a Jinja string (whole ``{{ }}`` → native value, else the
+    rendered template)."""
+    _get_env()
+    try:
+        m = patterns.JINJA_EXPR_RE.search(expression)
+        if m is None:
+            # Reference quirk: no '{{ }}' at all -> IndexError.
+            raise IndexError('list index out of range')
+        variables = _bound_functions(data_context)
+        variables['_'] = data_context
+        if m.group(0) == expression:
+            result = _expression(m.group(1))(**variables)
+            # Force StrictUndefined to raise.
+            str(result)
+            return functions.to_plain(result)
+        return _template(expression).render(variables)
+    except MemoryError:
+        raise exc.JinjaEvaluationException(
+            'Expression evaluation exceeded the available memory '
+            '[expression=%s]' % expression)
+    except Exception as e:
+        passthrough = functions.passthrough_exceptions()
+        if passthrough and isinstance(e, passthrough):
+            raise
+        msg = e.message if isinstance(e, exc.MistralCloneError) else str(e)
+        raise exc.JinjaEvaluationException(
+            'Can not evaluate Jinja expression [expression=%s, error=%s]'
+            % (expression, msg))

@@ -124,6 +124,9 @@ def filter_clause(model, field, op, value):
 
 
 def _json_filter(column, field, op, value):
+    # Compare against the stored JSON text: without the coercion the bound
+    # values would be JSON-encoded a second time by JsonEncoded.
+    column = sa.type_coerce(column, sa.Text())
     if field == 'tags':
         # tags=a,b: resources having all listed tags (JSON text contains
         # each tag as an encoded string).

@@ -1,0 +1,191 @@
+"""The one helper behind every list endpoint.
+
+It validates the common query parameters with Mistral's messages, turns the
+filter parameters into ``(field, op, value)`` triples, runs ONE query through
+:func:`mistral_clone.db.query.list_rows`, renders the rows and builds the
+``next`` link exactly as the reference does (WIRE.md §6)::
+
+    $U/v2/workflows?sort_keys=name,id&sort_dirs=asc,asc&name=has:foo&limit=2
+        &marker=<last id>&fields=id,name
+"""
+
+import sqlalchemy as sa
+
+from mistral_clone import config
+from mistral_clone import exceptions as exc
+from mistral_clone.api import context
+from mistral_clone.db import api as db_api
+from mistral_clone.db import query
+
+FORBIDDEN = 'Operation forbidden (insufficient permissions)'
+
+
+class ListParams(object):
+    """Validated paging/sorting/projection parameters of one list request."""
+
+    def __init__(self, resource, limit=None, sort_keys='created_at',
+                 sort_dirs='asc', fields='', default_sort='created_at'):
+        self.resource = resource
+        self.requested_limit = validate_limit(limit)
+        max_limit = config.CONF.api.max_limit
+        if self.requested_limit is None:
+            self.page_size = max_limit
+        else:
+            self.page_size = min(self.requested_limit, max_limit)
+        self.sort_keys, self.sort_dirs = validate_sort(
+            resource, sort_keys or default_sort, sort_dirs or 'asc')
+        self.fields = validate_fields(resource, fields)
+
+
+def validate_limit(limit):
+    if limit is None:
+        return None
+    if limit <= 0:
+        raise exc.InvalidQueryError('Limit must be positive.')
+    return limit
+
+
+def split_csv(value):
+    if not value:
+        return []
+    return [v.strip() for v in value.split(',') if v.strip()]
+
+
+def validate_sort(resource, sort_keys, sort_dirs):
+    keys = split_csv(sort_keys) if isinstance(sort_keys, str) else \
+        list(sort_keys)
+    dirs = split_csv(sort_dirs) if isinstance(sort_dirs, str) else \
+        list(sort_dirs)
+    for d in dirs:
+        if d not in ('asc', 'desc'):
+            raise exc.InvalidQueryError(
+                "Unknown sort direction, must be 'desc' or 'asc'.")
+    if len(dirs) > len(keys):
+        raise exc.InvalidQueryError(
+            'Length of sort_keys must be equal or greater than sort_dirs.')
+    for key in keys:
+        if not _is_sortable(resource.model, key):
+            raise exc.InvalidQueryError(
+                'Sort key supplied is invalid: %s' % key)
+    dirs += ['asc'] * (len(keys) - len(dirs))
+    if 'id' not in keys:
+        keys.append('id')
+        dirs.append('asc')
+    return keys, dirs
+
+
+def _is_sortable(model, key):
+    attr = getattr(model, key, None)
+    return attr is not None and hasattr(attr, 'property') and \
+        hasattr(attr.property, 'columns')
+
+
+def validate_fields(resource, fields):
+    names = split_csv(fields)
+    if not names:
+        return []
+    unknown = [n for n in names if n not in resource.by_name]
+    if unknown:
+        raise exc.InvalidQueryError(
+            'Some fields do not exist  [%s], please choose from [%s]' % (
+                ', '.join(unknown), ', '.join(resource.field_names)))
+    if 'id' not in names:
+        names.insert(0, 'id')
+    return names
+
+
+def parse_filters(filters):
+    """[(name, raw)] → [(name, op, value)], skipping absent parameters."""
+    out = []
+    for name, raw in filters:
+        if raw is None:
+            continue
+        op, value = query.parse_filter_value(raw)
+        out.append((name, op, value))
+    return out
+
+
+def check_all_projects(all_projects):
+    """``all_projects=true`` needs admin; returns whether to skip scoping."""
+    if not all_projects:
+        return False
+    if not context.ctx().is_admin:
+        raise exc.NotAllowedException(FORBIDDEN)
+    return True
+
+
+def visibility_clause(model, ctx=None):
+    """Rows the current project may see: its own, plus public ones."""
+    ctx = ctx or context.ctx()
+    if hasattr(model, 'scope'):
+        return sa.or_(model.project_id == ctx.project_id,
+                      model.scope == 'public')
+    return model.project_id == ctx.project_id
+
+
+def render_filter(name, op, value):
+    if isinstance(value, list):
+        value = repr(value)
+    return '%s=%s:%s' % (name, op, value)
+
+
+def next_link(collection, params, filters, last_marker, extra=()):
+    parts = ['sort_keys=%s' % ','.join(params.sort_keys),
+             'sort_dirs=%s' % ','.join(params.sort_dirs)]
+    parts.extend(render_filter(n, op, v) for n, op, v in filters)
+    parts.extend('%s=%s' % kv for kv in extra)
+    parts.append('limit=%d' % params.page_size)
+    parts.append('marker=%s' % last_marker)
+    if params.fields:
+        parts.append('fields=%s' % ','.join(params.fields))
+    return '%s/v2/%s?%s' % (context.ctx().host_url, collection,
+                            '&'.join(parts))
+
+
+def get_collection(resource, params, filters=(), marker=None,
+                   all_projects=False, extra_where=(), link_collection=None,
+                   render_fields=None, key=None, scoped=True,
+                   link_extra=()):
+    """List ``resource`` rows; returns the response dict.
+
+    ``filters``: ``[(param name, raw query value)]`` in the order their
+    parameters are declared (the order they appear in ``next`` links).
+    ``render_fields``: the field tuple for unprojected rows.
+    """
+    parsed = parse_filters(filters)
+    skip_scope = check_all_projects(all_projects)
+    model = resource.model
+    where = list(extra_where)
+    if scoped and not skip_scope:
+        where.append(visibility_clause(model))
+    with db_api.session() as s:
+        marker_row = None
+        if marker is not None:
+            marker_row = s.get(model, marker)
+            if marker_row is None:
+                raise exc.DBEntityNotFoundError(
+                    resource.marker_not_found(marker))
+        shown = params.fields or render_fields or resource.default_fields
+        # Plain columns only: select them (no ORM objects, no unused
+        # definition texts); computed fields need the full row.
+        columns = None
+        if all(resource.is_column(f) for f in shown):
+            columns = list(dict.fromkeys(['id'] + list(shown)))
+        rows = query.list_rows(
+            s, model, filters=parsed, sort_keys=params.sort_keys,
+            sort_dirs=params.sort_dirs, marker_row=marker_row,
+            limit=params.page_size, extra_where=where, columns=columns)
+        items = resource.render_many(rows, params.fields or render_fields)
+        last_id = rows[-1].id if rows else None
+    body = {key or resource.collection: items}
+    if rows and len(rows) == params.page_size:
+        body['next'] = next_link(link_collection or resource.collection,
+                                 params, parsed, last_id, link_extra)
+    return body
+
+
+def project_fields(item, fields):
+    """Keep only ``fields`` (plus id) of an already rendered item."""
+    if not fields:
+        return item
+    return {k: item.get(k) for k in fields}

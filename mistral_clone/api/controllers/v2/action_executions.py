@@ -1,0 +1,131 @@
+"""/v2/action_executions: run actions directly, read and complete them."""
+
+from pecan import rest
+from wsme import types as wtypes
+
+from mistral_clone import config
+from mistral_clone import exceptions as exc
+from mistral_clone.api import collection
+from mistral_clone.api import engine_glue
+from mistral_clone.api import expose
+from mistral_clone.api import resources as res
+from mistral_clone.api import types
+from mistral_clone.db import api as db_api
+from mistral_clone.services import resources as runtime
+
+R = res.ACTION_EXECUTION
+STATES = ('RUNNING', 'SUCCESS', 'ERROR', 'CANCELLED', 'PAUSED')
+
+
+def list_action_executions(params, marker, filters):
+    return collection.get_collection(R, params, filters=filters,
+                                     marker=marker)
+
+
+def _render_by_id(id_, fields=res.AE_GET_FIELDS):
+    with db_api.session() as s:
+        return R.render(runtime.find_action_execution(s, id_), fields)
+
+
+def render_unsaved(values):
+    """A synchronous run that was not stored (id null, WIRE.md §8)."""
+    out = {}
+    for name in res.AE_GET_FIELDS:
+        value = values.get(name)
+        if name in ('input', 'output'):
+            value = res.json_text(value, '{}' if name == 'input' else None)
+        elif name in ('created_at', 'updated_at'):
+            value = res.fmt_date(value)
+        elif name == 'workflow_namespace' and value is None:
+            value = ''
+        out[name] = value
+    return out
+
+
+class ActionExecutionsController(rest.RestController):
+
+    @expose.wsexpose(None, wtypes.text, wtypes.text)
+    def get_one(self, id, fields=''):
+        names = [n for n in collection.split_csv(fields)
+                 if n in R.by_name]
+        if names and 'id' not in names:
+            names.insert(0, 'id')
+        return _render_by_id(id, names or res.AE_GET_FIELDS)
+
+    @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, bool)
+    def get_all(self, marker=None, limit=None, sort_keys='created_at',
+                sort_dirs='asc', fields='', created_at=None, name=None,
+                tags=None, updated_at=None, workflow_name=None,
+                task_name=None, task_execution_id=None, state=None,
+                state_info=None, accepted=None, input=None, output=None,
+                params=None, description=None, include_output=False):
+        if task_name is not None or params is not None:
+            raise exc.InvalidQueryError(
+                'Filtering action executions by task_name or params is not '
+                'supported.')
+        lp = collection.ListParams(R, limit, sort_keys, sort_dirs, fields)
+        return collection.get_collection(
+            R, lp, marker=marker,
+            render_fields=res.AE_GET_FIELDS if include_output else None,
+            filters=[('created_at', created_at), ('name', name),
+                     ('tags', tags), ('updated_at', updated_at),
+                     ('workflow_name', workflow_name),
+                     ('task_execution_id', task_execution_id),
+                     ('state', state), ('state_info', state_info),
+                     ('accepted', accepted), ('input', input),
+                     ('output', output), ('description', description)])
+
+    @expose.wsexpose(None, body=res.ActionExecutionBody, status_code=201)
+    def post(self, action_ex):
+        v = res.body_dict(action_ex)
+        name = v.get('name')
+        if not name:
+            raise exc.InputException(
+                'Please provide at least action name to run action.')
+        result = engine_glue.engine().start_action(
+            name, v.get('input') or {},
+            namespace=v.get('workflow_namespace') or '',
+            description=v.get('description') or '',
+            params=v.get('params') or {})
+        if result.get('id'):
+            return _render_by_id(result['id'])
+        return render_unsaved(result)
+
+    @expose.wsexpose(None, wtypes.text, body=res.ActionExecutionBody)
+    def put(self, id, action_ex):
+        v = res.body_dict(action_ex)
+        state = v.get('state')
+        if not state:
+            raise exc.InputException(
+                'The property state is not provided for update.')
+        if state not in STATES:
+            raise exc.InputException(
+                'Cannot change state to %s. Allowed states are: %s'
+                % (state, ', '.join(STATES)))
+        with db_api.session() as s:
+            runtime.find_action_execution(s, id)
+        client = engine_glue.engine()
+        if state in ('PAUSED', 'RUNNING'):
+            client.update_action_state(id, state)
+        else:
+            output = v.get('output')
+            if state == 'ERROR' and output is None:
+                output = 'Unknown error'
+            client.complete_action(id, state, output)
+        return _render_by_id(id)
+
+    @expose.wsexpose(None, wtypes.text, status_code=204)
+    def delete(self, id):
+        if not config.CONF.api.allow_action_execution_deletion:
+            raise exc.NotAllowedException(
+                'Action execution deletion is not allowed.')
+        with db_api.transaction() as s:
+            row = runtime.find_action_execution(s, id)
+            if row.state not in ('SUCCESS', 'ERROR', 'CANCELLED'):
+                raise exc.NotAllowedException(
+                    'Only completed action executions can be deleted.')
+            s.delete(row)

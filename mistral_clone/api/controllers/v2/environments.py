@@ -1,0 +1,57 @@
+"""/v2/environments: named variable sets for executions."""
+
+from pecan import rest
+from wsme import types as wtypes
+
+from mistral_clone.api import collection
+from mistral_clone.api import expose
+from mistral_clone.api import resources as res
+from mistral_clone.api import types
+from mistral_clone.db import api as db_api
+from mistral_clone.services import definitions
+
+R = res.ENVIRONMENT
+# POST answers only what was set (+ these).
+_POST_ALWAYS = ('id', 'scope', 'project_id', 'created_at')
+
+
+class EnvironmentsController(rest.RestController):
+
+    @expose.wsexpose(None, wtypes.text, wtypes.text)
+    def get_one(self, name, fields=''):
+        fields = collection.validate_fields(R, fields)
+        with db_api.session() as s:
+            return R.render(definitions.find_environment(s, name),
+                            fields or None)
+
+    @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, bool)
+    def get_all(self, marker=None, limit=None, sort_keys='created_at',
+                sort_dirs='asc', fields='', name=None, description=None,
+                variables=None, scope=None, created_at=None,
+                updated_at=None, all_projects=False):
+        params = collection.ListParams(R, limit, sort_keys, sort_dirs,
+                                       fields)
+        return collection.get_collection(
+            R, params, marker=marker, all_projects=all_projects,
+            filters=[('name', name), ('description', description),
+                     ('variables', variables), ('scope', scope),
+                     ('created_at', created_at), ('updated_at', updated_at)])
+
+    @expose.wsexpose(None, body=res.EnvironmentBody, status_code=201)
+    def post(self, env):
+        values = res.body_dict(env)
+        row = definitions.create_environment(values)
+        shown = [f for f in R.field_names
+                 if f in _POST_ALWAYS or f in values]
+        return R.render(row, shown)
+
+    @expose.wsexpose(None, body=res.EnvironmentBody)
+    def put(self, env):
+        row = definitions.update_environment(res.body_dict(env))
+        return R.render(row)
+
+    @expose.wsexpose(None, wtypes.text, status_code=204)
+    def delete(self, name):
+        definitions.delete_environment(name)

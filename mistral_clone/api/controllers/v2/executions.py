@@ -1,0 +1,202 @@
+"""/v2/executions: workflow executions and their sub-resources."""
+
+import sqlalchemy as sa
+from pecan import rest
+from wsme import types as wtypes
+
+from mistral_clone import exceptions as exc
+from mistral_clone.api import collection
+from mistral_clone.api import engine_glue
+from mistral_clone.api import expose
+from mistral_clone.api import resources as res
+from mistral_clone.api import types
+from mistral_clone.api.controllers.v2 import tasks as tasks_ctl
+from mistral_clone.db import api as db_api
+from mistral_clone.db import models
+from mistral_clone.services import resources as runtime
+
+R = res.EXECUTION
+STATES = ('RUNNING', 'PAUSED', 'SUCCESS', 'ERROR', 'CANCELLED')
+
+
+def _single_fields(fields):
+    names = collection.split_csv(fields)
+    for n in names:
+        if n not in R.by_name:
+            raise exc.InputException("Field '%s' does not exist." % n)
+    if names and 'id' not in names:
+        names.insert(0, 'id')
+    return names
+
+
+def _render_by_id(id_, fields):
+    with db_api.session() as s:
+        return R.render(runtime.find_execution(s, id_), fields)
+
+
+def list_executions(params, marker, filters, all_projects=False,
+                    extra_where=(), link_collection='executions'):
+    fields = res.EXECUTION_LIST_FIELDS
+    return collection.get_collection(
+        R, params, filters=filters, marker=marker, all_projects=all_projects,
+        extra_where=extra_where, render_fields=fields,
+        link_collection=link_collection)
+
+
+class SubExecutionsController(rest.RestController):
+    """/executions/{id}/executions: the execution tree, root first."""
+
+    @expose.wsexpose(None, wtypes.text, int, bool, wtypes.text)
+    def get_all(self, execution_id, max_depth=-1, errors_only=False,
+                fields=''):
+        fields = collection.validate_fields(R, fields)
+        with db_api.session() as s:
+            runtime.find_execution(s, execution_id)
+            ids = runtime.execution_tree_ids(s, execution_id, max_depth)
+            rows = {r.id: r for r in s.execute(sa.select(models.
+                    WorkflowExecution).where(models.WorkflowExecution.id.in_(
+                        ids))).scalars()}
+            ordered = [rows[i] for i in ids if i in rows]
+            if errors_only:
+                ordered = [r for r in ordered if r.state == 'ERROR']
+            return {'executions': R.render_many(
+                ordered, fields or res.EXECUTION_LIST_FIELDS)}
+
+
+class ReportController(rest.RestController):
+    """/executions/{id}/report (WIRE.md §8)."""
+
+    @expose.wsexpose(None, wtypes.text, bool, int, bool)
+    def get_all(self, execution_id, errors_only=False, max_depth=-1,
+                statistics_only=False):
+        from mistral_clone.api import report
+        return report.build(execution_id, errors_only, max_depth,
+                            statistics_only)
+
+
+class ExecutionsController(rest.RestController):
+    tasks = tasks_ctl.ExecutionTasksController()
+    executions = SubExecutionsController()
+    report = ReportController()
+
+    @expose.wsexpose(None, wtypes.text, wtypes.text)
+    def get_one(self, id, fields=''):
+        fields = _single_fields(fields)
+        return _render_by_id(id, fields or res.EXECUTION_GET_FIELDS)
+
+    @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, bool, wtypes.text, bool,
+                     wtypes.text)
+    def get_all(self, marker=None, limit=None, sort_keys='created_at',
+                sort_dirs='asc', fields='', workflow_name=None,
+                workflow_id=None, description=None, tags=None, params=None,
+                task_execution_id=None, root_execution_id=None, state=None,
+                state_info=None, input=None, output=None, created_at=None,
+                updated_at=None, include_output=False, project_id=None,
+                all_projects=False, nulls=''):
+        lp = collection.ListParams(R, limit, sort_keys, sort_dirs, fields)
+        where = []
+        for key in collection.split_csv(nulls):
+            if not R.is_column(key):
+                raise exc.InvalidQueryError(
+                    'Unknown field for nulls: %s' % key)
+            where.append(getattr(R.model, key).is_(None))
+        filters = [('workflow_name', workflow_name),
+                   ('workflow_id', workflow_id),
+                   ('description', description), ('tags', tags),
+                   ('params', params),
+                   ('task_execution_id', task_execution_id),
+                   ('root_execution_id', root_execution_id),
+                   ('state', state), ('state_info', state_info),
+                   ('input', input), ('output', output),
+                   ('created_at', created_at), ('updated_at', updated_at),
+                   ('project_id', project_id)]
+        render = res.EXECUTION_POST_FIELDS if include_output else \
+            res.EXECUTION_LIST_FIELDS
+        return collection.get_collection(
+            R, lp, filters=filters, marker=marker,
+            all_projects=all_projects, extra_where=where,
+            render_fields=render)
+
+    @expose.wsexpose(None, body=res.ExecutionBody, status_code=201)
+    def post(self, wf_ex):
+        v = res.body_dict(wf_ex)
+        if v.get('id'):
+            with db_api.session() as s:
+                row = s.get(models.WorkflowExecution, v['id'])
+                if row is not None:
+                    return R.render(row, res.EXECUTION_POST_FIELDS)
+        source_id = v.get('source_execution_id')
+        if source_id:
+            with db_api.session() as s:
+                src = runtime.find_execution(s, source_id)
+                base = {'workflow_id': src.workflow_id,
+                        'workflow_namespace': src.workflow_namespace,
+                        'input': src.input, 'params': src.params,
+                        'description': src.description}
+            for key, value in base.items():
+                v.setdefault(key, value)
+            v['description'] = ('%s Based on the execution \'%s\'' % (
+                v.get('description') or '', source_id)).strip()
+        identifier = v.get('workflow_id') or v.get('workflow_name')
+        if not identifier:
+            raise exc.InputException(
+                'Workflow ID or workflow name must be provided. Workflow ID '
+                'is recommended.')
+        params = dict(v.get('params') or {})
+        ex_id = engine_glue.engine().start_workflow(
+            identifier, namespace=v.get('workflow_namespace') or '',
+            input=v.get('input') or {}, description=v.get('description')
+            or '', params=params, execution_id=v.get('id'),
+            source_execution_id=source_id)
+        return _render_by_id(ex_id, res.EXECUTION_POST_FIELDS)
+
+    @expose.wsexpose(None, wtypes.text, body=res.ExecutionBody)
+    def put(self, id, wf_ex):
+        v = res.body_dict(wf_ex)
+        state = v.get('state')
+        description = v.get('description')
+        env = (v.get('params') or {}).get('env')
+        if not (state or description is not None or env):
+            raise exc.InputException(
+                'The property state, description, or env is not provided '
+                'for update.')
+        if description is not None and state:
+            raise exc.InputException(
+                'The property description must be updated separately from '
+                'state.')
+        if env and state and state != 'RUNNING':
+            raise exc.InputException(
+                'The property env can only be updated when workflow '
+                'execution is not running or on resume from pause.')
+        if state and state not in STATES:
+            raise exc.InputException(
+                'Cannot change state to %s. Allowed states are: \'%s\''
+                % (state, ', '.join(STATES)))
+        with db_api.session() as s:
+            runtime.find_execution(s, id)
+        if description is not None:
+            runtime.update_execution_description(id, description)
+            return _render_by_id(id, [f for f in res.EXECUTION_POST_FIELDS
+                                      if f not in ('params', 'input',
+                                                   'output')])
+        client = engine_glue.engine()
+        msg = v.get('state_info')
+        if not state:
+            client.update_workflow_env(id, env)
+            return _render_by_id(id, [f for f in res.EXECUTION_POST_FIELDS
+                                      if f not in ('input', 'output')])
+        if state == 'PAUSED':
+            client.pause_workflow(id, msg)
+        elif state == 'RUNNING':
+            client.resume_workflow(id, env=env)
+        else:
+            client.stop_workflow(id, state, msg)
+        return _render_by_id(id, res.EXECUTION_POST_FIELDS)
+
+    @expose.wsexpose(None, wtypes.text, bool, status_code=204)
+    def delete(self, id, force=False):
+        runtime.delete_execution(id, force)

@@ -1,0 +1,60 @@
+"""/v2/workbooks: workbook definitions (YAML in, JSON out)."""
+
+from pecan import rest
+from wsme import types as wtypes
+
+from mistral_clone.api import collection
+from mistral_clone.api import expose
+from mistral_clone.api import resources as res
+from mistral_clone.api import types
+from mistral_clone.api.controllers.v2 import validation
+from mistral_clone.api.controllers.v2.workflows import write_params
+from mistral_clone.db import api as db_api
+from mistral_clone.services import definitions
+
+R = res.WORKBOOK
+
+
+class WorkbooksController(rest.RestController):
+    validate = validation.ValidateController(definitions.validate_workbook)
+
+    @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
+    def get_one(self, name, namespace='', fields=''):
+        fields = collection.validate_fields(R, fields)
+        with db_api.session() as s:
+            return R.render(definitions.find_workbook(s, name, namespace),
+                            fields or None)
+
+    @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     bool, wtypes.text)
+    def get_all(self, marker=None, limit=None, sort_keys='created_at',
+                sort_dirs='asc', fields='', name=None, definition=None,
+                tags=None, scope=None, created_at=None, updated_at=None,
+                project_id=None, all_projects=False, namespace=None):
+        params = collection.ListParams(R, limit, sort_keys, sort_dirs,
+                                       fields)
+        return collection.get_collection(
+            R, params, marker=marker, all_projects=all_projects,
+            filters=[('name', name), ('definition', definition),
+                     ('tags', tags), ('scope', scope),
+                     ('created_at', created_at), ('updated_at', updated_at),
+                     ('project_id', project_id), ('namespace', namespace)])
+
+    @expose.textexpose(status=201)
+    def post(self, **kw):
+        row = definitions.create_workbook(expose.request_text(),
+                                          **write_params())
+        return expose.Reply(R.render(row, res.WORKBOOK_POST_FIELDS), 201,
+                            expose.JSON_UTF8)
+
+    @expose.textexpose()
+    def put(self, **kw):
+        row = definitions.update_workbook(expose.request_text(),
+                                          **write_params())
+        return R.render(row)
+
+    @expose.wsexpose(None, wtypes.text, wtypes.text, status_code=204)
+    def delete(self, name, namespace=''):
+        definitions.delete_workbook(name, namespace)

@@ -1,0 +1,95 @@
+"""/v2/workflows: workflow definitions (YAML in, JSON out)."""
+
+import pecan
+from pecan import rest
+from wsme import types as wtypes
+
+from mistral_clone import exceptions as exc
+from mistral_clone.api import collection
+from mistral_clone.api import expose
+from mistral_clone.api import resources as res
+from mistral_clone.api import types
+from mistral_clone.api.controllers.v2 import members
+from mistral_clone.api.controllers.v2 import validation
+from mistral_clone.db import api as db_api
+from mistral_clone.services import definitions
+
+R = res.WORKFLOW
+
+
+def _query_flag(name):
+    value = pecan.request.GET.get(name)
+    return value is not None and value.lower() not in ('false', '0', 'no')
+
+
+def write_params():
+    """namespace / scope / validation flag of a YAML-bodied request."""
+    get = pecan.request.GET
+    return {
+        'namespace': get.get('namespace', ''),
+        'scope': get.get('scope'),
+        'validate': definitions.should_validate(
+            _query_flag('skip_validation')),
+    }
+
+
+class WorkflowsController(rest.RestController):
+    members = members.MembersController('workflow')
+    validate = validation.ValidateController(definitions.validate_workflows)
+
+    @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
+    def get_one(self, identifier, namespace='', fields=''):
+        fields = collection.validate_fields(R, fields)
+        with db_api.session() as s:
+            row = definitions.find_workflow(s, identifier, namespace)
+            if fields:
+                # Derived fields vanish from a projected single GET.
+                fields = [f for f in fields if f not in res.WORKFLOW_DERIVED]
+            return R.render(row, fields or None)
+
+    @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, bool, wtypes.text)
+    def get_all(self, marker=None, limit=None, sort_keys='created_at',
+                sort_dirs='asc', fields='', name=None, input=None,
+                definition=None, tags=None, scope=None, project_id=None,
+                created_at=None, updated_at=None, all_projects=False,
+                namespace=None):
+        params = collection.ListParams(R, limit, sort_keys, sort_dirs,
+                                       fields)
+        if params.fields and 'input' in params.fields and \
+                'interface' not in params.fields:
+            # Like the reference: input comes with the interface.
+            params.fields.insert(params.fields.index('input') + 1,
+                                 'interface')
+        return collection.get_collection(
+            R, params, marker=marker, all_projects=all_projects,
+            filters=[('name', name), ('input', input),
+                     ('definition', definition), ('tags', tags),
+                     ('scope', scope), ('project_id', project_id),
+                     ('created_at', created_at), ('updated_at', updated_at),
+                     ('namespace', namespace)])
+
+    @expose.textexpose(status=201)
+    def post(self, **kw):
+        text = expose.request_text()
+        rows = definitions.create_workflows(text, **write_params())
+        return expose.Reply(
+            {'workflows': [res.WORKFLOW_WRITE.render(
+                r, res.WORKFLOW_POST_FIELDS) for r in rows]},
+            201, expose.JSON_UTF8)
+
+    @expose.textexpose()
+    def put(self, identifier=None, **kw):
+        text = expose.request_text()
+        rows = definitions.update_workflows(text, identifier=identifier,
+                                            **write_params())
+        items = [res.WORKFLOW_WRITE.render(r) for r in rows]
+        if identifier is not None:
+            return items[0]
+        return {'workflows': items}
+
+    @expose.wsexpose(None, wtypes.text, wtypes.text, status_code=204)
+    def delete(self, identifier, namespace=''):
+        definitions.delete_workflow(identifier, namespace)

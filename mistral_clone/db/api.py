@@ -75,7 +75,7 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
         _configure_sqlite(engine, sqlite_synchronous)
     _engine = engine
     _sessionmaker = orm.sessionmaker(bind=engine, expire_on_commit=False,
-                                     autoflush=False)
+                                     autoflush=True)
     if create_tables:
         upgrade_to_head(url)
     return engine

@@ -1,0 +1,179 @@
+"""Wiring of services into a process.
+
+``launch(components)`` starts any subset of api, engine, executor and
+scheduler. Without ``transport_url`` (the embedded default) everything runs
+in this process and RPC is a direct call; with it, each component talks to
+the others over oslo.messaging and they may live in separate processes.
+"""
+
+import logging
+import os
+import socket
+
+from mistral_clone import config
+from mistral_clone.db import api as db_api
+from mistral_clone.rpc import clients
+
+LOG = logging.getLogger(__name__)
+
+COMPONENTS = ('api', 'engine', 'executor', 'scheduler')
+
+
+def apply_config(conf=config.CONF):
+    """Hand operator settings to the pure libraries and the engine."""
+    from mistral_clone import actions
+    from mistral_clone import expressions
+    from mistral_clone.engine import handler
+    expressions.configure(
+        allowed_languages=tuple(conf.expressions.allowed_languages),
+        limit_iterators=conf.yaql.limit_iterators,
+        memory_quota=conf.yaql.memory_quota)
+    actions.configure_http_policy(
+        denied_cidrs=conf.action_std_http.denied_cidrs,
+        allowed_hosts=conf.action_std_http.allowed_hosts,
+        default_timeout=conf.action_std_http.default_timeout,
+        max_response_size_bytes=conf.action_std_http.max_response_size_bytes)
+    handler.FIELD_SIZE_LIMIT_KB = conf.engine.execution_field_size_limit_kb
+    handler.CONTEXT_VERSIONING = conf.context_versioning.enabled
+
+
+def setup_database(conf=config.CONF, upgrade=None):
+    url = conf.database.connection
+    if upgrade is None:
+        upgrade = url.startswith('sqlite')
+    db_api.setup(url, create_tables=upgrade,
+                 pool_size=conf.database.max_pool_size,
+                 max_overflow=conf.database.max_overflow,
+                 pool_timeout=conf.database.pool_timeout,
+                 pool_recycle=conf.database.connection_recycle_time,
+                 sqlite_synchronous=conf.database.sqlite_synchronous)
+
+
+class Launched:
+    """Handles of the running components of this process."""
+
+    def __init__(self):
+        self.engine = None
+        self.executor = None
+        self.scheduler = None
+        self.api_server = None
+        self.rpc_servers = []
+        self.url = None
+
+    def stop(self):
+        for server in self.rpc_servers:
+            try:
+                server.stop()
+                server.wait()
+            except Exception:
+                LOG.debug('RPC server stop failed', exc_info=True)
+        if self.api_server is not None:
+            self.api_server.shutdown()
+            self.api_server.server_close()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.executor is not None:
+            self.executor.stop()
+        if self.engine is not None:
+            self.engine.stop()
+        clients.reset()
+
+
+def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
+           api_host=None, start_api_thread=True):
+    """Start the given components in this process and return handles."""
+    from mistral_clone.engine.service import Engine
+    from mistral_clone.executor.service import Executor
+    from mistral_clone.scheduler.service import Scheduler
+
+    components = tuple(components)
+    apply_config(conf)
+    launched = Launched()
+    host = conf.host or socket.gethostname()
+    remote = bool(conf.transport_url)
+    if not remote and set(components) != set(COMPONENTS):
+        raise SystemExit(
+            'Without [DEFAULT] transport_url every service runs in one '
+            'process: use --server all (or set transport_url).')
+
+    if not remote:
+        engine = Engine(workers=conf.engine.workers)
+        engine_client = clients.LocalEngineClient(engine)
+        executor = Executor(engine_client, workers=conf.executor.workers,
+                            host=conf.executor.host or host)
+        executor_client = clients.LocalExecutorClient(executor)
+        engine.executor_client = executor_client
+        scheduler = Scheduler(
+            engine_client, fixed_delay=conf.scheduler.fixed_delay,
+            random_delay=conf.scheduler.random_delay,
+            batch_size=conf.scheduler.batch_size,
+            captured_job_timeout=conf.scheduler.captured_job_timeout,
+            periodic_tasks=_periodic_tasks(conf, engine_client))
+        engine.scheduler_waker = scheduler.wake
+        clients.set_engine_client(engine_client)
+        clients.set_executor_client(executor_client)
+        launched.engine, launched.executor = engine, executor
+        launched.scheduler = scheduler
+        scheduler.start()
+    else:
+        from mistral_clone.rpc import servers
+        transport = servers.get_transport(conf)
+        engine_client = clients.RemoteEngineClient(transport,
+                                                   conf.engine.topic)
+        executor_client = clients.RemoteExecutorClient(transport,
+                                                       conf.executor.topic)
+        clients.set_engine_client(engine_client)
+        clients.set_executor_client(executor_client)
+        if 'engine' in components:
+            engine = Engine(executor_client=executor_client,
+                            workers=conf.engine.workers)
+            launched.engine = engine
+            server = servers.make_server(
+                transport, conf.engine.topic, '%s-%s' % (host, os.getpid()),
+                engine, clients.ENGINE_METHODS)
+            server.start()
+            launched.rpc_servers.append(server)
+        if 'executor' in components:
+            name = conf.executor.host or host
+            executor = Executor(engine_client, workers=conf.executor.workers,
+                                host=name)
+            launched.executor = executor
+            server = servers.make_server(transport, conf.executor.topic,
+                                         name, executor, ('run_action',))
+            server.start()
+            launched.rpc_servers.append(server)
+        if 'scheduler' in components:
+            scheduler = Scheduler(
+                engine_client, fixed_delay=conf.scheduler.fixed_delay,
+                random_delay=conf.scheduler.random_delay,
+                batch_size=conf.scheduler.batch_size,
+                captured_job_timeout=conf.scheduler.captured_job_timeout,
+                periodic_tasks=_periodic_tasks(conf, engine_client))
+            launched.scheduler = scheduler
+            scheduler.start()
+
+    if 'api' in components:
+        from mistral_clone.api import app as api_app
+        from mistral_clone.api import server as api_server
+        app = api_app.setup_app(conf)
+        port = conf.api.port if api_port is None else api_port
+        host_ = api_host or conf.api.host
+        srv = api_server.make_server(host_, port, app)
+        launched.api_server = srv
+        launched.url = 'http://%s:%d/v2' % (host_, srv.server_address[1])
+        if start_api_thread:
+            import threading
+            threading.Thread(target=srv.serve_forever, daemon=True,
+                             name='api').start()
+    return launched
+
+
+def _periodic_tasks(conf, engine_client):
+    tasks = []
+    try:
+        from mistral_clone.scheduler import cron
+    except ImportError:
+        return tasks
+    if conf.cron_trigger.enabled:
+        tasks.append(cron.make_periodic(conf, engine_client))
+    return tasks

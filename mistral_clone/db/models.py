@@ -202,6 +202,12 @@ class TaskExecution(_Timestamps, Base):
     # Order of creation inside one workflow execution (DB order in Mistral).
     seq = sa.Column(sa.Integer, nullable=False, default=0)
 
+    # Declared so the unit of work inserts parents before children; never
+    # loaded (lazy='noload') — the engine queries what it needs.
+    workflow_execution = orm.relationship(
+        'WorkflowExecution', lazy='noload', viewonly=False,
+        passive_deletes=True)
+
 
 class ActionExecution(_Timestamps, Base):
     __tablename__ = 'action_executions'
@@ -232,6 +238,9 @@ class ActionExecution(_Timestamps, Base):
     last_heartbeat = sa.Column(DateTime(), nullable=True)
     # Executor that owns the running action (for heartbeats / targeting).
     executor_host = sa.Column(sa.String(255), nullable=True)
+
+    task_execution = orm.relationship('TaskExecution', lazy='noload',
+                                      passive_deletes=True)
 
 
 class CronTrigger(_Timestamps, Base):

@@ -91,7 +91,7 @@ class Resolver:
         ).scalars().first()
         if row is None:
             return None
-        spec = lang.get_action_spec(row.definition)
+        spec = lang.get_action_spec(row.definition, name=row.name)
         return actions.AdHocActionDescriptor(
             spec, namespace=row.namespace, project_id=row.project_id,
             find_base=self._find_base, definition=row.definition,

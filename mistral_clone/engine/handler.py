@@ -93,7 +93,8 @@ class WorkflowTx:
         self.h = handler
         self.s = handler.s
         self.wf_ex = wf_ex
-        self.spec = lang.get_workflow_spec(wf_ex.spec_text)
+        self.spec = lang.get_workflow_spec(wf_ex.spec_text,
+                                           name=wf_ex.workflow_name)
         self._tasks = None
         self._root_env = None
 
@@ -174,7 +175,9 @@ class Handler:
                                   description, params, wf_ex_id=None,
                                   parent_task=None, project_id=None):
         """Validate input, create the execution and run its start tasks."""
-        spec = lang.get_workflow_spec(spec_text)
+        spec = lang.get_workflow_spec(
+            spec_text, name=wf_def_row.name if wf_def_row is not None
+            else None)
         wf_input = validate_input(spec, wf_input or {})
         params = dict(params or {})
         if spec.type == 'reverse':
@@ -185,6 +188,7 @@ class Handler:
                     % (spec.name, task_name))
         check_size('input', wf_input)
         check_size('params', params)
+        now = utcnow()
         wf_ex = models.WorkflowExecution(
             id=wf_ex_id or models.new_id(),
             workflow_name=wf_def_row.name if wf_def_row is not None
@@ -201,6 +205,8 @@ class Handler:
             project_id=project_id or self.project_id or '<default-project>',
             accepted=False,
             version=0,
+            created_at=now,
+            updated_at=now,
         )
         if parent_task is not None:
             wf_ex.task_execution_id = parent_task.id
@@ -303,7 +309,9 @@ class Handler:
             unique_key=unique_key,
             project_id=tx.wf_ex.project_id,
             seq=tx.next_seq(),
+            created_at=utcnow(),
         )
+        task_ex.updated_at = task_ex.created_at
         self.s.add(task_ex)
         tx.tasks.append(task_ex)
         return task_ex
@@ -593,7 +601,8 @@ class Handler:
                 'Failed to find workflow [name=%s] [namespace=%s]' % (
                     name, tx.wf_ex.workflow_namespace or ''))
             return
-        child_spec = lang.get_workflow_spec(wf_def.definition)
+        child_spec = lang.get_workflow_spec(wf_def.definition,
+                                             name=wf_def.name)
         declared = {n for n, _ in child_spec.input}
         child_input = {}
         params = {}

@@ -387,11 +387,9 @@ def _action_values(spec, definition, namespace, scope):
 
 
 def _action_fragment(spec):
-    lang = _lang()
-    frag = getattr(lang, 'action_fragment', None)
-    if frag is not None:
-        return frag(spec)
-    return getattr(spec, 'raw_text', None) or ''
+    """Stored text of a workbook action: its source block, as the
+    reference stores it."""
+    return spec.definition or ''
 
 
 def _parse_actions(text, validate):

@@ -56,6 +56,19 @@ class _Frozen(object):
     def __delattr__(self, name):
         raise AttributeError('%s is immutable' % type(self).__name__)
 
+    # pickle/copy support despite the immutability guard
+    def __getstate__(self):
+        state = {}
+        for cls in type(self).__mro__:
+            for k in getattr(cls, '__slots__', ()):
+                if hasattr(self, k):
+                    state[k] = getattr(self, k)
+        return state
+
+    def __setstate__(self, state):
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+
     def __repr__(self):
         name = getattr(self, 'name', None)
         return '<%s %s>' % (type(self).__name__, name)

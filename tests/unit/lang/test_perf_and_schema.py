@@ -81,3 +81,18 @@ class SchemaEngineTest(unittest.TestCase):
         self.assertTrue(c.is_valid([1, True]))
         self.assertFalse(c.is_valid([1, 1.0]))
         self.assertFalse(c.is_valid([{'a': [1]}, {'a': [1]}]))
+
+
+class PickleTest(unittest.TestCase):
+
+    def test_specs_pickle_and_copy(self):
+        import copy
+        import pickle
+        wf, = L.parse_workflows(
+            "version: '2.0'\nw:\n  input: [a]\n  tasks:\n"
+            "    t:\n      action: std.noop\n      retry: count=1 delay=1\n")
+        for clone in (pickle.loads(pickle.dumps(wf)), copy.deepcopy(wf)):
+            self.assertEqual(wf.raw, clone.raw)
+            self.assertIs(L.NO_DEFAULT, clone.input[0][1])
+            self.assertEqual(wf.tasks['t'].retry, clone.tasks['t'].retry)
+            self.assertEqual(['t'], clone.start_task_names())

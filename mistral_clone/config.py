@@ -88,6 +88,11 @@ engine_opts = [
     cfg.StrOpt('topic', default='mistral_engine', help='Engine RPC topic.'),
     cfg.IntOpt('workers', default=8, min=1,
                help='Threads of one engine process handling events.'),
+    cfg.BoolOpt('inline_builtin_actions', default=True,
+                help='Run trivial built-in actions (std.noop, std.echo '
+                     'without delay, std.fail, std.test_dict) inside the '
+                     'engine transaction instead of sending them to an '
+                     'executor. Same results, much less overhead.'),
 ]
 
 executor_opts = [
@@ -142,8 +147,20 @@ action_heartbeat_opts = [
                help='Seconds between heartbeat checks; 0 disables.'),
     cfg.IntOpt('batch_size', default=10, min=0,
                help='Actions failed per check.'),
-    cfg.IntOpt('first_heartbeat_timeout', default=3600, min=0,
-               help='Seconds to wait for the first heartbeat.'),
+    cfg.IntOpt('first_heartbeat_timeout', default=60, min=0,
+               help='Seconds after which an action that no executor has '
+                    'claimed (its dispatch message was lost: an engine '
+                    'died between commit and send, or the broker dropped '
+                    'it) is sent to the executors again. Safe: an executor '
+                    'claims an action atomically before running it, so it '
+                    'never runs twice. 0 disables.'),
+]
+
+coordination_opts = [
+    cfg.FloatOpt('heartbeat_interval', default=5.0, min=0.1,
+                 help='Seconds between the heartbeats each service process '
+                      'writes to the services table (GET /v2/services); a '
+                      'service missing 3 heartbeats is listed no more.'),
 ]
 
 action_std_http_opts = [
@@ -231,6 +248,7 @@ GROUPS = [
     ('cron_trigger', cron_trigger_opts),
     ('event_engine', event_engine_opts),
     ('action_heartbeat', action_heartbeat_opts),
+    ('coordination', coordination_opts),
     ('action_std_http', action_std_http_opts),
     ('expressions', expressions_opts),
     ('yaql', yaql_opts),
@@ -270,8 +288,12 @@ def report_unknown_options(conf=CONF):
         known[(group or 'DEFAULT')] = {o.dest for o in opts}
     ignored_groups = {'keystone_authtoken', 'oslo_messaging_rabbit',
                       'oslo_messaging_notifications', 'oslo_policy',
-                      'oslo_concurrency', 'coordination', 'profiler',
+                      'oslo_concurrency', 'profiler',
                       'oslo_middleware', 'cors'}
+    # oslo.messaging's own options (see rpc/servers.py).
+    known['DEFAULT'] |= {'rpc_response_timeout', 'executor_thread_pool_size',
+                         'rpc_conn_pool_size', 'conn_pool_min_size',
+                         'conn_pool_ttl'}
     unknown = []
     try:
         sections = conf._namespace._parsed if conf._namespace else []

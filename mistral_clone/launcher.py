@@ -35,6 +35,7 @@ def apply_config(conf=config.CONF):
         max_response_size_bytes=conf.action_std_http.max_response_size_bytes)
     handler.FIELD_SIZE_LIMIT_KB = conf.engine.execution_field_size_limit_kb
     handler.CONTEXT_VERSIONING = conf.context_versioning.enabled
+    handler.INLINE_BUDGET = 200 if conf.engine.inline_builtin_actions else 0
 
 
 def setup_database(conf=config.CONF, upgrade=None):
@@ -169,11 +170,15 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
 
 
 def _periodic_tasks(conf, engine_client):
+    """Work the scheduler service runs besides delayed jobs: cron triggers
+    and, when there is a broker to listen to (``transport_url``), the event
+    engine (event triggers need a transport_url: the embedded mode has no
+    notifications to receive)."""
+    from mistral_clone.scheduler import cron
+    from mistral_clone.scheduler import events
     tasks = []
-    try:
-        from mistral_clone.scheduler import cron
-    except ImportError:
-        return tasks
     if conf.cron_trigger.enabled:
         tasks.append(cron.make_periodic(conf, engine_client))
+    if conf.transport_url:
+        tasks.append(events.make_periodic(conf, engine_client))
     return tasks

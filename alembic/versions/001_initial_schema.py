@@ -172,6 +172,7 @@ def upgrade():
     sa.Column('root_execution_id', sa.String(length=36), nullable=True),
     sa.Column('project_id', sa.String(length=80), nullable=False),
     sa.Column('accepted', sa.Boolean(), nullable=False),
+    sa.Column('task_count', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=False),
     sa.Column('updated_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=True),

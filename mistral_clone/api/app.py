@@ -16,11 +16,13 @@ import functools
 import json
 import logging
 
+from oslo_config import cfg
+from oslo_utils import strutils
 import pecan
 from pecan import hooks
 
 from mistral_clone import config
-from mistral_clone.api import context
+from mistral_clone import context
 
 LOG = logging.getLogger(__name__)
 
@@ -35,11 +37,27 @@ class ContextHook(hooks.PecanHook):
 
     def before(self, state):
         req = state.request
-        context.set_ctx(context.from_environ(req.environ, req.host_url,
-                                             self.auth_enabled))
+        ctx = context.from_environ(req.environ, req.host_url,
+                                   self.auth_enabled)
+        context.set_ctx(ctx)
+        if LOG.isEnabledFor(logging.DEBUG):
+            LOG.debug('%s %s%s [context=%s] body=%s', req.method, req.path,
+                      '?' + req.query_string if req.query_string else '',
+                      ctx, masked_body(req))
 
     def after(self, state):
         context.set_ctx(None)
+
+
+def masked_body(req, limit=4096):
+    """The request body for a log line, passwords and tokens masked."""
+    if not req.content_length:
+        return ''
+    try:
+        text = req.body[:limit].decode('utf-8', 'replace')
+    except Exception:  # pragma: no cover - unreadable body
+        return '<unreadable>'
+    return strutils.mask_password(text)
 
 
 class BodySizeLimitMiddleware(object):
@@ -118,13 +136,66 @@ class ServerHeaderMiddleware(object):
         return [body]
 
 
+# Paths answered without a token, as on the reference (version documents).
+PUBLIC_PATHS = frozenset(['/', '/v2', '/v2/'])
+
+
+class AuthGate(object):
+    """Reject requests keystonemiddleware could not authenticate.
+
+    ``auth_token`` runs with ``delay_auth_decision``: it validates whatever
+    token comes and marks the request ``X-Identity-Status: Confirmed`` or
+    ``Invalid`` (missing, expired, revoked or forged token). This gate lets
+    the public version documents through and answers 401 for everything
+    else that is not confirmed, with Mistral's JSON fault body and the
+    ``WWW-Authenticate`` header clients use to find Keystone.
+    """
+
+    def __init__(self, app, www_authenticate_uri=None):
+        self.app = app
+        self.www_authenticate_uri = www_authenticate_uri
+
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO') or '/'
+        if path in PUBLIC_PATHS or \
+                environ.get('HTTP_X_IDENTITY_STATUS') == 'Confirmed':
+            return self.app(environ, start_response)
+        if environ.get('HTTP_X_AUTH_TOKEN'):
+            message = ('Failed to validate access token: the token is '
+                       'invalid, expired or revoked.')
+        else:
+            message = 'Authentication required: no X-Auth-Token was sent.'
+        body = json.dumps({'faultcode': 'Client', 'faultstring': message,
+                           'debuginfo': None}).encode('ascii')
+        headers = [('Content-Type', 'application/json'),
+                   ('Content-Length', str(len(body)))]
+        if self.www_authenticate_uri:
+            headers.append(('WWW-Authenticate',
+                            'Keystone uri="%s"' % self.www_authenticate_uri))
+        start_response('401 Unauthorized', headers)
+        return [body]
+
+
 def _wrap_auth(app, conf):
     """Put keystonemiddleware in front of the app (``[pecan] auth_enable``).
 
-    Auth is delivered in a later issue; this is the single place it plugs in.
+    ``auth_token`` reads ``[keystone_authtoken]`` from our own oslo.config
+    object (``oslo_config_config``), so one config file configures both.
     """
     from keystonemiddleware import auth_token
-    return auth_token.AuthProtocol(app, {})
+    from mistral_clone import policy
+    policy.get_enforcer(conf)
+    gate = AuthGate(app)
+    protocol = auth_token.AuthProtocol(
+        gate, {'oslo_config_config': conf, 'delay_auth_decision': True})
+    # auth_token registered [keystone_authtoken] on ``conf`` by now.
+    try:
+        gate.www_authenticate_uri = (
+            conf.keystone_authtoken.www_authenticate_uri or
+            conf.keystone_authtoken.auth_uri)
+    except (cfg.NoSuchOptError, AttributeError):
+        pass
+    return protocol
 
 
 def _cache_pecan_argspecs():

@@ -9,15 +9,15 @@ filter parameters into ``(field, op, value)`` triples, runs ONE query through
         &marker=<last id>&fields=id,name
 """
 
-import sqlalchemy as sa
-
 from mistral_clone import config
+from mistral_clone import context
 from mistral_clone import exceptions as exc
-from mistral_clone.api import context
+from mistral_clone import policy
 from mistral_clone.db import api as db_api
 from mistral_clone.db import query
+from mistral_clone.services import access
 
-FORBIDDEN = 'Operation forbidden (insufficient permissions)'
+FORBIDDEN = policy.FORBIDDEN
 
 
 class ListParams(object):
@@ -105,22 +105,19 @@ def parse_filters(filters):
     return out
 
 
-def check_all_projects(all_projects):
-    """``all_projects=true`` needs admin; returns whether to skip scoping."""
+def check_all_projects(all_projects, collection='workflows'):
+    """``all_projects=true`` needs ``<collection>:list:all_projects``
+    (admin by default); returns whether to skip scoping."""
     if not all_projects:
         return False
-    if not context.ctx().is_admin:
-        raise exc.NotAllowedException(FORBIDDEN)
+    policy.enforce('%s:list:all_projects' % collection)
     return True
 
 
 def visibility_clause(model, ctx=None):
-    """Rows the current project may see: its own, plus public ones."""
-    ctx = ctx or context.ctx()
-    if hasattr(model, 'scope'):
-        return sa.or_(model.project_id == ctx.project_id,
-                      model.scope == 'public')
-    return model.project_id == ctx.project_id
+    """Rows the current project may see (see services/access.py): its own,
+    public ones, and workflows shared with it."""
+    return access.visible(model, ctx)
 
 
 def render_filter(name, op, value):
@@ -152,8 +149,9 @@ def get_collection(resource, params, filters=(), marker=None,
     parameters are declared (the order they appear in ``next`` links).
     ``render_fields``: the field tuple for unprojected rows.
     """
+    policy.enforce('%s:list' % resource.collection)
     parsed = parse_filters(filters)
-    skip_scope = check_all_projects(all_projects)
+    skip_scope = check_all_projects(all_projects, resource.collection)
     model = resource.model
     where = list(extra_where)
     if scoped and not skip_scope:

@@ -162,6 +162,8 @@ class WorkflowExecution(_Timestamps, Base):
     # As a sub-workflow: whether its result counts for the parent task
     # (retries and reruns un-accept earlier attempts).
     accepted = sa.Column(sa.Boolean, nullable=False, default=False)
+    # Number of task executions created so far (their ``seq``).
+    task_count = sa.Column(sa.Integer, nullable=False, default=0)
     # Bumped by every engine transaction: optimistic guard and a cheap way to
     # detect concurrent modification.
     version = sa.Column(sa.Integer, nullable=False, default=0)

@@ -20,6 +20,18 @@ from mistral_clone.db import models
 LOG = logging.getLogger(__name__)
 
 
+# Built-in actions that finish instantly and touch nothing outside the
+# process: the engine may run them itself (handler.INLINE_BUDGET).
+TRIVIAL_ACTIONS = frozenset(('std.noop', 'std.echo', 'std.fail',
+                             'std.test_dict'))
+
+
+def is_trivial(action_name, action_input):
+    if action_name not in TRIVIAL_ACTIONS:
+        return False
+    return not (action_input or {}).get('delay')
+
+
 class PreparedAction:
     """A descriptor as the engine uses it."""
 
@@ -38,7 +50,8 @@ class PreparedAction:
             python_desc, base_input = self.d, dict(action_input or {})
         instance = python_desc.instantiate(base_input, wf_ctx)
         return {'action': python_desc.name, 'input': base_input,
-                'is_sync': bool(python_desc.is_sync(instance))}
+                'is_sync': bool(python_desc.is_sync(instance)),
+                'inline': is_trivial(python_desc.name, base_input)}
 
     def post_process(self, value, is_error):
         if not isinstance(self.d, actions.AdHocActionDescriptor):
@@ -121,7 +134,14 @@ def result_to_dict(result):
 
 
 def run_inline(runnable, timeout=None, context=None):
-    """Run a prepared python action here and now (sync API runs)."""
+    """Run a prepared python action here and now (sync API runs, trivial
+    actions inside the engine)."""
     action = instantiate_python(runnable['action'], runnable['input'])
+    if context is None and runnable.get('action_ex_id'):
+        context = actions.make_action_context(
+            workflow_execution_id=runnable.get('wf_ex_id'),
+            task_execution_id=runnable.get('task_ex_id'),
+            action_execution_id=runnable.get('action_ex_id'),
+            workflow_name=runnable.get('workflow_name'))
     result = actions.run_action(action, context, timeout)
     return result_to_dict(result)

@@ -192,7 +192,7 @@ def start_action(engine, name, action_input, namespace, params, project_id):
                       'target': target})
             h.outbox.actions.append(r)
         return _ae_dict(action_ex)
-    return engine._run(create, project_id=project_id)
+    return engine._run(create, project_id=project_id, answer_first=True)
 
 
 def _result_state(result):

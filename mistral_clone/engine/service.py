@@ -36,9 +36,11 @@ class Engine:
 
     # --- plumbing ---------------------------------------------------------------
 
-    def _run(self, fn, *args, project_id=None, **kwargs):
+    def _run(self, fn, *args, project_id=None, answer_first=False,
+             **kwargs):
         """Run ``fn(handler, ...)`` in one retried transaction, then dispatch
-        its effects."""
+        its effects. ``answer_first``: trivial actions queued by ``fn`` run
+        in a follow-up transaction so the caller gets its answer now."""
         @db_api.retry_on_conflict
         def attempt():
             with db_api.transaction() as s:
@@ -47,6 +49,10 @@ class Engine:
                                             DEFAULT_PROJECT),
                     project_id=project_id)
                 result = fn(h, *args, **kwargs)
+                if answer_first:
+                    h.defer_inline()
+                else:
+                    h.drain_inline()
                 return result, h.outbox
         result, outbox = attempt()
         self._dispatch(outbox)
@@ -59,10 +65,20 @@ class Engine:
             except Exception:
                 LOG.exception('Could not send action %s to an executor',
                               runnable.get('action_ex_id'))
+        if outbox.inline:
+            self._pool.submit(self._run_safely, self._run,
+                              lambda h: h.run_inline_batch(outbox.inline))
         for job_id in outbox.jobs_now:
             self._pool.submit(self._run_job_safely, job_id)
         if outbox.wake_scheduler and self.scheduler_waker is not None:
             self.scheduler_waker()
+
+    @staticmethod
+    def _run_safely(fn, *args):
+        try:
+            fn(*args)
+        except Exception:
+            LOG.exception('Follow-up work failed')
 
     def _run_job_safely(self, job_id):
         try:
@@ -93,7 +109,7 @@ class Engine:
                 wf_def, wf_def.definition, input or {}, description or '',
                 p, wf_ex_id=execution_id, project_id=project_id)
             return wf_ex.id
-        return self._run(do, project_id=project_id)
+        return self._run(do, project_id=project_id, answer_first=True)
 
     def pause_workflow(self, wf_ex_id, msg=None):
         def do(h):
@@ -188,9 +204,15 @@ class Engine:
 # --- lookups shared with the API ------------------------------------------------
 
 def find_workflow(session, identifier, namespace, project_id):
+    # Own, public, or shared with the project (accepted membership).
+    shared = sa.select(models.ResourceMember.resource_id).where(
+        models.ResourceMember.member_id == project_id,
+        models.ResourceMember.resource_type == 'workflow',
+        models.ResourceMember.status == 'accepted')
     q = sa.select(models.WorkflowDefinition).where(sa.or_(
         models.WorkflowDefinition.project_id == project_id,
-        models.WorkflowDefinition.scope == 'public'))
+        models.WorkflowDefinition.scope == 'public',
+        models.WorkflowDefinition.id.in_(shared)))
     row = None
     if _looks_like_uuid(identifier):
         row = session.execute(

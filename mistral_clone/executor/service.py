@@ -5,11 +5,29 @@ see ``engine/action_glue``), runs them in a thread pool with the task's
 timeout, and reports the result to an engine: always for synchronous
 actions, only on immediate failure for asynchronous ones (whose result
 arrives later through the API).
+
+In production (``track_actions=True``) an executor also makes its work
+visible in the database, so that crashes are detected
+(``engine/recovery.py``):
+
+* **claim** — on receipt, ``action_executions.executor_host`` is set with an
+  atomic UPDATE that only matches an unclaimed RUNNING action. A message
+  delivered twice (the engine re-dispatched an action it believed lost) is
+  therefore run once; an action nobody claimed was never started and can be
+  re-dispatched safely.
+* **heartbeats** — every ``[action_heartbeat] check_interval`` seconds,
+  ``last_heartbeat`` of every action this executor holds (queued, running,
+  or whose result is being delivered) is refreshed in one UPDATE.
+* **delivery** — a result is delivered with a call that is repeated
+  (reaching another engine) until an engine acknowledged it.
 """
 
 import concurrent.futures
 import logging
 import socket
+import threading
+
+import sqlalchemy as sa
 
 from mistral_clone import actions
 from mistral_clone.engine import action_glue
@@ -19,33 +37,92 @@ LOG = logging.getLogger(__name__)
 
 class Executor:
 
-    def __init__(self, engine_client, workers=16, host=None):
+    def __init__(self, engine_client, workers=16, host=None,
+                 track_actions=False, heartbeat_interval=0):
         self.engine_client = engine_client
         self.host = host or socket.gethostname()
+        self.track_actions = track_actions
+        self.heartbeat_interval = heartbeat_interval
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix='executor')
+        self._held = set()          # action ids this executor answers for
+        self._held_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._hb_thread = None
+        if track_actions and heartbeat_interval > 0:
+            self._hb_thread = threading.Thread(
+                target=self._heartbeat_loop, daemon=True,
+                name='action-heartbeats')
+            self._hb_thread.start()
 
     def stop(self):
+        self._stop.set()
         self._pool.shutdown(wait=False)
+
+    # --- receiving ---------------------------------------------------------------
 
     def run_action(self, runnable):
         """Queue an action; returns at once."""
+        action_ex_id = runnable.get('action_ex_id')
+        if self.track_actions and action_ex_id:
+            try:
+                claimed = self._claim(action_ex_id)
+            except Exception:
+                # The database is unreachable: run it anyway; the recovery
+                # check sees an unclaimed action and may re-dispatch it, the
+                # second delivery then finds it claimed or finished.
+                LOG.exception('Could not claim action %s', action_ex_id)
+                claimed = True
+            if not claimed:
+                LOG.info('Action %s is already claimed or finished; not '
+                         'running it again', action_ex_id)
+                return
+            with self._held_lock:
+                self._held.add(action_ex_id)
         self._pool.submit(self._run, runnable)
+
+    def _claim(self, action_ex_id):
+        from mistral_clone.db import api as db_api
+        from mistral_clone.db import models
+        m = models.ActionExecution
+
+        @db_api.retry_on_conflict
+        def claim():
+            with db_api.transaction() as s:
+                return s.execute(
+                    sa.update(m)
+                    .where(m.id == action_ex_id, m.state == 'RUNNING',
+                           m.executor_host.is_(None))
+                    .values(executor_host=self.host,
+                            last_heartbeat=models.utcnow())
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+        return bool(claim())
+
+    def _release(self, action_ex_id):
+        with self._held_lock:
+            self._held.discard(action_ex_id)
+
+    # --- running -----------------------------------------------------------------
 
     def _run(self, runnable):
         action_ex_id = runnable.get('action_ex_id')
         try:
-            result = self.execute(runnable)
-        except Exception as e:  # never lose an action silently
-            LOG.exception('Executor failed on action %s', action_ex_id)
-            result = {'error': 'Executor failure: %s' % e}
-        if result is None:
-            return
-        try:
-            self.engine_client.on_action_complete(action_ex_id, result)
-        except Exception:
-            LOG.exception('Could not report the result of action %s',
-                          action_ex_id)
+            try:
+                result = self.execute(runnable)
+            except Exception as e:  # never lose an action silently
+                LOG.exception('Executor failed on action %s', action_ex_id)
+                result = {'error': 'Executor failure: %s' % e}
+            if result is None or self._stop.is_set():
+                return
+            try:
+                self.engine_client.on_action_complete(action_ex_id, result)
+            except Exception:
+                LOG.exception('Could not report the result of action %s',
+                              action_ex_id)
+        finally:
+            if self.track_actions:
+                self._release(action_ex_id)
 
     def execute(self, runnable):
         """Run the action; the result dict to report, or None (async)."""
@@ -67,3 +144,42 @@ class Executor:
             return None
         result = actions.ensure_deliverable(result, action, action_ex_id)
         return action_glue.result_to_dict(result)
+
+    # --- heartbeats --------------------------------------------------------------
+
+    def held_actions(self):
+        with self._held_lock:
+            return sorted(self._held)
+
+    def send_heartbeats(self):
+        """Refresh ``last_heartbeat`` of every action held here."""
+        ids = self.held_actions()
+        if not ids:
+            return 0
+        from mistral_clone.db import api as db_api
+        from mistral_clone.db import models
+        m = models.ActionExecution
+        now = models.utcnow()
+        count = 0
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+
+            @db_api.retry_on_conflict
+            def beat():
+                with db_api.transaction() as s:
+                    return s.execute(
+                        sa.update(m)
+                        .where(m.id.in_(chunk), m.state == 'RUNNING',
+                               m.executor_host == self.host)
+                        .values(last_heartbeat=now)
+                        .execution_options(synchronize_session=False)
+                    ).rowcount
+            count += beat()
+        return count
+
+    def _heartbeat_loop(self):
+        while not self._stop.wait(self.heartbeat_interval):
+            try:
+                self.send_heartbeats()
+            except Exception:
+                LOG.exception('Could not send action heartbeats')

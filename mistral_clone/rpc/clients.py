@@ -5,12 +5,23 @@ Two transports, one interface:
 * **in-process** (embedded default, no ``transport_url``): calls go straight
   to the service objects living in this process;
 * **oslo.messaging** (production): ``call`` for requests that need an answer
-  (the API starting a workflow), ``cast`` for fire-and-forget work (actions
-  to executors, jobs to engines). Exceptions from ``mistral_clone.exceptions``
-  cross the wire and are re-raised with their type and message.
+  (the API starting a workflow, an executor reporting a result), ``cast``
+  for fire-and-forget work (actions to executors, jobs to engines).
+  Exceptions from ``mistral_clone.exceptions`` cross the wire and are
+  re-raised with their type and message (:func:`translate_remote_error`).
+
+Calls that are safe to repeat are retried against the topic (so another
+engine answers) when no engine replied in time: an engine may have died
+after receiving the message, and oslo.messaging acknowledges messages on
+receipt. ``start_workflow`` is made repeatable by choosing the execution id
+here, ``on_action_complete`` is idempotent in the engine.
 """
 
+import inspect
 import logging
+import random
+import time
+import uuid
 
 LOG = logging.getLogger(__name__)
 
@@ -22,9 +33,15 @@ ENGINE_METHODS = (
     'update_workflow_env', 'rerun_task', 'skip_task', 'start_action',
     'complete_action', 'update_action_state', 'on_action_complete',
     'run_job',
+    # crash recovery (engine/recovery.py)
+    'report_running_actions', 'recover_action',
 )
 # Methods whose answer nobody waits for.
-ENGINE_CASTS = ('run_job',)
+ENGINE_CASTS = ('run_job', 'report_running_actions')
+# Methods repeated (against any engine) when no answer arrived in time.
+ENGINE_RETRIED_CALLS = ('start_workflow', 'on_action_complete')
+
+EXECUTOR_METHODS = ('run_action',)
 
 
 def set_engine_client(client):
@@ -74,41 +91,108 @@ class LocalExecutorClient:
         self._executor.run_action(runnable)
 
 
+# --- oslo.messaging --------------------------------------------------------------
+
+_signatures = {}
+
+
+def _bind(name, args, kwargs):
+    """Positional + keyword arguments → keyword arguments of Engine.name
+    (RPC messages carry keyword arguments only)."""
+    if not args and name not in ('start_workflow',):
+        return dict(kwargs)
+    sig = _signatures.get(name)
+    if sig is None:
+        from mistral_clone.engine.service import Engine
+        sig = _signatures[name] = inspect.signature(getattr(Engine, name))
+    bound = sig.bind(None, *args, **kwargs)
+    result = {}
+    for pname, value in list(bound.arguments.items())[1:]:
+        if sig.parameters[pname].kind is inspect.Parameter.VAR_KEYWORD:
+            result.update(value)
+        else:
+            result[pname] = value
+    return result
+
+
+def translate_remote_error(e):
+    """An oslo.messaging RemoteError naming one of our exceptions → that
+    exception (the ones whose constructor oslo could not call itself)."""
+    import oslo_messaging as messaging
+    from mistral_clone import exceptions as exc
+    if isinstance(e, messaging.RemoteError):
+        cls = getattr(exc, e.exc_type or '', None)
+        if isinstance(cls, type) and issubclass(cls, exc.MistralCloneError):
+            new = cls.__new__(cls)
+            message = (e.value or '').split('\nTraceback', 1)[0]
+            new.message = message
+            Exception.__init__(new, message)
+            return new
+    return e
+
+
 class RemoteEngineClient:
     """oslo.messaging client of the engine topic."""
 
-    def __init__(self, transport, topic, timeout=60):
+    def __init__(self, transport, topic, timeout=None, retry_for=600):
         import oslo_messaging as messaging
+        self._messaging = messaging
         self._client = messaging.get_rpc_client(
             transport, messaging.Target(topic=topic, version='1.0'),
             timeout=timeout)
+        # Total seconds repeatable calls are retried for.
+        self.retry_for = retry_for
 
     def __getattr__(self, name):
         if name not in ENGINE_METHODS:
             raise AttributeError(name)
-        client = self._client
 
         def invoke(*args, **kwargs):
-            if args:
-                raise TypeError('RPC methods take keyword arguments only')
-            if name in ENGINE_CASTS:
-                client.cast({}, name, **kwargs)
-                return None
-            return client.call({}, name, **kwargs)
+            return self._invoke(name, _bind(name, args, kwargs))
+        invoke.__name__ = name
         return invoke
 
-    # Positional-argument convenience used by in-process callers.
+    def _invoke(self, name, kwargs):
+        if name in ENGINE_CASTS:
+            self._client.cast({}, name, **kwargs)
+            return None
+        if name not in ENGINE_RETRIED_CALLS:
+            return self._call(name, kwargs)
+        if name == 'start_workflow' and not kwargs.get('execution_id'):
+            kwargs['execution_id'] = str(uuid.uuid4())
+        deadline = time.monotonic() + self.retry_for
+        delay = 0.2
+        while True:
+            try:
+                return self._call(name, kwargs)
+            except (self._messaging.MessagingTimeout,
+                    self._messaging.MessageDeliveryFailure) as e:
+                if time.monotonic() > deadline:
+                    raise
+                LOG.warning('No engine answered %s (%s); retrying', name,
+                            type(e).__name__)
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, 5.0)
+
+    def _call(self, name, kwargs):
+        try:
+            return self._client.call({}, name, **kwargs)
+        except self._messaging.RemoteError as e:
+            raise translate_remote_error(e)
+
+    # Convenience spellings used by in-process callers.
     def on_action_complete(self, action_ex_id, result):
-        return self._client.call({}, 'on_action_complete',
-                                 action_ex_id=action_ex_id, result=result)
+        return self._invoke('on_action_complete',
+                            {'action_ex_id': action_ex_id,
+                             'result': result})
 
     def run_job(self, job_id):
         self._client.cast({}, 'run_job', job_id=job_id)
 
 
 class RemoteExecutorClient:
-    """Casts actions to the executor topic (optionally to one named
-    executor, for ``target:``)."""
+    """Casts actions to the executor topic (to one named executor for
+    ``target:`` — executor RPC servers are named by ``[executor] host``)."""
 
     def __init__(self, transport, topic):
         import oslo_messaging as messaging

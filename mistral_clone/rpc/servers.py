@@ -1,17 +1,56 @@
-"""oslo.messaging servers exposing the engine and executor services."""
+"""oslo.messaging transport and servers exposing the engine and executor.
+
+oslo.messaging registers its own options (``transport_url`` with a
+``rabbit://`` default, ``[oslo_messaging_rabbit]``, ``rpc_response_timeout``
+...) on the ConfigOpts it is given. Ours declares ``transport_url`` with an
+*unset* default (unset = embedded mode), which would clash, so the transport
+gets its own ConfigOpts parsed from the same configuration files, and our
+``transport_url`` is handed over explicitly.
+"""
 
 import logging
+
+from oslo_config import cfg
 
 LOG = logging.getLogger(__name__)
 
 ALLOWED_EXMODS = ['mistral_clone.exceptions']
 
+_messaging_conf = None
+
+
+def messaging_conf(conf):
+    """A ConfigOpts over the same files, owned by oslo.messaging."""
+    global _messaging_conf
+    if _messaging_conf is None:
+        mconf = cfg.ConfigOpts()
+        files = list(getattr(conf, 'config_file', None) or [])
+        dirs = list(getattr(conf, 'config_dir', None) or [])
+        args = []
+        for f in files:
+            args += ['--config-file', f]
+        for d in dirs:
+            args += ['--config-dir', d]
+        mconf(args=args, project='mistral_clone', default_config_files=[])
+        _messaging_conf = mconf
+    return _messaging_conf
+
 
 def get_transport(conf, url=None):
     import oslo_messaging as messaging
+    mconf = messaging_conf(conf)
     return messaging.get_rpc_transport(
-        conf, url=url or conf.transport_url,
+        mconf, url=url or conf.transport_url,
         allowed_remote_exmods=ALLOWED_EXMODS)
+
+
+def rpc_response_timeout(conf):
+    """``[DEFAULT] rpc_response_timeout`` as oslo.messaging reads it."""
+    mconf = messaging_conf(conf)
+    try:
+        return mconf.rpc_response_timeout
+    except cfg.NoSuchOptError:
+        return 60
 
 
 def _endpoint(service, methods):

@@ -50,6 +50,15 @@ class Scheduler:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        # Periodic tasks that run threads of their own (the event engine)
+        # stop with the scheduler.
+        for task in self.periodic_tasks:
+            stop = getattr(task, 'stop', None)
+            if stop is not None:
+                try:
+                    stop()
+                except Exception:
+                    LOG.exception('Could not stop periodic task %s', task)
 
     def wake(self):
         self._wake.set()

@@ -13,6 +13,7 @@ so list/get never re-parse.
 """
 
 import datetime
+import json
 import hashlib
 import inspect
 import re
@@ -22,13 +23,13 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from mistral_clone import config
+from mistral_clone import context
 from mistral_clone import exceptions as exc
-from mistral_clone.api import context
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
+from mistral_clone.services import access
 
 SCOPES = ('private', 'public')
-FORBIDDEN = 'Operation forbidden (insufficient permissions)'
 
 # Placeholder pattern of cron triggers that only have a first execution time
 # (February 30th never comes).
@@ -42,7 +43,7 @@ _UNIQUE = {
     models.ActionDefinition: ('Action', ('name', 'namespace', 'project_id')),
     models.Environment: ('Environment', ('name', 'project_id')),
     models.CronTrigger: ('cron trigger', ('name', 'project_id')),
-    models.EventTrigger: ('event trigger',
+    models.EventTrigger: ('EventTrigger',
                           ('exchange', 'topic', 'event', 'workflow_id',
                            'project_id')),
 }
@@ -84,9 +85,19 @@ def check_scope(scope):
         raise exc.InputException(
             "Scope must be one of the following: {'private', 'public'}; "
             "actual: %s" % scope)
-    if scope == 'public' and not context.ctx().is_admin:
-        raise exc.NotAllowedException(FORBIDDEN)
+    # Who may publicize is policy (``<resource>:publicize``), checked by
+    # the API handler.
     return scope
+
+
+def check_trigger_scope(scope):
+    """Triggers declare ``scope`` as a WSME enum: its message, not
+    :func:`check_scope`'s."""
+    if scope is not None and scope not in SCOPES:
+        raise exc.InputException(
+            "Invalid input for field/attribute scope. Value: '%s'. Value "
+            "should be one of: %s" % (scope, ', '.join(SCOPES)))
+    return check_scope(scope)
 
 
 def checksum(text):
@@ -130,15 +141,18 @@ def _write(fn):
 
 
 def _visible(model, ctx=None):
-    ctx = ctx or context.ctx()
-    if hasattr(model, 'scope'):
-        return sa.or_(model.project_id == ctx.project_id,
-                      model.scope == 'public')
-    return model.project_id == ctx.project_id
+    return access.visible(model, ctx)
 
 
 def _own(model, ctx=None):
-    return model.project_id == (ctx or context.ctx()).project_id
+    return access.own(model, ctx)
+
+
+def _found(row, write):
+    """A visible row; writes to other projects' rows are refused (403)."""
+    if row is not None and write:
+        access.check_access(row)
+    return row
 
 
 def _first(s, model, *where):
@@ -153,7 +167,7 @@ def _first(s, model, *where):
 def find_workflow(s, identifier, namespace='', write=False):
     """A workflow by id or name (name looked up in ``namespace``)."""
     model = models.WorkflowDefinition
-    scope = _own(model) if write else _visible(model)
+    scope = _visible(model)
     namespace = namespace or ''
     row = None
     if is_uuid(identifier):
@@ -165,7 +179,7 @@ def find_workflow(s, identifier, namespace='', write=False):
         raise exc.DBEntityNotFoundError(
             'Workflow not found [workflow_identifier=%s, namespace=%s]'
             % (identifier, namespace))
-    return row
+    return _found(row, write)
 
 
 def _workflow_values(spec, definition, namespace, scope, with_checksum=True):
@@ -279,12 +293,12 @@ def find_workbook(s, name, namespace='', key='name', write=False):
     model = models.WorkbookDefinition
     namespace = namespace or ''
     row = _first(s, model, model.name == name, model.namespace == namespace,
-                 _own(model) if write else _visible(model))
+                 _visible(model))
     if row is None:
         raise exc.DBEntityNotFoundError(
             'Workbook not found [%s=%s, namespace=%s]'
             % (key, name, namespace))
-    return row
+    return _found(row, write)
 
 
 def _parse_workbook(text, validate):
@@ -405,11 +419,11 @@ def find_action(s, name, namespace='', write=False, key='name',
     model = models.ActionDefinition
     namespace = namespace or ''
     row = _first(s, model, model.name == name, model.namespace == namespace,
-                 _own(model) if write else _visible(model))
+                 _visible(model))
     if row is None:
         raise exc.DBEntityNotFoundError('%s not found [%s=%s, namespace=%s]'
                                         % (what, key, name, namespace))
-    return row
+    return _found(row, write)
 
 
 def create_actions(text, namespace='', scope='private', validate=True):
@@ -479,12 +493,11 @@ ENV_KEYS = ['name', 'description', 'variables', 'scope']
 
 def find_environment(s, name, write=False):
     model = models.Environment
-    row = _first(s, model, model.name == name,
-                 _own(model) if write else _visible(model))
+    row = _first(s, model, model.name == name, _visible(model))
     if row is None:
         raise exc.DBEntityNotFoundError(
             'Environment not found [name=%s]' % name)
-    return row
+    return _found(row, write)
 
 
 def _check_env_keys(values):
@@ -589,23 +602,41 @@ def _utcnow():
 
 
 def next_cron_time(pattern, start):
+    """First match of ``pattern`` strictly after ``start`` (naive UTC), as
+    croniter computes it (a 6th field is seconds, a 7th the year)."""
     import croniter
     return croniter.croniter(pattern, start).get_next(datetime.datetime)
+
+
+def _pattern_next_time(pattern, now):
+    """Next match after ``now``; 400 for patterns croniter refuses or that
+    never match (e.g. ``0 0 31 2 *``: the reference answers 500)."""
+    import croniter
+    try:
+        return next_cron_time(pattern, now)
+    except (ValueError, KeyError, TypeError, IndexError,
+            croniter.CroniterError):
+        raise exc.InvalidModelException(
+            'The specified pattern is not valid: %s' % pattern)
 
 
 def create_cron_trigger(name, workflow_name=None, workflow_id=None,
                         workflow_input=None, workflow_params=None,
                         pattern=None, first_execution_time=None,
                         remaining_executions=None, scope='private'):
-    import croniter
-
     if not name:
         raise exc.InputException(
             'Name of the cron trigger is not provided.')
-    scope = check_scope(scope)
+    scope = check_trigger_scope(scope)
     if not pattern and not first_execution_time:
         raise exc.InvalidModelException(
             'Pattern or first_execution_time must be specified.')
+    if remaining_executions is not None and remaining_executions < 1:
+        # The API's body type already refuses this; other callers too.
+        raise exc.InvalidModelException(
+            "Invalid input for field/attribute remaining_executions. "
+            "Value: '%s'. Value should be greater or equal to 1"
+            % remaining_executions)
     now = _utcnow()
     first_time = None
     if first_execution_time:
@@ -622,19 +653,11 @@ def create_cron_trigger(name, workflow_name=None, workflow_id=None,
                 remaining_executions > 1:
             raise exc.InvalidModelException(
                 'Pattern must be provided if count is superior to 1.')
-    if pattern:
-        try:
-            croniter.croniter(pattern, now)
-        except (ValueError, KeyError, TypeError,
-                croniter.CroniterError):
-            raise exc.InvalidModelException(
-                'The specified pattern is not valid: %s' % pattern)
+    next_time = _pattern_next_time(pattern, now) if pattern else None
     if first_time is not None:
         next_time = first_time
         if not pattern and not remaining_executions:
             remaining_executions = 1
-    else:
-        next_time = next_cron_time(pattern, now)
     project_id = context.ctx().project_id
 
     def _do(s):
@@ -650,11 +673,40 @@ def create_cron_trigger(name, workflow_name=None, workflow_id=None,
             'workflow_params': workflow_params or {},
             'scope': scope,
         }
+        if _same_cron_trigger_exists(s, values, project_id):
+            raise _duplicate(models.CronTrigger, values)
         row = models.CronTrigger(project_id=project_id, **values)
         s.add(row)
         _flush(s, models.CronTrigger, values)
         return row
     return _write(_do)
+
+
+def _canonical(value):
+    return json.dumps(value or {}, sort_keys=True)
+
+
+def _same_cron_trigger_exists(s, values, project_id):
+    """The reference also refuses (409, naming the new trigger) a trigger
+    identical to an existing one in workflow, pattern, input, params,
+    count and first time. As in its SQL unique constraint, NULL never
+    equals NULL: triggers without a count or a first time never clash."""
+    if values['remaining_executions'] is None or \
+            values['first_execution_time'] is None:
+        return False
+    M = models.CronTrigger
+    rows = s.execute(sa.select(M).where(
+        M.project_id == project_id,
+        M.workflow_name == values['workflow_name'],
+        M.pattern == values['pattern'],
+        M.remaining_executions == values['remaining_executions'],
+        M.first_execution_time == values['first_execution_time'],
+    )).scalars().all()
+    return any(
+        _canonical(r.workflow_input) == _canonical(values['workflow_input'])
+        and _canonical(r.workflow_params) ==
+        _canonical(values['workflow_params'])
+        for r in rows)
 
 
 def delete_cron_trigger(identifier):
@@ -680,20 +732,33 @@ def find_event_trigger(s, id_, write=False):
     return row
 
 
+def _event_trigger_workflow(s, workflow_id):
+    """Event triggers name their workflow by id only."""
+    if not is_uuid(workflow_id):
+        raise exc.InputException(
+            'Expected a uuid but received %s.' % workflow_id)
+    M = models.WorkflowDefinition
+    row = _first(s, M, M.id == workflow_id, _visible(M))
+    if row is None:
+        raise exc.DBEntityNotFoundError(
+            'Workflow not found [workflow_id=%s]' % workflow_id)
+    return row
+
+
 def create_event_trigger(values):
     missing = [k for k in EVENT_TRIGGER_REQUIRED if not values.get(k)]
     if missing:
         raise exc.InputException(
             'Params %s must be provided for creating event trigger.'
             % set(EVENT_TRIGGER_REQUIRED))
-    scope = check_scope(values.get('scope'))
+    scope = check_trigger_scope(values.get('scope'))
     project_id = context.ctx().project_id
 
     def _do(s):
-        wf = find_workflow(s, values['workflow_id'], '')
+        wf = _event_trigger_workflow(s, values['workflow_id'])
         validate_workflow_input(wf, values.get('workflow_input'))
         row_values = {
-            'name': values.get('name'), 'workflow_id': wf.id,
+            'name': values.get('name') or '', 'workflow_id': wf.id,
             'workflow_input': values.get('workflow_input') or {},
             'workflow_params': values.get('workflow_params') or {},
             'exchange': values['exchange'], 'topic': values['topic'],
@@ -717,7 +782,7 @@ def update_event_trigger(id_, values):
         row = find_event_trigger(s, id_, write=True)
         if 'workflow_id' in values and values['workflow_id'] != \
                 row.workflow_id:
-            wf = find_workflow(s, values['workflow_id'], '')
+            wf = _event_trigger_workflow(s, values['workflow_id'])
             validate_workflow_input(
                 wf, values.get('workflow_input', row.workflow_input))
         for key in ('name', 'workflow_id', 'workflow_input',
@@ -725,7 +790,7 @@ def update_event_trigger(id_, values):
             if key in values:
                 setattr(row, key, values[key])
         if 'scope' in values:
-            row.scope = check_scope(values['scope'])
+            row.scope = check_trigger_scope(values['scope'])
         row.updated_at = models.utcnow()
         return row
     return _write(_do)

@@ -3,7 +3,7 @@
 import pecan
 
 from mistral_clone import config
-from mistral_clone.api import context
+from mistral_clone import context
 from mistral_clone.api import expose
 from mistral_clone.api.controllers.v2 import root as v2_root
 

@@ -4,7 +4,9 @@ from pecan import rest
 from wsme import types as wtypes
 
 from mistral_clone import config
+from mistral_clone import context
 from mistral_clone import exceptions as exc
+from mistral_clone import policy
 from mistral_clone.api import collection
 from mistral_clone.api import engine_glue
 from mistral_clone.api import expose
@@ -46,6 +48,7 @@ class ActionExecutionsController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, id, fields=''):
+        policy.enforce('action_executions:get')
         names = [n for n in collection.split_csv(fields)
                  if n in R.by_name]
         if names and 'id' not in names:
@@ -81,6 +84,7 @@ class ActionExecutionsController(rest.RestController):
 
     @expose.wsexpose(None, body=res.ActionExecutionBody, status_code=201)
     def post(self, action_ex):
+        policy.enforce('action_executions:create')
         v = res.body_dict(action_ex)
         name = v.get('name')
         if not name:
@@ -90,13 +94,15 @@ class ActionExecutionsController(rest.RestController):
             name, v.get('input') or {},
             namespace=v.get('workflow_namespace') or '',
             description=v.get('description') or '',
-            params=v.get('params') or {})
+            params=v.get('params') or {},
+            project_id=context.ctx().project_id)
         if result.get('id'):
             return _render_by_id(result['id'])
         return render_unsaved(result)
 
     @expose.wsexpose(None, wtypes.text, body=res.ActionExecutionBody)
     def put(self, id, action_ex):
+        policy.enforce('action_executions:update')
         v = res.body_dict(action_ex)
         state = v.get('state')
         if not state:
@@ -120,6 +126,7 @@ class ActionExecutionsController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, status_code=204)
     def delete(self, id):
+        policy.enforce('action_executions:delete')
         if not config.CONF.api.allow_action_execution_deletion:
             raise exc.NotAllowedException(
                 'Action execution deletion is not allowed.')

@@ -10,6 +10,7 @@ from pecan import rest
 from wsme import types as wtypes
 
 from mistral_clone import exceptions as exc
+from mistral_clone import policy
 from mistral_clone.api import collection
 from mistral_clone.api import expose
 from mistral_clone.api import resources as res
@@ -83,6 +84,7 @@ class ActionsController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, identifier, namespace=''):
+        policy.enforce('actions:get')
         with db_api.session() as s:
             try:
                 return R.render(definitions.find_action(
@@ -102,6 +104,7 @@ class ActionsController(rest.RestController):
                 tags=None, created_at=None, updated_at=None,
                 description=None, definition=None, is_system=None,
                 input=None, namespace=''):
+        policy.enforce('actions:list')
         if is_system is not None:
             raise exc.InvalidQueryError(
                 'Filtering actions by is_system is not supported: every '
@@ -137,19 +140,24 @@ class ActionsController(rest.RestController):
 
     @expose.textexpose(status=201)
     def post(self, **kw):
-        rows = definitions.create_actions(expose.request_text(),
-                                          **write_params())
+        policy.enforce('actions:create')
+        params = write_params()
+        policy.enforce_scope('actions', params['scope'])
+        rows = definitions.create_actions(expose.request_text(), **params)
         return expose.Reply(
             {'actions': [R.render(r, res.ACTION_POST_FIELDS)
                          for r in rows]}, 201, expose.JSON_UTF8)
 
     @expose.textexpose()
     def put(self, identifier=None, **kw):
+        policy.enforce('actions:update')
+        params = write_params()
+        policy.enforce_scope('actions', params['scope'])
         rows = definitions.update_actions(expose.request_text(),
-                                          identifier=identifier,
-                                          **write_params())
+                                          identifier=identifier, **params)
         return {'actions': [R.render(r) for r in rows]}
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, status_code=204)
     def delete(self, identifier, namespace=''):
+        policy.enforce('actions:delete')
         definitions.delete_action(identifier, namespace)

@@ -3,6 +3,7 @@
 from pecan import rest
 from wsme import types as wtypes
 
+from mistral_clone import policy
 from mistral_clone.api import collection
 from mistral_clone.api import expose
 from mistral_clone.api import resources as res
@@ -17,6 +18,7 @@ class CronTriggersController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, identifier, fields=''):
+        policy.enforce('cron_triggers:get')
         fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
             return R.render(definitions.find_cron_trigger(s, identifier),
@@ -51,7 +53,9 @@ class CronTriggersController(rest.RestController):
 
     @expose.wsexpose(None, body=res.CronTriggerBody, status_code=201)
     def post(self, cron_trigger):
+        policy.enforce('cron_triggers:create')
         v = res.body_dict(cron_trigger)
+        policy.enforce_scope('cron_triggers', v.get('scope'))
         row = definitions.create_cron_trigger(
             v.get('name'), workflow_name=v.get('workflow_name'),
             workflow_id=v.get('workflow_id'),
@@ -65,4 +69,5 @@ class CronTriggersController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, status_code=204)
     def delete(self, identifier):
+        policy.enforce('cron_triggers:delete')
         definitions.delete_cron_trigger(identifier)

@@ -3,6 +3,7 @@
 from pecan import rest
 from wsme import types as wtypes
 
+from mistral_clone import policy
 from mistral_clone.api import collection
 from mistral_clone.api import expose
 from mistral_clone.api import resources as res
@@ -19,6 +20,7 @@ class EnvironmentsController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, name, fields=''):
+        policy.enforce('environments:get')
         fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
             return R.render(definitions.find_environment(s, name),
@@ -41,7 +43,9 @@ class EnvironmentsController(rest.RestController):
 
     @expose.wsexpose(None, body=res.EnvironmentBody, status_code=201)
     def post(self, env):
+        policy.enforce('environments:create')
         values = res.body_dict(env)
+        policy.enforce_scope('environments', values.get('scope'))
         row = definitions.create_environment(values)
         shown = [f for f in R.field_names
                  if f in _POST_ALWAYS or f in values]
@@ -49,9 +53,13 @@ class EnvironmentsController(rest.RestController):
 
     @expose.wsexpose(None, body=res.EnvironmentBody)
     def put(self, env):
-        row = definitions.update_environment(res.body_dict(env))
+        policy.enforce('environments:update')
+        values = res.body_dict(env)
+        policy.enforce_scope('environments', values.get('scope'))
+        row = definitions.update_environment(values)
         return R.render(row)
 
     @expose.wsexpose(None, wtypes.text, status_code=204)
     def delete(self, name):
+        policy.enforce('environments:delete')
         definitions.delete_environment(name)

@@ -3,6 +3,7 @@
 from pecan import rest
 from wsme import types as wtypes
 
+from mistral_clone import policy
 from mistral_clone.api import collection
 from mistral_clone.api import expose
 from mistral_clone.api import resources as res
@@ -15,8 +16,9 @@ R = res.EVENT_TRIGGER
 
 class EventTriggersController(rest.RestController):
 
-    @expose.wsexpose(None, wtypes.text, wtypes.text)
+    @expose.wsexpose(None, types.uuid, wtypes.text)
     def get_one(self, id, fields=''):
+        policy.enforce('event_triggers:get')
         fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
             return R.render(definitions.find_event_trigger(s, id),
@@ -46,14 +48,21 @@ class EventTriggersController(rest.RestController):
 
     @expose.wsexpose(None, body=res.EventTriggerBody, status_code=201)
     def post(self, event_trigger):
+        policy.enforce('event_triggers:create')
+        policy.enforce_scope('event_triggers', event_trigger.scope,
+                             'create:public')
         return R.render(definitions.create_event_trigger(
             res.body_dict(event_trigger)))
 
-    @expose.wsexpose(None, wtypes.text, body=res.EventTriggerBody)
+    @expose.wsexpose(None, types.uuid, body=res.EventTriggerBody)
     def put(self, id, event_trigger):
+        policy.enforce('event_triggers:update')
+        policy.enforce_scope('event_triggers', event_trigger.scope,
+                             'create:public')
         return R.render(definitions.update_event_trigger(
             id, res.body_dict(event_trigger)))
 
-    @expose.wsexpose(None, wtypes.text, status_code=204)
+    @expose.wsexpose(None, types.uuid, status_code=204)
     def delete(self, id):
+        policy.enforce('event_triggers:delete')
         definitions.delete_event_trigger(id)

@@ -4,7 +4,9 @@ import sqlalchemy as sa
 from pecan import rest
 from wsme import types as wtypes
 
+from mistral_clone import context
 from mistral_clone import exceptions as exc
+from mistral_clone import policy
 from mistral_clone.api import collection
 from mistral_clone.api import engine_glue
 from mistral_clone.api import expose
@@ -49,6 +51,7 @@ class SubExecutionsController(rest.RestController):
     @expose.wsexpose(None, wtypes.text, int, bool, wtypes.text)
     def get_all(self, execution_id, max_depth=-1, errors_only=False,
                 fields=''):
+        policy.enforce('executions:get')
         fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
             runtime.find_execution(s, execution_id)
@@ -69,6 +72,7 @@ class ReportController(rest.RestController):
     @expose.wsexpose(None, wtypes.text, bool, int, bool)
     def get_all(self, execution_id, errors_only=False, max_depth=-1,
                 statistics_only=False):
+        policy.enforce('executions:get')
         from mistral_clone.api import report
         return report.build(execution_id, errors_only, max_depth,
                             statistics_only)
@@ -81,6 +85,7 @@ class ExecutionsController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, id, fields=''):
+        policy.enforce('executions:get')
         fields = _single_fields(fields)
         return _render_by_id(id, fields or res.EXECUTION_GET_FIELDS)
 
@@ -123,11 +128,18 @@ class ExecutionsController(rest.RestController):
 
     @expose.wsexpose(None, body=res.ExecutionBody, status_code=201)
     def post(self, wf_ex):
+        policy.enforce('executions:create')
         v = res.body_dict(wf_ex)
+        project_id = context.ctx().project_id
         if v.get('id'):
             with db_api.session() as s:
                 row = s.get(models.WorkflowExecution, v['id'])
                 if row is not None:
+                    if row.project_id != project_id:
+                        # Another project's execution: not ours to show.
+                        raise exc.DBDuplicateEntryError(
+                            "Duplicate entry for WorkflowExecution ['id']: "
+                            "%s" % v['id'])
                     return R.render(row, res.EXECUTION_POST_FIELDS)
         source_id = v.get('source_execution_id')
         if source_id:
@@ -151,11 +163,12 @@ class ExecutionsController(rest.RestController):
             identifier, namespace=v.get('workflow_namespace') or '',
             input=v.get('input') or {}, description=v.get('description')
             or '', params=params, execution_id=v.get('id'),
-            source_execution_id=source_id)
+            source_execution_id=source_id, project_id=project_id)
         return _render_by_id(ex_id, res.EXECUTION_POST_FIELDS)
 
     @expose.wsexpose(None, wtypes.text, body=res.ExecutionBody)
     def put(self, id, wf_ex):
+        policy.enforce('executions:update')
         v = res.body_dict(wf_ex)
         state = v.get('state')
         description = v.get('description')
@@ -199,4 +212,5 @@ class ExecutionsController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, bool, status_code=204)
     def delete(self, id, force=False):
+        policy.enforce('executions:delete')
         runtime.delete_execution(id, force)

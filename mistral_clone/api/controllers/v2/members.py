@@ -1,24 +1,74 @@
-"""``/<resource>/{id}/members``: resource sharing.
+"""``/<resource>/{id}/members``: sharing a private resource with projects.
+
+The owner shares (``POST {"member_id": P}`` → status ``pending``), the
+member project accepts or rejects (``PUT .../members/P {"status": ...}``);
+while accepted, the resource is visible to, and usable by, project P (see
+:mod:`mistral_clone.services.access`). The owner lists every member and
+removes them; a member sees only its own membership.
 
 Sharing needs authentication (project identities); with ``[pecan]
 auth_enable = False`` every call answers the reference's 400 text error.
+All errors are text errors (``{"faultstring": ...}``).
 """
 
+import json
+
 from pecan import rest
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from mistral_clone import config
+from mistral_clone import context
 from mistral_clone import exceptions as exc
+from mistral_clone import policy
 from mistral_clone.api import expose
+from mistral_clone.api import resources as res
+from mistral_clone.db import api as db_api
+from mistral_clone.db import models
+from mistral_clone.services import access
+from mistral_clone.services import definitions
 
 AUTH_REQUIRED = ('Resource sharing feature can only be supported with '
                  'authentication enabled.')
+STATUSES = ('pending', 'accepted', 'rejected')
+FIELDS = ('id', 'resource_id', 'resource_type', 'project_id', 'member_id',
+          'status', 'created_at', 'updated_at')
+
+M = models.ResourceMember
 
 
 def _require_auth():
     if not config.CONF.pecan.auth_enable:
         raise exc.WorkflowException(AUTH_REQUIRED)
-    raise exc.NotAllowedException(
-        'Resource sharing is not implemented yet.')
+
+
+def render(row):
+    return {f: (res.fmt_date(getattr(row, f))
+                if f in ('created_at', 'updated_at') else getattr(row, f))
+            for f in FIELDS}
+
+
+def _body():
+    text = expose.request_text()
+    try:
+        body = json.loads(text) if text.strip() else {}
+    except ValueError:
+        raise exc.InputException('Request is not in valid JSON format.')
+    if not isinstance(body, dict):
+        raise exc.InputException('Request is not in valid JSON format.')
+    return body
+
+
+def _not_found(resource_id, member_id):
+    return exc.DBEntityNotFoundError(
+        'Resource member not found [resource_id=%s, member_id=%s]'
+        % (resource_id, member_id))
+
+
+def _related(resource_id, resource_type, project_id):
+    """Memberships the caller may read: as owner or as the member."""
+    return (M.resource_id == resource_id, M.resource_type == resource_type,
+            sa.or_(M.project_id == project_id, M.member_id == project_id))
 
 
 class MembersController(rest.RestController):
@@ -30,19 +80,91 @@ class MembersController(rest.RestController):
     @expose.textexpose()
     def get_one(self, resource_id, member_id, **kw):
         _require_auth()
+        policy.enforce('members:get')
+        project_id = context.ctx().project_id
+        with db_api.session() as s:
+            row = s.execute(sa.select(M).where(
+                M.member_id == member_id,
+                *_related(resource_id, self.resource_type, project_id))
+            ).scalars().first()
+            if row is None:
+                raise _not_found(resource_id, member_id)
+            return render(row)
 
     @expose.textexpose()
     def get_all(self, resource_id, **kw):
         _require_auth()
+        policy.enforce('members:list')
+        project_id = context.ctx().project_id
+        with db_api.session() as s:
+            rows = s.execute(sa.select(M).where(
+                *_related(resource_id, self.resource_type, project_id))
+                .order_by(M.created_at, M.id)).scalars().all()
+            return {'members': [render(r) for r in rows]}
 
     @expose.textexpose(status=201)
     def post(self, resource_id, **kw):
         _require_auth()
+        policy.enforce('members:create')
+        member_id = _body().get('member_id')
+        if not member_id:
+            raise exc.WorkflowException('Member id must be provided.')
+        owner = context.ctx().project_id
+        try:
+            with db_api.transaction() as s:
+                wf = definitions.find_workflow(s, resource_id)
+                access.check_access(wf)
+                if wf.scope != 'private':
+                    raise exc.WorkflowException(
+                        'Only private resource could be shared.')
+                row = M(resource_id=wf.id, resource_type=self.resource_type,
+                        project_id=wf.project_id or owner,
+                        member_id=member_id, status='pending')
+                s.add(row)
+                s.flush()
+                return render(row)
+        except sa_exc.IntegrityError:
+            raise exc.DBDuplicateEntryError(
+                "Duplicate entry for ResourceMember ['resource_id', "
+                "'resource_type', 'member_id']: %s, %s, %s"
+                % (resource_id, self.resource_type, member_id))
 
     @expose.textexpose()
     def put(self, resource_id, member_id, **kw):
         _require_auth()
+        policy.enforce('members:update')
+        status = _body().get('status')
+        if status not in STATUSES:
+            raise exc.InputException(
+                'Invalid input for field/attribute status. Value: \'%s\'. '
+                'Value should be one of: %s' % (status, ', '.join(STATUSES)))
+        # Only the member itself decides about a sharing.
+        if member_id != context.ctx().project_id:
+            raise _not_found(resource_id, member_id)
+        with db_api.transaction() as s:
+            row = s.execute(sa.select(M).where(
+                M.resource_id == resource_id,
+                M.resource_type == self.resource_type,
+                M.member_id == member_id)).scalars().first()
+            if row is None:
+                raise _not_found(resource_id, member_id)
+            row.status = status
+            row.updated_at = models.utcnow()
+            s.flush()
+            return render(row)
 
     @expose.textexpose(status=204)
     def delete(self, resource_id, member_id, **kw):
         _require_auth()
+        policy.enforce('members:delete')
+        ctx = context.ctx()
+        with db_api.transaction() as s:
+            where = [M.resource_id == resource_id,
+                     M.resource_type == self.resource_type,
+                     M.member_id == member_id]
+            if not ctx.is_admin:
+                where.append(M.project_id == ctx.project_id)
+            row = s.execute(sa.select(M).where(*where)).scalars().first()
+            if row is None:
+                raise _not_found(resource_id, member_id)
+            s.delete(row)

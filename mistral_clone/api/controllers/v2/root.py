@@ -3,7 +3,7 @@
 import pecan
 import webob.exc
 
-from mistral_clone.api import context
+from mistral_clone import context
 from mistral_clone.api import expose
 from mistral_clone.api.controllers.v2 import action_executions
 from mistral_clone.api.controllers.v2 import actions
@@ -29,8 +29,8 @@ class V2Controller(object):
     cron_triggers = cron_triggers.CronTriggersController()
     event_triggers = event_triggers.EventTriggersController()
     services = services.ServicesController()
-    code_sources = admin_only.AdminOnlyController()
-    dynamic_actions = admin_only.AdminOnlyController()
+    code_sources = admin_only.AdminOnlyController('code_sources')
+    dynamic_actions = admin_only.AdminOnlyController('dynamic_actions')
 
     @pecan.expose()
     def index(self):

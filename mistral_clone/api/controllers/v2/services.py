@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from pecan import rest
 
+from mistral_clone import policy
 from mistral_clone.api import expose
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
@@ -12,6 +13,7 @@ class ServicesController(rest.RestController):
 
     @expose.wsexpose(None)
     def get_all(self):
+        policy.enforce('services:list')
         m = models.ServiceHeartbeat
         with db_api.session() as s:
             rows = s.execute(sa.select(m.name, m.type).order_by(

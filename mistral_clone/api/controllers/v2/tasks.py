@@ -5,6 +5,7 @@ from pecan import rest
 from wsme import types as wtypes
 
 from mistral_clone import exceptions as exc
+from mistral_clone import policy
 from mistral_clone.api import collection
 from mistral_clone.api import engine_glue
 from mistral_clone.api import expose
@@ -74,6 +75,7 @@ class TaskActionExecutionsController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
     def get_one(self, task_execution_id, action_ex_id, fields=''):
+        policy.enforce('action_executions:get')
         # Like the reference: only what `fields` asks for (plus id), and no
         # check that the action belongs to the task.
         names = [n for n in collection.split_csv(fields)
@@ -106,6 +108,7 @@ class TasksController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, id, fields=''):
+        policy.enforce('tasks:get')
         fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
             row = runtime.find_task(s, id)
@@ -126,6 +129,7 @@ class TasksController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, body=res.TaskBody)
     def put(self, id, task):
+        policy.enforce('tasks:update')
         v = res.body_dict(task)
         with db_api.session() as s:
             row = runtime.find_task(s, id)

@@ -3,6 +3,7 @@
 from pecan import rest
 from wsme import types as wtypes
 
+from mistral_clone import policy
 from mistral_clone.api import collection
 from mistral_clone.api import expose
 from mistral_clone.api import resources as res
@@ -20,6 +21,7 @@ class WorkbooksController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
     def get_one(self, name, namespace='', fields=''):
+        policy.enforce('workbooks:get')
         fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
             return R.render(definitions.find_workbook(s, name, namespace),
@@ -44,17 +46,22 @@ class WorkbooksController(rest.RestController):
 
     @expose.textexpose(status=201)
     def post(self, **kw):
-        row = definitions.create_workbook(expose.request_text(),
-                                          **write_params())
+        policy.enforce('workbooks:create')
+        params = write_params()
+        policy.enforce_scope('workbooks', params['scope'])
+        row = definitions.create_workbook(expose.request_text(), **params)
         return expose.Reply(R.render(row, res.WORKBOOK_POST_FIELDS), 201,
                             expose.JSON_UTF8)
 
     @expose.textexpose()
     def put(self, **kw):
-        row = definitions.update_workbook(expose.request_text(),
-                                          **write_params())
+        policy.enforce('workbooks:update')
+        params = write_params()
+        policy.enforce_scope('workbooks', params['scope'])
+        row = definitions.update_workbook(expose.request_text(), **params)
         return R.render(row)
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, status_code=204)
     def delete(self, name, namespace=''):
+        policy.enforce('workbooks:delete')
         definitions.delete_workbook(name, namespace)

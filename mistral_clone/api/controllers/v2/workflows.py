@@ -5,6 +5,7 @@ from pecan import rest
 from wsme import types as wtypes
 
 from mistral_clone import exceptions as exc
+from mistral_clone import policy
 from mistral_clone.api import collection
 from mistral_clone.api import expose
 from mistral_clone.api import resources as res
@@ -39,6 +40,7 @@ class WorkflowsController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
     def get_one(self, identifier, namespace='', fields=''):
+        policy.enforce('workflows:get')
         fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
             row = definitions.find_workflow(s, identifier, namespace)
@@ -73,8 +75,11 @@ class WorkflowsController(rest.RestController):
 
     @expose.textexpose(status=201)
     def post(self, **kw):
+        policy.enforce('workflows:create')
+        params = write_params()
+        policy.enforce_scope('workflows', params['scope'])
         text = expose.request_text()
-        rows = definitions.create_workflows(text, **write_params())
+        rows = definitions.create_workflows(text, **params)
         return expose.Reply(
             {'workflows': [res.WORKFLOW_WRITE.render(
                 r, res.WORKFLOW_POST_FIELDS) for r in rows]},
@@ -82,9 +87,12 @@ class WorkflowsController(rest.RestController):
 
     @expose.textexpose()
     def put(self, identifier=None, **kw):
+        policy.enforce('workflows:update')
+        params = write_params()
+        policy.enforce_scope('workflows', params['scope'])
         text = expose.request_text()
         rows = definitions.update_workflows(text, identifier=identifier,
-                                            **write_params())
+                                            **params)
         items = [res.WORKFLOW_WRITE.render(r) for r in rows]
         if identifier is not None:
             return items[0]
@@ -92,4 +100,5 @@ class WorkflowsController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, status_code=204)
     def delete(self, identifier, namespace=''):
+        policy.enforce('workflows:delete')
         definitions.delete_workflow(identifier, namespace)

@@ -1,0 +1,179 @@
+"""Access control: oslo.policy with Mistral's rule names and defaults.
+
+Every API handler calls :func:`enforce` with its rule (``workflows:create``,
+``executions:list:all_projects``, ...) before doing anything. Defaults mirror
+the reference: ordinary operations are ``admin_or_owner`` (the target is the
+caller's own project, so any authenticated project member passes), listing
+other projects' resources (``*:list:all_projects``), making definitions
+public (``*:publicize``, ``event_triggers:create:public``) and the
+``/code_sources`` and ``/dynamic_actions`` APIs are ``admin_only``.
+
+Operators override any rule in ``[oslo_policy] policy_file`` (``policy.yaml``
+found next to the config file; ``etc/policy.yaml`` lists every rule,
+commented out). A denied call answers 403 with the reference's text,
+``Operation forbidden (insufficient permissions)``.
+
+With ``[pecan] auth_enable = False`` the context is the non-admin
+``<default-project>``: policies still apply, which is why ``all_projects``
+and ``scope=public`` answer 403 there, exactly as on the reference.
+"""
+
+import threading
+
+from oslo_policy import policy as oslo_policy
+
+from mistral_clone import config
+from mistral_clone import context
+from mistral_clone import exceptions as exc
+
+FORBIDDEN = 'Operation forbidden (insufficient permissions)'
+
+ADMIN_ONLY = 'rule:admin_only'
+ADMIN_OR_OWNER = 'rule:admin_or_owner'
+
+_BASE = [
+    oslo_policy.RuleDefault(
+        'admin_only', 'is_admin:True',
+        description='Only administrators.'),
+    oslo_policy.RuleDefault(
+        'admin_or_owner', 'is_admin:True or project_id:%(project_id)s',
+        description='Administrators or members of the owning project.'),
+    oslo_policy.RuleDefault(
+        'context_is_admin', 'role:admin',
+        description='Who is an administrator (sets the context is_admin).'),
+]
+
+# resource → [(operation, default)]; rule name is "<resource>:<operation>".
+_RESOURCE_RULES = {
+    'action_executions': [('create', ADMIN_OR_OWNER),
+                          ('delete', ADMIN_OR_OWNER),
+                          ('get', ADMIN_OR_OWNER),
+                          ('list', ADMIN_OR_OWNER),
+                          ('update', ADMIN_OR_OWNER)],
+    'actions': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
+                ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
+                ('publicize', ADMIN_ONLY), ('update', ADMIN_OR_OWNER)],
+    'code_sources': [('create', ADMIN_ONLY), ('delete', ADMIN_ONLY),
+                     ('get', ADMIN_ONLY), ('list', ADMIN_ONLY),
+                     ('update', ADMIN_ONLY)],
+    'cron_triggers': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
+                      ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
+                      ('list:all_projects', ADMIN_ONLY),
+                      ('publicize', ADMIN_ONLY)],
+    'dynamic_actions': [('create', ADMIN_ONLY), ('delete', ADMIN_ONLY),
+                        ('get', ADMIN_ONLY), ('list', ADMIN_ONLY),
+                        ('update', ADMIN_ONLY)],
+    'environments': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
+                     ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
+                     ('list:all_projects', ADMIN_ONLY),
+                     ('publicize', ADMIN_ONLY), ('update', ADMIN_OR_OWNER)],
+    'event_triggers': [('create', ADMIN_OR_OWNER),
+                       ('create:public', ADMIN_ONLY),
+                       ('delete', ADMIN_OR_OWNER), ('get', ADMIN_OR_OWNER),
+                       ('list', ADMIN_OR_OWNER),
+                       ('list:all_projects', ADMIN_ONLY),
+                       ('update', ADMIN_OR_OWNER)],
+    'executions': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
+                   ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
+                   ('list:all_projects', ADMIN_ONLY),
+                   ('update', ADMIN_OR_OWNER)],
+    'members': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
+                ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
+                ('update', ADMIN_OR_OWNER)],
+    'services': [('list', ADMIN_OR_OWNER)],
+    'tasks': [('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
+              ('update', ADMIN_OR_OWNER)],
+    'workbooks': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
+                  ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
+                  ('list:all_projects', ADMIN_ONLY),
+                  ('publicize', ADMIN_ONLY), ('update', ADMIN_OR_OWNER)],
+    'workflows': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
+                  ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
+                  ('list:all_projects', ADMIN_ONLY),
+                  ('publicize', ADMIN_ONLY), ('update', ADMIN_OR_OWNER)],
+}
+
+_DESCRIPTIONS = {
+    'create': 'Create a %s.', 'delete': 'Delete a %s.', 'get': 'Show a %s.',
+    'list': 'List %ss.', 'update': 'Update a %s.',
+    'list:all_projects': 'List %ss of every project (all_projects=true).',
+    'publicize': 'Create or update a public (scope=public) %s.',
+    'create:public': 'Create a public (scope=public) %s.',
+}
+
+
+def list_rules():
+    """Every rule with its default (also for oslopolicy-sample-generator)."""
+    rules = list(_BASE)
+    for resource, ops in sorted(_RESOURCE_RULES.items()):
+        noun = resource[:-1].replace('_', ' ')
+        for op, check in ops:
+            rules.append(oslo_policy.RuleDefault(
+                '%s:%s' % (resource, op), check,
+                description=_DESCRIPTIONS[op] % noun))
+    return rules
+
+
+RULE_NAMES = frozenset(r.name for r in list_rules())
+
+_lock = threading.Lock()
+_enforcer = None
+
+
+def get_enforcer(conf=None):
+    global _enforcer
+    if _enforcer is None:
+        with _lock:
+            if _enforcer is None:
+                enforcer = oslo_policy.Enforcer(conf or config.CONF)
+                enforcer.register_defaults(list_rules())
+                _enforcer = enforcer
+    return _enforcer
+
+
+def reset():
+    """Forget the enforcer (tests, or after changing the config)."""
+    global _enforcer
+    with _lock:
+        if _enforcer is not None:
+            _enforcer.clear()
+        _enforcer = None
+
+
+def _target(ctx, target):
+    values = {'project_id': ctx.project_id, 'user_id': ctx.user_id}
+    values.update(target or {})
+    return values
+
+
+def enforce(rule, ctx=None, target=None):
+    """Raise a 403 (``NotAllowedException``) unless ``rule`` allows it."""
+    if rule not in RULE_NAMES:
+        raise ValueError('Unknown policy rule %s' % rule)
+    ctx = ctx or context.ctx()
+    allowed = get_enforcer().enforce(
+        rule, _target(ctx, target), ctx.to_policy_values())
+    if not allowed:
+        raise exc.NotAllowedException(FORBIDDEN)
+
+
+def check(rule, ctx=None, target=None):
+    """Whether ``rule`` allows the call (no exception)."""
+    try:
+        enforce(rule, ctx, target)
+    except exc.NotAllowedException:
+        return False
+    return True
+
+
+def check_is_admin(ctx):
+    creds = ctx.to_policy_values()
+    creds['is_admin'] = False
+    return bool(get_enforcer().enforce('context_is_admin', {}, creds))
+
+
+def enforce_scope(collection, scope, operation='publicize'):
+    """Creating/updating with ``scope=public`` needs
+    ``<collection>:publicize`` (``event_triggers:create:public``)."""
+    if scope == 'public':
+        enforce('%s:%s' % (collection, operation))

@@ -1,0 +1,107 @@
+"""Service registry: which services are alive, from heartbeats in the DB.
+
+Every production process registers one row per service it runs in the
+``services`` table (``type`` is Mistral's group name: ``api_group``,
+``engine_group``, ``executor_group``, ``scheduler_group``), refreshes
+``last_heartbeat`` every ``[coordination] heartbeat_interval`` seconds, and
+deletes its rows when it stops. Rows whose heartbeat is older than
+``DEAD_AFTER`` intervals belong to processes that died without saying so;
+every live registry removes them, so ``GET /v2/services`` (which lists the
+table) shows live services only.
+"""
+
+import datetime
+import logging
+import os
+import threading
+import uuid
+
+import sqlalchemy as sa
+
+from mistral_clone.db import api as db_api
+from mistral_clone.db import models
+
+LOG = logging.getLogger(__name__)
+
+GROUPS = {
+    'api': 'api_group',
+    'engine': 'engine_group',
+    'executor': 'executor_group',
+    'scheduler': 'scheduler_group',
+}
+# Missed heartbeats after which a service is considered dead.
+DEAD_AFTER = 3
+
+
+class ServiceRegistry:
+    """Registers ``{component: name}`` and keeps the rows alive."""
+
+    def __init__(self, services, host, interval=5.0):
+        self.interval = max(0.1, float(interval))
+        self.host = host
+        token = uuid.uuid4().hex[:8]
+        self.rows = {
+            '%s:%s:%d:%s' % (GROUPS[c], name, os.getpid(), token):
+            (name, GROUPS[c])
+            for c, name in services.items() if c in GROUPS}
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self):
+        self.register()
+        self._thread = threading.Thread(target=self._loop, daemon=True,
+                                        name='service-heartbeats')
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        try:
+            self.unregister()
+        except Exception:
+            LOG.warning('Could not unregister services', exc_info=True)
+
+    def register(self):
+        now = models.utcnow()
+        with db_api.transaction() as s:
+            for row_id, (name, group) in self.rows.items():
+                s.merge(models.ServiceHeartbeat(
+                    id=row_id, name=name, type=group, host=self.host,
+                    started_at=now, last_heartbeat=now))
+
+    def unregister(self):
+        m = models.ServiceHeartbeat
+        with db_api.transaction() as s:
+            s.execute(sa.delete(m).where(m.id.in_(list(self.rows))))
+
+    @db_api.retry_on_conflict
+    def beat(self):
+        m = models.ServiceHeartbeat
+        now = models.utcnow()
+        dead = now - datetime.timedelta(seconds=self.interval * DEAD_AFTER)
+        with db_api.transaction() as s:
+            found = s.execute(
+                sa.update(m).where(m.id.in_(list(self.rows)))
+                .values(last_heartbeat=now)
+                .execution_options(synchronize_session=False)).rowcount
+            s.execute(sa.delete(m).where(m.last_heartbeat < dead)
+                      .execution_options(synchronize_session=False))
+        if found < len(self.rows):
+            # Removed while this process was unreachable: come back.
+            self.register()
+
+    def _loop(self):
+        while not self._stop.wait(self.interval):
+            try:
+                self.beat()
+            except Exception:
+                LOG.warning('Service heartbeat failed', exc_info=True)
+
+
+def live_services():
+    """``[(name, type)]`` of the registered services (for tests/tools)."""
+    m = models.ServiceHeartbeat
+    with db_api.session() as s:
+        return [tuple(r) for r in s.execute(
+            sa.select(m.name, m.type).order_by(m.type, m.name)).all()]

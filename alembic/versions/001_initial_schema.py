@@ -200,6 +200,7 @@ def upgrade():
     sa.Column('published', mistral_clone.db.models.JsonEncoded(), nullable=True),
     sa.Column('published_global', mistral_clone.db.models.JsonEncoded(), nullable=True),
     sa.Column('runtime_context', mistral_clone.db.models.JsonEncoded(), nullable=True),
+    sa.Column('engine_data', mistral_clone.db.models.JsonEncoded(), nullable=True),
     sa.Column('next_tasks', mistral_clone.db.models.JsonEncoded(), nullable=True),
     sa.Column('has_next_tasks', sa.Boolean(), nullable=False),
     sa.Column('error_handled', sa.Boolean(), nullable=False),

@@ -193,6 +193,9 @@ class TaskExecution(_Timestamps, Base):
     published = sa.Column(JsonEncoded(), nullable=True)
     published_global = sa.Column(JsonEncoded(), nullable=True)
     runtime_context = sa.Column(JsonEncoded(), nullable=True)
+    # Engine bookkeeping not shown by the API (with-items progress, rerun
+    # count, the state a wait-after delay interrupted).
+    engine_data = sa.Column(JsonEncoded(), nullable=True)
     next_tasks = sa.Column(JsonEncoded(), nullable=True)
     has_next_tasks = sa.Column(sa.Boolean, nullable=False, default=False)
     error_handled = sa.Column(sa.Boolean, nullable=False, default=False)

@@ -61,9 +61,11 @@ def rerun_task(h, task_ex_id, reset=True, env=None):
     task_spec = tx.spec.tasks[task_ex.name]
     rc = task_ex.runtime_context or {}
     old_wi = rc.get('with_items')
-    task_ex.runtime_context = {'rerun_no': rc.get('rerun_no', 0) + 1}
+    task_ex.runtime_context = {}
     if rc.get('triggered_by'):
         task_ex.runtime_context['triggered_by'] = rc['triggered_by']
+    ed = task_ex.engine_data or {}
+    task_ex.engine_data = {'rerun_no': ed.get('rerun_no', 0) + 1}
     task_ex.state = states.RUNNING
     task_ex.state_info = None
     task_ex.started_at = utcnow()

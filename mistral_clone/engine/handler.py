@@ -234,9 +234,11 @@ class Handler:
         if spec.type == 'reverse':
             task_name = params.get('task_name')
             if not task_name or task_name not in spec.tasks:
+                shown = dict(spec.raw)
+                shown['tasks'] = {n: t.raw for n, t in spec.tasks.items()}
                 raise exc.WorkflowException(
-                    'Invalid task name [wf_spec=%s, task_name=%s]'
-                    % (spec.name, task_name))
+                    'Invalid task name [wf_spec=ReverseWorkflowSpec %s, '
+                    'task_name=%s]' % (shown, task_name))
         check_size('input', wf_input)
         check_size('params', params)
         now = utcnow()
@@ -271,14 +273,11 @@ class Handler:
         tx._tasks = []
         # Workflow vars, evaluated in order against env + context + input.
         if spec.vars:
+            # All vars see the same view (one cannot use another); an error
+            # rejects the start (HTTP 400, nothing stored).
             ctx = dict(wf_ex.context)
-            try:
-                for key, value in spec.vars.items():
-                    view = dataflow.workflow_view(tx.env, ctx, wf_input)
-                    ctx[key] = tx.evaluate(value, view)
-            except exc.EvaluationException as e:
-                self.fail_workflow(tx, _fmt_error(e))
-                return wf_ex
+            ctx.update(tx.evaluate(spec.vars, dataflow.workflow_view(
+                tx.env, ctx, wf_input)))
             wf_ex.context = ctx
             wf_ex.runtime_context = {'var_names': list(spec.vars)}
         if tx.is_direct:
@@ -295,10 +294,16 @@ class Handler:
     # =====================================================================
 
     def dispatch(self, tx, commands):
+        if tx.wf_ex.state in states.TERMINAL:
+            return
         now, backlog = cmds.rearrange(commands)
         for i, c in enumerate(now):
             state = tx.wf_ex.state
-            if state in states.TERMINAL:
+            # Like the reference, tasks of one batch still start after a
+            # sibling's forced failure ended the workflow; engine commands
+            # and the rest of a batch after them do not.
+            if state in states.TERMINAL and not (
+                    state == states.ERROR and isinstance(c, cmds.RunTask)):
                 return
             if state == states.PAUSED:
                 self._add_backlog(tx, now[i:] + backlog)
@@ -458,17 +463,17 @@ class Handler:
             rc = dict(task_ex.runtime_context or {})
             concurrency = policies.concurrency(self, tx, task_ex, task_spec,
                                                view)
-            wi = dict(rc.get('with_items') or {})
-            wi['count'] = count
-            wi['capacity'] = concurrency or count
-            rc['with_items'] = wi
+            rc['with_items'] = {'count': count,
+                                'capacity': concurrency or None}
             if concurrency:
                 rc['concurrency'] = concurrency
+            task_ex.runtime_context = rc
             if indexes is None:
                 indexes = list(range(count))
-            wi['pending'] = list(indexes)
-            wi['running'] = 0
-            task_ex.runtime_context = rc
+            ed = dict(task_ex.engine_data or {})
+            ed['items'] = {'pending': list(indexes), 'running': 0,
+                           'capacity': concurrency or count}
+            task_ex.engine_data = ed
             if not indexes:
                 self.complete_task(tx, task_ex, states.SUCCESS, None)
                 return
@@ -502,9 +507,9 @@ class Handler:
                 for i in range(length)]
 
     def _start_pending_items(self, tx, task_ex, task_spec, items=None):
-        rc = dict(task_ex.runtime_context)
-        wi = dict(rc['with_items'])
-        capacity = wi.get('capacity') or wi['count']
+        ed = dict(task_ex.engine_data)
+        wi = dict(ed['items'])
+        capacity = wi['capacity']
         pending = list(wi.get('pending') or [])
         if items is None and pending:
             items = self._items_cache.get(task_ex.id)
@@ -517,8 +522,8 @@ class Handler:
             to_start.append(pending.pop(0))
             wi['running'] = wi.get('running', 0) + 1
         wi['pending'] = pending
-        rc['with_items'] = wi
-        task_ex.runtime_context = rc
+        ed['items'] = wi
+        task_ex.engine_data = ed
         for index in to_start:
             self._run_item(tx, task_ex, task_spec, index, items[index])
             if task_ex.state != states.RUNNING:
@@ -736,11 +741,27 @@ class Handler:
         else:
             state, value = states.SUCCESS, result.get('data')
         if action_ex.task_execution_id is None:
+            # Re-read under a row lock: the same result may be delivered
+            # twice (executors repeat unanswered calls to another engine).
+            if sa.inspect(action_ex).persistent and \
+                    action_ex not in self.s.dirty:
+                self.s.refresh(action_ex,
+                               with_for_update=not db_api.is_sqlite())
+            if states.is_completed(action_ex.state):
+                return False
             action_ex.state = state
             action_ex.output = {'result': value}
             action_ex.accepted = True
             return True
         tx = self.lock_wf(action_ex.workflow_execution_id)
+        # Read before the lock: a concurrent delivery of the same result may
+        # have completed it meanwhile. (Not for an action created by this
+        # very transaction, e.g. one run inline.)
+        if sa.inspect(action_ex).persistent and \
+                action_ex not in self.s.dirty:
+            self.s.refresh(action_ex)
+        if states.is_completed(action_ex.state):
+            return False
         task_ex = self.s.get(models.TaskExecution, action_ex.task_execution_id)
         # Ad-hoc output transformation.
         if state != states.CANCELLED:
@@ -764,13 +785,15 @@ class Handler:
             return True
         action_ex.state = state
         action_ex.output = {'result': value}
-        action_ex.accepted = True
         if task_ex is None or \
                 task_ex.state not in (states.RUNNING, states.PAUSED) or \
                 (action_ex.runtime_context or {}).get('attempt', 0) != \
                 attempt_of(task_ex):
-            # A late result (task timed out, cancelled or retried since).
+            # A late result (task timed out, cancelled or retried since):
+            # recorded, but it does not count as the task's result.
+            action_ex.accepted = False
             return True
+        action_ex.accepted = True
         task_spec = tx.spec.tasks[task_ex.name]
         if task_ex.state == states.PAUSED:
             task_ex.state = states.RUNNING
@@ -786,15 +809,15 @@ class Handler:
         if not task_spec.with_items:
             self.complete_task(tx, task_ex, state, state_info)
             return
-        rc = dict(task_ex.runtime_context or {})
-        wi = dict(rc.get('with_items') or {})
+        ed = dict(task_ex.engine_data or {})
+        wi = dict(ed.get('items') or {})
         wi['running'] = max(0, wi.get('running', 1) - 1)
         if state == states.CANCELLED:
             wi['cancelled'] = True
         elif state == states.ERROR:
             wi['failed'] = True
-        rc['with_items'] = wi
-        task_ex.runtime_context = rc
+        ed['items'] = wi
+        task_ex.engine_data = ed
         if wi.get('cancelled'):
             self.complete_task(tx, task_ex, states.CANCELLED,
                                'One or more actions was cancelled.')
@@ -1057,22 +1080,21 @@ class Handler:
         for t in errors:
             lines.append('  %s [task_ex_id=%s] -> %s' % (
                 t.name, t.id, t.state_info))
-            for ae in self.s.execute(
+            for idx, ae in enumerate(self.s.execute(
                     sa.select(models.ActionExecution)
                     .where(models.ActionExecution.task_execution_id == t.id,
                            models.ActionExecution.state == states.ERROR)
-                    .order_by(models.ActionExecution.created_at)).scalars():
+                    .order_by(models.ActionExecution.created_at)).scalars()):
                 lines.append('    [action_ex_id=%s, idx=%s]: %s' % (
-                    ae.id, (ae.runtime_context or {}).get('index', 0),
-                    (ae.output or {}).get('result')))
-            for we in self.s.execute(
+                    ae.id, idx, (ae.output or {}).get('result')))
+            for idx, we in enumerate(self.s.execute(
                     sa.select(models.WorkflowExecution)
                     .where(models.WorkflowExecution.task_execution_id == t.id,
                            models.WorkflowExecution.state == states.ERROR)
-                    .order_by(models.WorkflowExecution.created_at)).scalars():
+                    .order_by(models.WorkflowExecution.created_at))
+                    .scalars()):
                 lines.append('    [wf_ex_id=%s, idx=%s]: %s' % (
-                    we.id, (we.params or {}).get('index', 0),
-                    (we.output or {}).get('result')))
+                    we.id, idx, (we.output or {}).get('result')))
         return '\n'.join(lines) + '\n'
 
     def _has_on_error(self, tx, task_name):
@@ -1086,7 +1108,7 @@ class Handler:
         task_ex.state_info = cut(message)
         task_ex.finished_at = utcnow()
         task_ex.processed = True
-        if tx.wf_ex.state in (states.RUNNING, states.PAUSED):
+        if tx.wf_ex.state in (states.RUNNING, states.PAUSED, states.ERROR):
             self.fail_workflow(tx, message)
 
     # --- pause / resume / stop ----------------------------------------------
@@ -1268,9 +1290,9 @@ class Handler:
         if task_ex.state != states.RUNNING_DELAYED or \
                 states.is_terminal(tx.wf_ex.state):
             return
-        rc = dict(task_ex.runtime_context or {})
-        state, info = rc.pop('completed_state', [states.SUCCESS, None])
-        task_ex.runtime_context = rc
+        ed = dict(task_ex.engine_data or {})
+        state, info = ed.pop('completed_state', [states.SUCCESS, None])
+        task_ex.engine_data = ed
         self.complete_task(tx, task_ex, state, info)
         self.after_task_event(tx)
 
@@ -1326,15 +1348,146 @@ class Handler:
             self.outbox.wake_scheduler = True
         return job
 
+    # =====================================================================
+    # Crash recovery (engine/recovery.py): lost and orphaned actions
+    # =====================================================================
+
+    HEARTBEAT_ERROR = "Heartbeat wasn't received."
+
+    def recover_action(self, action_ex_id, stale_seconds,
+                       undispatched_seconds):
+        """Fix one RUNNING action if, under the workflow lock, it is still
+        stuck: never claimed by an executor for ``undispatched_seconds``
+        (its dispatch was lost: send it again — it never started), or
+        claimed by an executor that stopped heart-beating for
+        ``stale_seconds`` (re-run it if the task is ``safe-rerun``, else
+        fail it with Mistral's message). Returns what was done or None."""
+        action_ex = self.s.get(models.ActionExecution, action_ex_id)
+        if action_ex is None or action_ex.state != states.RUNNING:
+            return None
+        tx = None
+        if action_ex.task_execution_id:
+            tx = self.lock_wf(action_ex.workflow_execution_id)
+            self.s.refresh(action_ex)
+        else:
+            self.s.refresh(action_ex, with_for_update=not db_api.is_sqlite())
+        if action_ex.state != states.RUNNING:
+            return None
+        now = utcnow()
+        if action_ex.executor_host is None:
+            since = action_ex.last_heartbeat or action_ex.created_at
+            if undispatched_seconds <= 0 or since > now - datetime.timedelta(
+                    seconds=undispatched_seconds):
+                return None
+            return self._resend_action(tx, action_ex, 'lost')
+        if not action_ex.is_sync or stale_seconds <= 0:
+            return None
+        if action_ex.last_heartbeat is not None and \
+                action_ex.last_heartbeat > now - datetime.timedelta(
+                    seconds=stale_seconds):
+            return None
+        if (action_ex.runtime_context or {}).get('safe_rerun'):
+            return self._resend_action(tx, action_ex, 'rerun')
+        LOG.warning('Action %s (%s) lost its executor %s: failing it',
+                    action_ex.id, action_ex.name, action_ex.executor_host)
+        self.on_action_complete(action_ex, {'error': self.HEARTBEAT_ERROR})
+        return 'failed'
+
+    def _resend_action(self, tx, action_ex, why):
+        """Queue ``action_ex`` for the executors again (after commit)."""
+        try:
+            runnable = self._runnable_again(tx, action_ex)
+        except Exception as e:
+            LOG.warning('Cannot re-send action %s: %s', action_ex.id, e)
+            runnable = None
+        if runnable is None:
+            self.on_action_complete(action_ex,
+                                    {'error': self.HEARTBEAT_ERROR})
+            return 'failed'
+        LOG.warning('Re-sending action %s (%s) to the executors (%s)',
+                    action_ex.id, action_ex.name,
+                    'dispatch lost' if why == 'lost'
+                    else 'safe-rerun after executor loss')
+        action_ex.executor_host = None
+        action_ex.last_heartbeat = utcnow()
+        self.outbox.actions.append(runnable)
+        return why
+
+    def _runnable_again(self, tx, action_ex):
+        """Rebuild the runnable ``_start_action`` sent, or None when the
+        action's result no longer matters (its task moved on)."""
+        from mistral_clone.engine import action_glue
+        rc = action_ex.runtime_context or {}
+        if tx is None:  # run through the API (POST /action_executions)
+            desc = action_glue.Resolver(self.s, action_ex.project_id)(
+                action_ex.name, rc.get('namespace') or
+                action_ex.workflow_namespace or '', None)
+            runnable = desc.prepare(action_ex.input or {}, None)
+            runnable.update({'action_ex_id': action_ex.id,
+                             'task_ex_id': None, 'wf_ex_id': None,
+                             'workflow_name': None, 'timeout': None,
+                             'safe_rerun': False, 'target': None})
+            return runnable
+        task_ex = self.s.get(models.TaskExecution, action_ex.task_execution_id)
+        if task_ex is None or tx.wf_ex.state not in (
+                states.RUNNING, states.PAUSED) or \
+                task_ex.state not in (states.RUNNING, states.PAUSED) or \
+                rc.get('attempt', 0) != attempt_of(task_ex):
+            return None
+        task_spec = tx.spec.tasks[task_ex.name]
+        index = rc.get('index', 0)
+        item = None
+        if task_spec.with_items:
+            items = self._with_items_values(
+                tx, task_ex, task_spec, tx.view(task_ex, task_ex.in_context))
+            item = items[index]
+        view = tx.view(task_ex, task_ex.in_context, item)
+        desc = self.resolve_action(action_ex.name,
+                                   tx.wf_ex.workflow_namespace or '',
+                                   _workbook_of(tx.wf_ex.workflow_name))
+        task_input = action_ex.input or {}
+        runnable = desc.prepare(task_input, view)
+        target = None
+        if task_spec.target:
+            target = tx.evaluate(task_spec.target, expressions.ContextView(
+                task_input, view))
+        runnable.update({
+            'action_ex_id': action_ex.id,
+            'task_ex_id': task_ex.id,
+            'wf_ex_id': tx.wf_ex.id,
+            'workflow_name': tx.wf_ex.workflow_name,
+            'timeout': policies.action_timeout(self, tx, task_ex, task_spec,
+                                               view),
+            'safe_rerun': bool(task_spec.safe_rerun),
+            'target': target,
+        })
+        runnable.pop('inline', None)
+        return runnable
+
+    def record_action_heartbeats(self, action_ex_ids, host=None):
+        """Heartbeats reported over RPC (executors without DB access)."""
+        m = models.ActionExecution
+        q = sa.update(m).where(m.id.in_(list(action_ex_ids)),
+                               m.state == states.RUNNING)
+        values = {'last_heartbeat': utcnow()}
+        if host:
+            q = q.where(sa.or_(m.executor_host.is_(None),
+                               m.executor_host == host))
+            values['executor_host'] = host
+        return self.s.execute(q.values(**values).execution_options(
+            synchronize_session=False)).rowcount
+
 
 # =========================================================================
 # Helpers used by the handler and the engine service
 # =========================================================================
 
 def attempt_of(task_ex):
+    """Which run of the task an action/sub-workflow belongs to: results of
+    earlier runs (before a retry or a rerun) are ignored."""
     rc = task_ex.runtime_context or {}
     return (rc.get('retry_task_policy') or {}).get('retry_no', 0) + \
-        rc.get('rerun_no', 0)
+        (task_ex.engine_data or {}).get('rerun_no', 0)
 
 
 def _traceback_hint(e):

@@ -31,15 +31,32 @@ def _int_value(h, tx, task_ex, view, raw, policy, field=None):
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        what = field or policy
         raise ForcedFailure(
-            'Failed to run task [error=Invalid data type in %s: %r is not '
-            'a valid value of %s (integer >= 0 expected). Value(s) can be '
-            'shown after YAQL evaluating. If you use YAQL here, please '
-            'correct it., wf=%s, task=%s]' % (
-                _POLICY_CLASS.get(policy, policy), value, what,
-                tx.wf_ex.workflow_name, task_ex.name))
+            'Failed to run task [error=%s, wf=%s, task=%s]' % (
+                _type_error(policy, field, value), tx.wf_ex.workflow_name,
+                task_ex.name))
     return value
+
+
+# The property each policy validates (as the reference's messages name it).
+_POLICY_PROPERTY = {'wait_before': 'delay', 'wait_after': 'delay',
+                    'timeout': 'delay', 'concurrency': 'concurrency'}
+
+
+def _type_error(policy, field, value):
+    """The reference's (jsonschema-shaped) message for a bad policy value."""
+    prop = field or _POLICY_PROPERTY.get(policy, policy)
+    if isinstance(value, int) and not isinstance(value, bool):
+        reason, check = '%r is less than the minimum of 0' % value, 'minimum'
+    else:
+        reason, check = "%r is not of type 'integer'" % value, 'type'
+    return ("Invalid data type in %s: %s\n\n"
+            "Failed validating '%s' in schema['properties']['%s']:\n"
+            "    {'type': 'integer', 'minimum': 0}\n\n"
+            "On instance['%s']:\n    %r. Value(s) can be shown after YAQL "
+            "evaluating. If you use YAQL here, please correct it." % (
+                _POLICY_CLASS.get(policy, policy), reason, check, prop, prop,
+                value))
 
 
 def _truthy(h, tx, task_ex, view, raw):
@@ -113,8 +130,10 @@ def after_complete(h, tx, task_ex, task_spec):
         wa = rc.get('wait_after_policy') or {}
         if delay > 0 and not wa.get('skip'):
             rc['wait_after_policy'] = {'skip': True}
-            rc['completed_state'] = [state, task_ex.state_info]
             task_ex.runtime_context = rc
+            ed = dict(task_ex.engine_data or {})
+            ed['completed_state'] = [state, task_ex.state_info]
+            task_ex.engine_data = ed
             task_ex.state = states.RUNNING_DELAYED
             task_ex.state_info = ("Delayed by 'wait-after' policy [delay=%s]"
                                   % delay)
@@ -141,7 +160,6 @@ def after_complete(h, tx, task_ex, task_spec):
             h.unaccept_task_children(task_ex)
             rc['retry_task_policy'] = {'retry_no': retry_no + 1}
             rc.pop('wait_after_policy', None)
-            rc.pop('completed_state', None)
             task_ex.runtime_context = rc
             task_ex.state = states.RUNNING_DELAYED
             task_ex.state_info = "Delayed by 'retry' policy [delay=%s]" % (

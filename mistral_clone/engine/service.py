@@ -200,6 +200,22 @@ class Engine:
             return True
         return self._run(do)
 
+    # --- crash recovery (engine/recovery.py) -------------------------------------
+
+    def recover_action(self, action_ex_id, stale_seconds,
+                       undispatched_seconds):
+        """Re-send, re-run or fail one stuck action (see
+        ``Handler.recover_action``); what was done, or None."""
+        return self._run(lambda h: h.recover_action(
+            action_ex_id, stale_seconds, undispatched_seconds))
+
+    def report_running_actions(self, action_ex_ids, host=None):
+        """Heartbeats of an executor's running actions, over RPC."""
+        if not action_ex_ids:
+            return 0
+        return self._run(lambda h: h.record_action_heartbeats(
+            action_ex_ids, host))
+
 
 # --- lookups shared with the API ------------------------------------------------
 

@@ -144,6 +144,12 @@ def evaluate(expression, data_context):
         if passthrough and isinstance(e, passthrough):
             raise
         msg = e.message if isinstance(e, exc.MistralCloneError) else str(e)
+        # Users match on the reference's wording, which names its own class.
+        msg = msg.replace(_VIEW_TYPE_NAME, 'mistral.workflow.data_flow.'
+                                           'ContextView')
         raise exc.JinjaEvaluationException(
             'Can not evaluate Jinja expression [expression=%s, error=%s]'
             % (expression, msg))
+
+
+_VIEW_TYPE_NAME = 'mistral_clone.expressions.context.ContextView'

@@ -338,3 +338,30 @@ class ServiceHeartbeat(Base):
     host = sa.Column(sa.String(255), nullable=True)
     started_at = sa.Column(DateTime(), default=utcnow, nullable=False)
     last_heartbeat = sa.Column(DateTime(), default=utcnow, nullable=False)
+
+
+def snapshot(row):
+    """Plain, RPC-safe copy of a row's columns (datetimes as ISO text).
+
+    Engines answer with a snapshot taken in their transaction, so callers see
+    the state they committed even if follow-up work has changed it since.
+    """
+    values = {}
+    for column in row.__table__.columns:
+        value = getattr(row, column.key)
+        if isinstance(value, datetime.datetime):
+            value = value.isoformat()
+        values[column.key] = value
+    return values
+
+
+def from_snapshot(model, values):
+    """A detached ``model`` instance rebuilt from :func:`snapshot` output."""
+    data = dict(values)
+    for column in model.__table__.columns:
+        value = data.get(column.key)
+        if isinstance(value, str) and isinstance(column.type, (
+                sa.DateTime, sa.types.TypeDecorator)) and \
+                column.key.endswith('_at'):
+            data[column.key] = datetime.datetime.fromisoformat(value)
+    return model(**data)

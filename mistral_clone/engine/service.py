@@ -91,6 +91,8 @@ class Engine:
     def start_workflow(self, workflow_identifier, namespace='', input=None,
                        description='', params=None, execution_id=None,
                        project_id=None, **kwargs):
+        """Start a workflow; returns a snapshot of the new execution as
+        committed (``models.snapshot``)."""
         project_id = project_id or DEFAULT_PROJECT
 
         def do(h):
@@ -98,7 +100,7 @@ class Engine:
             if execution_id:
                 existing = s.get(models.WorkflowExecution, execution_id)
                 if existing is not None:
-                    return existing.id
+                    return models.snapshot(existing)
             wf_def = find_workflow(s, workflow_identifier, namespace or '',
                                    project_id)
             p = dict(params or {})
@@ -108,7 +110,8 @@ class Engine:
             wf_ex = h.create_workflow_execution(
                 wf_def, wf_def.definition, input or {}, description or '',
                 p, wf_ex_id=execution_id, project_id=project_id)
-            return wf_ex.id
+            s.flush()
+            return models.snapshot(wf_ex)
         return self._run(do, project_id=project_id, answer_first=True)
 
     def pause_workflow(self, wf_ex_id, msg=None):

@@ -159,12 +159,16 @@ class ExecutionsController(rest.RestController):
                 'Workflow ID or workflow name must be provided. Workflow ID '
                 'is recommended.')
         params = dict(v.get('params') or {})
-        ex_id = engine_glue.engine().start_workflow(
+        started = engine_glue.engine().start_workflow(
             identifier, namespace=v.get('workflow_namespace') or '',
             input=v.get('input') or {}, description=v.get('description')
             or '', params=params, execution_id=v.get('id'),
             source_execution_id=source_id, project_id=project_id)
-        return _render_by_id(ex_id, res.EXECUTION_POST_FIELDS)
+        # Render the execution as the engine committed it (RUNNING): its
+        # first tasks may already be running in a follow-up transaction.
+        return R.render(models.from_snapshot(models.WorkflowExecution,
+                                             started),
+                        res.EXECUTION_POST_FIELDS)
 
     @expose.wsexpose(None, wtypes.text, body=res.ExecutionBody)
     def put(self, id, wf_ex):

@@ -20,8 +20,9 @@ class EmbeddedServer:
     """API + engine + executor + scheduler in this process, SQLite in a
     temporary directory."""
 
-    def __init__(self, **overrides):
-        self.tmp = tempfile.mkdtemp(prefix='mistral_clone_test_')
+    def __init__(self, tmp=None, **overrides):
+        self.own_tmp = tmp is None
+        self.tmp = tmp or tempfile.mkdtemp(prefix='mistral_clone_test_')
         conf = config.CONF
         conf([], project='mistral_clone')
         conf.set_override('connection', 'sqlite:///%s' % os.path.join(
@@ -40,12 +41,13 @@ class EmbeddedServer:
         self.url = self.launched.url
         self.http = requests.Session()
 
-    def stop(self):
+    def stop(self, keep_files=False):
         self.launched.stop()
         db_api.dispose()
         for group, name in self.overrides:
             config.CONF.clear_override(name, group=group)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.own_tmp and not keep_files:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     # --- helpers -----------------------------------------------------------------
 
@@ -86,6 +88,22 @@ class EmbeddedServer:
                 raise AssertionError('execution %s stuck in %s' % (
                     ex_id, ex['state']))
             time.sleep(0.02)
+
+    def put(self, path, body):
+        return self.http.put(self.url + path, json=body)
+
+    def task(self, ex_id, name):
+        return [t for t in self.tasks(ex_id) if t['name'] == name][-1]
+
+    def wait_task(self, ex_id, name, state, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = [t for t in self.tasks(ex_id)
+                     if t['name'] == name and t['state'] == state]
+            if found:
+                return found[-1]
+            time.sleep(0.02)
+        raise AssertionError('task %s never reached %s' % (name, state))
 
     def tasks(self, ex_id):
         r = self.http.get(self.url + '/executions/%s/tasks' % ex_id)

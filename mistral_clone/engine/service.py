@@ -114,23 +114,32 @@ class Engine:
             return models.snapshot(wf_ex)
         return self._run(do, project_id=project_id, answer_first=True)
 
+    # State changes answer with a snapshot of the execution as committed
+    # (trivial follow-up work may change it right after).
+
     def pause_workflow(self, wf_ex_id, msg=None):
         def do(h):
             tx = h.lock_wf(wf_ex_id)
             h.pause_workflow(tx, msg)
-        self._run(do)
+            h.s.flush()
+            return models.snapshot(tx.wf_ex)
+        return self._run(do)
 
     def resume_workflow(self, wf_ex_id, env=None):
         def do(h):
             tx = h.lock_wf(wf_ex_id)
             h.resume_workflow(tx, env)
-        self._run(do)
+            h.s.flush()
+            return models.snapshot(tx.wf_ex)
+        return self._run(do, answer_first=True)
 
     def stop_workflow(self, wf_ex_id, state, msg=None):
         def do(h):
             tx = h.lock_wf(wf_ex_id)
             h.stop_workflow(tx, state, msg)
-        self._run(do)
+            h.s.flush()
+            return models.snapshot(tx.wf_ex)
+        return self._run(do)
 
     def update_workflow_env(self, wf_ex_id, env):
         def do(h):
@@ -149,13 +158,13 @@ class Engine:
         def do(h):
             from mistral_clone.engine import control
             control.rerun_task(h, task_ex_id, reset, env)
-        self._run(do)
+        self._run(do, answer_first=True)
 
     def skip_task(self, task_ex_id):
         def do(h):
             from mistral_clone.engine import control
             control.skip_task(h, task_ex_id)
-        self._run(do)
+        self._run(do, answer_first=True)
 
     # --- actions -----------------------------------------------------------------
 

@@ -207,11 +207,15 @@ class ExecutionsController(rest.RestController):
             return _render_by_id(id, [f for f in res.EXECUTION_POST_FIELDS
                                       if f not in ('input', 'output')])
         if state == 'PAUSED':
-            client.pause_workflow(id, msg)
+            committed = client.pause_workflow(id, msg)
         elif state == 'RUNNING':
-            client.resume_workflow(id, env=env)
+            committed = client.resume_workflow(id, env=env)
         else:
-            client.stop_workflow(id, state, msg)
+            committed = client.stop_workflow(id, state, msg)
+        if isinstance(committed, dict):
+            return R.render(models.from_snapshot(models.WorkflowExecution,
+                                                 committed),
+                            res.EXECUTION_POST_FIELDS)
         return _render_by_id(id, res.EXECUTION_POST_FIELDS)
 
     @expose.wsexpose(None, wtypes.text, bool, status_code=204)

@@ -193,12 +193,21 @@ class Handler:
         self.resolve_action = action_resolver
         self.provider = EngineDataProvider(session, self)
         self._wftx = {}
+        self._new_tasks = {}
         self._locked = set()
         self.project_id = project_id
         self.inline = []
         self.inline_budget = INLINE_BUDGET
         # with-items collections evaluated in this transaction, by task id
         self._items_cache = {}
+
+    def get_task_ex(self, task_ex_id):
+        """A task execution by id; also finds the ones this transaction
+        created and has not flushed yet (``Session.get`` would flush)."""
+        task_ex = self._new_tasks.get(task_ex_id)
+        if task_ex is None:
+            task_ex = self.s.get(models.TaskExecution, task_ex_id)
+        return task_ex
 
     def wftx(self, wf_ex):
         tx = self._wftx.get(wf_ex.id)
@@ -370,6 +379,7 @@ class Handler:
         )
         task_ex.updated_at = task_ex.created_at
         self.s.add(task_ex)
+        self._new_tasks[task_ex.id] = task_ex
         tx.add_task(task_ex)
         return task_ex
 
@@ -762,7 +772,7 @@ class Handler:
             self.s.refresh(action_ex)
         if states.is_completed(action_ex.state):
             return False
-        task_ex = self.s.get(models.TaskExecution, action_ex.task_execution_id)
+        task_ex = self.get_task_ex(action_ex.task_execution_id)
         # Ad-hoc output transformation.
         if state != states.CANCELLED:
             try:
@@ -836,7 +846,7 @@ class Handler:
     def on_subworkflow_complete(self, child):
         if not child.task_execution_id:
             return
-        task_ex = self.s.get(models.TaskExecution, child.task_execution_id)
+        task_ex = self.get_task_ex(child.task_execution_id)
         if task_ex is None:
             return
         tx = self.lock_wf(task_ex.workflow_execution_id)
@@ -1135,7 +1145,7 @@ class Handler:
         parent_task_id = tx.wf_ex.task_execution_id
         if not parent_task_id:
             return
-        task_ex = self.s.get(models.TaskExecution, parent_task_id)
+        task_ex = self.get_task_ex(parent_task_id)
         if task_ex is None or task_ex.state != states.RUNNING:
             return
         ptx = self.lock_wf(task_ex.workflow_execution_id)
@@ -1202,7 +1212,7 @@ class Handler:
         parent_task_id = tx.wf_ex.task_execution_id
         if not parent_task_id:
             return
-        task_ex = self.s.get(models.TaskExecution, parent_task_id)
+        task_ex = self.get_task_ex(parent_task_id)
         if task_ex is None or task_ex.state != states.PAUSED:
             return
         ptx = self.lock_wf(task_ex.workflow_execution_id)
@@ -1258,7 +1268,7 @@ class Handler:
 
     def task_continue(self, task_ex_id, retry=False):
         """A wait-before or retry delay is over: run the task's work."""
-        task_ex = self.s.get(models.TaskExecution, task_ex_id)
+        task_ex = self.get_task_ex(task_ex_id)
         if task_ex is None:
             return
         tx = self.lock_wf(task_ex.workflow_execution_id)
@@ -1283,7 +1293,7 @@ class Handler:
         self.after_task_event(tx)
 
     def task_wait_after_done(self, task_ex_id):
-        task_ex = self.s.get(models.TaskExecution, task_ex_id)
+        task_ex = self.get_task_ex(task_ex_id)
         if task_ex is None:
             return
         tx = self.lock_wf(task_ex.workflow_execution_id)
@@ -1297,7 +1307,7 @@ class Handler:
         self.after_task_event(tx)
 
     def task_timeout(self, task_ex_id, timeout):
-        task_ex = self.s.get(models.TaskExecution, task_ex_id)
+        task_ex = self.get_task_ex(task_ex_id)
         if task_ex is None:
             return
         tx = self.lock_wf(task_ex.workflow_execution_id)
@@ -1428,7 +1438,7 @@ class Handler:
                              'workflow_name': None, 'timeout': None,
                              'safe_rerun': False, 'target': None})
             return runnable
-        task_ex = self.s.get(models.TaskExecution, action_ex.task_execution_id)
+        task_ex = self.get_task_ex(action_ex.task_execution_id)
         if task_ex is None or tx.wf_ex.state not in (
                 states.RUNNING, states.PAUSED) or \
                 task_ex.state not in (states.RUNNING, states.PAUSED) or \

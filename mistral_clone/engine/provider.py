@@ -65,7 +65,8 @@ class EngineDataProvider(expressions.DataProvider):
         if task_name is None or task_name == current.get('name'):
             if not current.get('id'):
                 return None
-            task_ex = self.s.get(models.TaskExecution, current['id'])
+            task_ex = (self.h.get_task_ex(current['id']) if self.h is not None
+                       else self.s.get(models.TaskExecution, current['id']))
             return self.task_dict(task_ex) if task_ex is not None else None
         wf_ex_id = self._wf_ex_id(context)
         task_ex = self.s.execute(

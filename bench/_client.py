@@ -1,0 +1,165 @@
+"""Minimal raw-HTTP client for the Mistral v2 API, used by the benchmarks.
+
+Everything is plain ``requests``: no python-mistralclient, so the figures
+measure the server and the wire format only.
+"""
+
+import json
+import threading
+import time
+
+import requests
+
+TERMINAL = ('SUCCESS', 'ERROR', 'CANCELLED')
+
+
+class BenchError(Exception):
+    """The server misbehaved (unexpected status, timeout, failed run)."""
+
+
+def normalize_url(url):
+    url = url.rstrip('/')
+    if not url.endswith('/v2'):
+        url += '/v2'
+    return url
+
+
+class Api(object):
+    def __init__(self, url, timeout=60.0):
+        self.base = normalize_url(url)
+        self.timeout = timeout
+        self._local = threading.local()
+
+    # One Session per thread: requests.Session is not thread-safe.
+    @property
+    def session(self):
+        s = getattr(self._local, 'session', None)
+        if s is None:
+            s = requests.Session()
+            self._local.session = s
+        return s
+
+    def request(self, method, path, expect=(200,), **kw):
+        kw.setdefault('timeout', self.timeout)
+        url = self.base + path
+        try:
+            resp = self.session.request(method, url, **kw)
+        except requests.RequestException as e:
+            raise BenchError('%s %s failed: %s' % (method, path, e))
+        if resp.status_code not in expect:
+            body = resp.text[:600].replace('\n', ' ')
+            raise BenchError('%s %s -> HTTP %s (expected %s): %s'
+                             % (method, path, resp.status_code,
+                                '/'.join(map(str, expect)), body))
+        return resp
+
+    # -- workflows ---------------------------------------------------------
+    def create_workflows(self, definition):
+        resp = self.request('POST', '/workflows', expect=(201,),
+                            data=definition.encode('utf-8'),
+                            headers={'Content-Type': 'text/plain'})
+        return resp.json()['workflows']
+
+    def delete_workflow(self, name, missing_ok=True):
+        expect = (204, 404) if missing_ok else (204,)
+        self.request('DELETE', '/workflows/%s' % name, expect=expect)
+
+    def list_workflows(self, **params):
+        return self.request('GET', '/workflows', params=params).json()
+
+    # -- executions --------------------------------------------------------
+    def start_execution(self, workflow_name, wf_input=None):
+        body = {'workflow_name': workflow_name}
+        if wf_input is not None:
+            body['input'] = json.dumps(wf_input)
+        resp = self.request('POST', '/executions', expect=(201,), json=body)
+        ex = resp.json()
+        if ex.get('state') not in ('RUNNING', 'SUCCESS', 'IDLE'):
+            raise BenchError('execution %s of %s started in state %s: %s'
+                             % (ex.get('id'), workflow_name, ex.get('state'),
+                                ex.get('state_info')))
+        return ex
+
+    def get_execution(self, ex_id):
+        return self.request('GET', '/executions/%s' % ex_id).json()
+
+    def list_executions(self, workflow_name, fields='id,state,state_info'):
+        params = {'workflow_name': workflow_name, 'fields': fields,
+                  'limit': 1000}
+        return self.request('GET', '/executions',
+                            params=params).json()['executions']
+
+    def delete_execution(self, ex_id):
+        """Delete an execution; a non-terminal one is cancelled first and
+        then deleted with ``force`` (what the reference requires)."""
+        codes = (204, 404, 400, 403, 409)
+        resp = self.request('DELETE', '/executions/%s' % ex_id, expect=codes)
+        if resp.status_code in (204, 404):
+            return True
+        try:
+            self.request('PUT', '/executions/%s' % ex_id, expect=(200,),
+                         json={'state': 'CANCELLED'})
+        except BenchError:
+            pass
+        resp = self.request('DELETE', '/executions/%s' % ex_id,
+                            params={'force': 'true'}, expect=codes)
+        if resp.status_code not in (204, 404):
+            raise BenchError('DELETE /executions/%s -> HTTP %s: %s'
+                             % (ex_id, resp.status_code, resp.text[:300]))
+        return True
+
+    def wait_executions(self, workflow_name, ids, timeout, t0=None,
+                        fail_on_error=True):
+        """Poll until every execution in ``ids`` is terminal.
+
+        Returns {id: (state, seconds since t0 when first seen terminal)}.
+        One filtered list request per poll (cheap for the server); ids that
+        the list does not show are fetched one by one.
+        """
+        t0 = time.monotonic() if t0 is None else t0
+        pending = set(ids)
+        done = {}
+        interval = 0.01
+        deadline = time.monotonic() + timeout
+        while pending:
+            now = time.monotonic()
+            if now > deadline:
+                sample = sorted(pending)[:3]
+                raise BenchError(
+                    '%d of %d executions of %s not finished after %.0f s '
+                    '(e.g. %s)' % (len(pending), len(ids), workflow_name,
+                                   timeout, ', '.join(sample)))
+            seen = {}
+            try:
+                for ex in self.list_executions(workflow_name):
+                    seen[ex['id']] = ex
+            except BenchError:
+                seen = {}
+            for ex_id in list(pending):
+                if ex_id not in seen:
+                    seen[ex_id] = self.get_execution(ex_id)
+            t = time.monotonic() - t0
+            for ex_id in list(pending):
+                ex = seen[ex_id]
+                if ex.get('state') in TERMINAL:
+                    pending.discard(ex_id)
+                    done[ex_id] = (ex['state'], t)
+                    if ex['state'] != 'SUCCESS' and fail_on_error:
+                        raise BenchError(
+                            'execution %s of %s ended %s: %s'
+                            % (ex_id, workflow_name, ex['state'],
+                               (ex.get('state_info') or '')[:400]))
+            if pending:
+                elapsed = time.monotonic() - t0
+                cap = 0.1 if elapsed < 10 else 0.25
+                interval = min(cap, interval * 1.5)
+                time.sleep(interval)
+        return done
+
+    def ping(self, timeout=2.0):
+        try:
+            r = self.session.get(self.base + '/workflows',
+                                 params={'limit': 1}, timeout=timeout)
+            return r.status_code == 200
+        except requests.RequestException:
+            return False

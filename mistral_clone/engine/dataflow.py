@@ -89,16 +89,17 @@ def task_view(task_info, env, wf_context, wf_input, branch_ctx, extra=None):
     """The ``$``/``_`` a task's expressions see (dsl.md §7.2).
 
     ``task_info`` is ``{'id':..., 'name':...}`` of the task execution or None.
-    Layers: __task_execution, __env → extra (with-items vars) → branch
-    context → workflow context (vars, globals, __execution) → input.
+    Layers: __task_execution, __env → branch context → extra (with-items
+    vars) → workflow context (vars, globals, __execution) → input.
     """
     special = {'__env': env or {}}
     if task_info is not None:
         special['__task_execution'] = task_info
-    layers = [special]
+    # Item variables of with-items sit *under* the branch context: a value
+    # published upstream under the same name wins (as in the reference).
+    layers = [special, branch_ctx or {}]
     if extra:
         layers.append(extra)
-    layers.append(branch_ctx or {})
     layers.append(wf_context or {})
     layers.append(wf_input or {})
     return expressions.ContextView(*layers)

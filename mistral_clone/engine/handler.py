@@ -395,6 +395,17 @@ class Handler:
         if task_ex is None:
             task_ex = self._new_task_ex(tx, task_spec, states.WAITING, {},
                                         None, unique_key=key)
+        elif task_spec.join != 'all' and states.is_completed(task_ex.state):
+            # Reference quirk kept on purpose (dsl.md §5.7): an inbound task
+            # completing after a partial join ran puts the same join
+            # execution back to WAITING; it runs again and re-fires its
+            # transitions.
+            task_ex.state = states.WAITING
+            task_ex.state_info = None
+            task_ex.processed = False
+            task_ex.finished_at = None
+            task_ex.next_tasks = []
+            task_ex.has_next_tasks = False
         if task_ex.state == states.WAITING:
             self.refresh_join(tx, task_ex, task_spec)
 
@@ -1085,11 +1096,10 @@ class Handler:
             (t for t in tx.tasks if t.state == states.ERROR and
              not t.error_handled), key=lambda t: t.name)
         listed = [t for t in errors if not self._has_on_error(tx, t.name)]
-        lines = ['Failure caused by error in tasks: %s' %
-                 ', '.join(t.name for t in listed), '']
+        blocks = []
         for t in errors:
-            lines.append('  %s [task_ex_id=%s] -> %s' % (
-                t.name, t.id, t.state_info))
+            lines = ['  %s [task_ex_id=%s] -> %s' % (
+                t.name, t.id, t.state_info)]
             for idx, ae in enumerate(self.s.execute(
                     sa.select(models.ActionExecution)
                     .where(models.ActionExecution.task_execution_id == t.id,
@@ -1105,7 +1115,9 @@ class Handler:
                     .scalars()):
                 lines.append('    [wf_ex_id=%s, idx=%s]: %s' % (
                     we.id, idx, (we.output or {}).get('result')))
-        return '\n'.join(lines) + '\n'
+            blocks.append('\n'.join(lines) + '\n')
+        return 'Failure caused by error in tasks: %s\n\n%s' % (
+            ', '.join(t.name for t in listed), '\n'.join(blocks))
 
     def _has_on_error(self, tx, task_name):
         spec = tx.spec.tasks[task_name]

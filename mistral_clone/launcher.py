@@ -60,8 +60,12 @@ class Launched:
         self.api_server = None
         self.rpc_servers = []
         self.url = None
+        self.recovery = None   # production: engine/recovery.ActionRecovery
+        self.registry = None   # production: services/heartbeats registry
 
     def stop(self):
+        if self.recovery is not None:
+            self.recovery.stop()
         for server in self.rpc_servers:
             try:
                 server.stop()
@@ -77,6 +81,8 @@ class Launched:
             self.executor.stop()
         if self.engine is not None:
             self.engine.stop()
+        if self.registry is not None:
+            self.registry.stop()
         clients.reset()
 
 
@@ -117,41 +123,8 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
         launched.scheduler = scheduler
         scheduler.start()
     else:
-        from mistral_clone.rpc import servers
-        transport = servers.get_transport(conf)
-        engine_client = clients.RemoteEngineClient(transport,
-                                                   conf.engine.topic)
-        executor_client = clients.RemoteExecutorClient(transport,
-                                                       conf.executor.topic)
-        clients.set_engine_client(engine_client)
-        clients.set_executor_client(executor_client)
-        if 'engine' in components:
-            engine = Engine(executor_client=executor_client,
-                            workers=conf.engine.workers)
-            launched.engine = engine
-            server = servers.make_server(
-                transport, conf.engine.topic, '%s-%s' % (host, os.getpid()),
-                engine, clients.ENGINE_METHODS)
-            server.start()
-            launched.rpc_servers.append(server)
-        if 'executor' in components:
-            name = conf.executor.host or host
-            executor = Executor(engine_client, workers=conf.executor.workers,
-                                host=name)
-            launched.executor = executor
-            server = servers.make_server(transport, conf.executor.topic,
-                                         name, executor, ('run_action',))
-            server.start()
-            launched.rpc_servers.append(server)
-        if 'scheduler' in components:
-            scheduler = Scheduler(
-                engine_client, fixed_delay=conf.scheduler.fixed_delay,
-                random_delay=conf.scheduler.random_delay,
-                batch_size=conf.scheduler.batch_size,
-                captured_job_timeout=conf.scheduler.captured_job_timeout,
-                periodic_tasks=_periodic_tasks(conf, engine_client))
-            launched.scheduler = scheduler
-            scheduler.start()
+        _launch_remote(components, conf, launched, host)
+        _start_registry(components, conf, launched, host)
 
     if 'api' in components:
         from mistral_clone.api import app as api_app
@@ -167,6 +140,82 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
             threading.Thread(target=srv.serve_forever, daemon=True,
                              name='api').start()
     return launched
+
+
+def setup_remote_clients(conf=config.CONF):
+    """RPC clients of the engine and executor topics (production mode);
+    what an API process (or the WSGI application) needs."""
+    from mistral_clone.rpc import servers
+    transport = servers.get_transport(conf)
+    engine_client = clients.RemoteEngineClient(transport, conf.engine.topic)
+    executor_client = clients.RemoteExecutorClient(transport,
+                                                   conf.executor.topic)
+    clients.set_engine_client(engine_client)
+    clients.set_executor_client(executor_client)
+    return transport, engine_client, executor_client
+
+
+def _launch_remote(components, conf, launched, host):
+    """Production: each component talks to the others over oslo.messaging;
+    engines and executors serve their topics (executors under their
+    ``[executor] host`` name, which ``target:`` addresses)."""
+    from mistral_clone.engine.recovery import ActionRecovery
+    from mistral_clone.engine.service import Engine
+    from mistral_clone.executor.service import Executor
+    from mistral_clone.rpc import servers
+    from mistral_clone.scheduler.service import Scheduler
+
+    transport, engine_client, executor_client = setup_remote_clients(conf)
+    if 'engine' in components:
+        engine = Engine(executor_client=executor_client,
+                        workers=conf.engine.workers)
+        launched.engine = engine
+        server = servers.make_server(
+            transport, conf.engine.topic, '%s-%s' % (host, os.getpid()),
+            engine, clients.ENGINE_METHODS)
+        server.start()
+        launched.rpc_servers.append(server)
+        launched.recovery = ActionRecovery.from_conf(engine, conf)
+        launched.recovery.start()
+    if 'executor' in components:
+        executor = Executor(
+            engine_client, workers=conf.executor.workers,
+            host=executor_name(conf, host), track_actions=True,
+            heartbeat_interval=conf.action_heartbeat.check_interval)
+        launched.executor = executor
+        server = servers.make_server(transport, conf.executor.topic,
+                                     executor.host, executor,
+                                     clients.EXECUTOR_METHODS)
+        server.start()
+        launched.rpc_servers.append(server)
+    if 'scheduler' in components:
+        scheduler = Scheduler(
+            engine_client, fixed_delay=conf.scheduler.fixed_delay,
+            random_delay=conf.scheduler.random_delay,
+            batch_size=conf.scheduler.batch_size,
+            captured_job_timeout=conf.scheduler.captured_job_timeout,
+            periodic_tasks=_periodic_tasks(conf, engine_client))
+        launched.scheduler = scheduler
+        scheduler.start()
+
+
+def executor_name(conf, host=None):
+    return conf.executor.host or host or conf.host or socket.gethostname()
+
+
+def _start_registry(components, conf, launched, host):
+    """Register this process's services in the services table."""
+    from mistral_clone.services import heartbeats
+    names = {c: (executor_name(conf, host) if c == 'executor' else host)
+             for c in components}
+    registry = heartbeats.ServiceRegistry(
+        names, host, interval=conf.coordination.heartbeat_interval)
+    try:
+        registry.start()
+    except Exception:
+        LOG.exception('Could not register the services of this process')
+        return
+    launched.registry = registry
 
 
 def _periodic_tasks(conf, engine_client):

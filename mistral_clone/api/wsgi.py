@@ -3,10 +3,12 @@
 The configuration file comes from ``MISTRAL_CLONE_CONFIG`` (default: oslo's
 standard search for ``mistral_clone.conf``); the database named by
 ``[database] connection`` is set up (not migrated: run
-``mistral-clone-db-manage upgrade head`` first).
+``mistral-clone-db-manage upgrade head`` first). With ``transport_url`` set
+the application talks to the engines over oslo.messaging.
 """
 
 import os
+import socket
 
 from mistral_clone import config
 from mistral_clone.api import app as api_app
@@ -24,6 +26,14 @@ def init_application():
                  pool_timeout=conf.database.pool_timeout,
                  pool_recycle=conf.database.connection_recycle_time,
                  sqlite_synchronous=conf.database.sqlite_synchronous)
+    if conf.transport_url:
+        # Production: the engines are reached over oslo.messaging, and the
+        # process shows up in GET /v2/services.
+        from mistral_clone import launcher
+        launcher.apply_config(conf)
+        launcher.setup_remote_clients(conf)
+        launcher._start_registry(('api',), conf, launcher.Launched(),
+                                 conf.host or socket.gethostname())
     return api_app.setup_app(conf)
 
 

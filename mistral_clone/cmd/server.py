@@ -16,6 +16,7 @@ from oslo_config import cfg
 
 from mistral_clone import config
 from mistral_clone import launcher
+from mistral_clone import masking
 
 LOG = logging.getLogger('mistral_clone')
 
@@ -56,6 +57,8 @@ def setup_logging(conf):
     logging.basicConfig(
         level=level, handlers=handlers,
         format='%(asctime)s %(process)d %(levelname)s %(name)s %(message)s')
+    # Passwords and tokens never reach the log (request bodies, SQL echo).
+    masking.install()
     # Third-party chatter.
     for noisy in ('oslo_messaging', 'amqp', 'kombu', 'stevedore',
                   'keystonemiddleware', 'pecan', 'sqlalchemy'):

@@ -113,7 +113,7 @@ class Executor:
             except Exception as e:  # never lose an action silently
                 LOG.exception('Executor failed on action %s', action_ex_id)
                 result = {'error': 'Executor failure: %s' % e}
-            if result is None or self._stop.is_set():
+            if result is None:
                 return
             try:
                 self.engine_client.on_action_complete(action_ex_id, result)

@@ -32,6 +32,16 @@ def messaging_conf(conf):
         for d in dirs:
             args += ['--config-dir', d]
         mconf(args=args, project='mistral_clone', default_config_files=[])
+        # Some oslo.messaging modules register their options on cfg.CONF
+        # only (at import: metrics, tracing), yet read them from the
+        # transport's conf: mirror those groups.
+        import oslo_messaging  # noqa: F401  (imports those modules)
+        for group in list(cfg.CONF.keys()):
+            if not group.startswith('oslo_messaging'):
+                continue
+            opts = [info['opt'] for info in
+                    cfg.CONF._groups[group]._opts.values()]
+            mconf.register_opts(opts, group=group)
         _messaging_conf = mconf
     return _messaging_conf
 

@@ -6,6 +6,11 @@ triggers due within the next 2 seconds. A trigger is *claimed* by moving its
 that was read (optimistic lock): with several schedulers at once exactly one
 wins and starts exactly one execution.
 
+As the reference, a trigger is due when ``next_execution_time < now + 2 s``
+(it may start up to two seconds early), ``remaining_executions`` counts
+down and the firing that brings it to zero deletes the trigger (same
+optimistic guard); ``null`` means unlimited.
+
 Catch-up policy: after downtime a trigger fires once (late), and its next
 time is the first match after *now* — missed periods are not replayed, so a
 scheduler coming back never bursts duplicates.
@@ -16,23 +21,19 @@ import json
 import logging
 import time
 
-import croniter
 import sqlalchemy as sa
 
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
+from mistral_clone.services.definitions import NEVER_PATTERN
+from mistral_clone.services.definitions import next_cron_time as next_time
 
 LOG = logging.getLogger(__name__)
 
-FIRST_TIME_ONLY_PATTERN = '0 0 30 2 0'
+HORIZON = 2  # seconds: how early a due trigger may fire (the reference's)
 
 
-def next_time(pattern, after):
-    """First match of ``pattern`` strictly after ``after`` (naive UTC)."""
-    return croniter.croniter(pattern, after).get_next(datetime.datetime)
-
-
-def due_triggers(session, now, horizon=2):
+def due_triggers(session, now, horizon=HORIZON):
     limit = now + datetime.timedelta(seconds=horizon)
     return session.execute(
         sa.select(models.CronTrigger)
@@ -53,7 +54,7 @@ def claim(trigger, now):
         if remaining == 0:
             return s.execute(sa.delete(M).where(guard)).rowcount == 1
         base = max(now, trigger.next_execution_time)
-        nxt = next_time(trigger.pattern or FIRST_TIME_ONLY_PATTERN, base)
+        nxt = next_time(trigger.pattern or NEVER_PATTERN, base)
         return s.execute(
             sa.update(M).where(guard).values(
                 next_execution_time=nxt, remaining_executions=remaining,

@@ -4,12 +4,12 @@
 It runs inside the scheduler service, and only when ``[DEFAULT]
 transport_url`` is set (the embedded mode has no broker to listen to). One
 notification listener per distinct (exchange, topic) of the stored event
-triggers; a background thread re-reads the triggers every
+triggers, each in its own pool ``<listener_pool_name>.<exchange>.<topic>``;
+a background thread re-reads the triggers every
 ``refresh_interval`` seconds, starting listeners for new pairs and stopping
-those no trigger uses any more. The listeners join the
-``[event_engine] listener_pool_name`` pool, so with several schedulers each
-notification is delivered to one of them only (and the pool's own queue
-leaves other consumers of the topic alone).
+those no trigger uses any more. Listeners of several schedulers share
+their pool's queue, so each notification is delivered to one of them only
+(and the pool's own queue leaves other consumers of the topic alone).
 
 A notification whose ``event_type`` equals a trigger's ``event`` starts the
 trigger's workflow, once per matching trigger. The triggers are looked up
@@ -68,7 +68,16 @@ def event_params(definitions, notification):
         if any(fnmatch.fnmatch(notification['event_type'], glob)
                for glob in definition.get('event_types') or ()):
             properties = definition.get('properties') or {}
-    return expressions.evaluate_recursively(properties, notification)
+    out = {}
+    for key, expression in properties.items():
+        # A property the notification cannot give is null, not an error.
+        try:
+            out[key] = expressions.evaluate_recursively(expression,
+                                                        notification)
+        except Exception as e:
+            LOG.debug('Event property %s: %s', key, e)
+            out[key] = None
+    return out
 
 
 def description(trigger):
@@ -161,18 +170,26 @@ class EventEngine:
     def _get_transport(self):
         if self._transport is None:
             import oslo_messaging as messaging
+            from mistral_clone.rpc import servers
+            # oslo.messaging's options clash with ours on our ConfigOpts:
+            # it gets its own, over the same files (as the RPC transport).
             self._transport = messaging.get_notification_transport(
-                self.conf, url=self.conf.transport_url)
+                servers.messaging_conf(self.conf),
+                url=self.conf.transport_url)
         return self._transport
 
     def _start_listener(self, exchange, topic):
         import oslo_messaging as messaging
         LOG.info('Event engine listens on %s/%s', exchange, topic)
+        # The rabbit driver names a pool's queue after the pool alone: one
+        # pool per (exchange, topic), or the listeners of different pairs
+        # would share a queue and take each other's notifications.
+        pool = '%s.%s.%s' % (self.pool, exchange, topic)
         listener = messaging.get_notification_listener(
             self._get_transport(),
             [messaging.Target(exchange=exchange, topic=topic)],
             [_Endpoint(self, exchange, topic)],
-            executor='threading', pool=self.pool)
+            executor='threading', pool=pool)
         listener.start()
         return listener
 
@@ -190,6 +207,8 @@ class EventEngine:
                         event_type, payload, metadata):
         """Start the workflow of every matching trigger; count started."""
         ctxt = dict(ctxt or {})
+        for key in ('project_id', 'user_id'):
+            ctxt.setdefault(key, None)
         notification = {
             'event_type': event_type,
             'payload': payload,

@@ -9,6 +9,7 @@ older than ``[scheduler] captured_job_timeout`` is considered abandoned (its
 scheduler or engine died) and the job is claimed again.
 """
 
+import concurrent.futures
 import datetime
 import logging
 import random
@@ -28,7 +29,7 @@ class Scheduler:
 
     def __init__(self, engine_client, fixed_delay=0.2, random_delay=0.1,
                  batch_size=100, captured_job_timeout=30, name=None,
-                 periodic_tasks=()):
+                 periodic_tasks=(), handover_threads=8):
         self.engine_client = engine_client
         self.fixed_delay = fixed_delay
         self.random_delay = random_delay
@@ -36,6 +37,11 @@ class Scheduler:
         self.captured_job_timeout = captured_job_timeout
         self.name = name or '%s-%s' % (socket.gethostname(), os.getpid())
         self.periodic_tasks = list(periodic_tasks)
+        # Claimed jobs are handed over concurrently: with an in-process
+        # engine ``run_job`` runs the job itself, and one slow job must not
+        # hold back the others claimed in the same batch.
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=handover_threads, thread_name_prefix='job-handover')
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
@@ -50,6 +56,7 @@ class Scheduler:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._pool.shutdown(wait=True)
         # Periodic tasks that run threads of their own (the event engine)
         # stop with the scheduler.
         for task in self.periodic_tasks:
@@ -85,27 +92,63 @@ class Scheduler:
         """Claim and hand over due jobs; seconds until the next one is due."""
         now = models.utcnow()
         stale = now - datetime.timedelta(seconds=self.captured_job_timeout)
+        if db_api.dialect_name() in ('postgresql', 'sqlite'):
+            claimed = self._claim_batch(now, stale)
+        else:
+            claimed = [job_id for job_id in self._due(now, stale)
+                       if self._claim(job_id, now, stale)]
+        for job_id in claimed:
+            self._pool.submit(self._hand_over, job_id)
         with db_api.session() as s:
-            rows = s.execute(
-                sa.select(models.ScheduledJob.id)
-                .where(models.ScheduledJob.run_after <= now)
-                .where(sa.or_(models.ScheduledJob.captured_at.is_(None),
-                              models.ScheduledJob.captured_at < stale))
-                .order_by(models.ScheduledJob.run_after)
-                .limit(self.batch_size)).scalars().all()
             upcoming = s.execute(
                 sa.select(sa.func.min(models.ScheduledJob.run_after))
                 .where(models.ScheduledJob.run_after > now)).scalar()
-        for job_id in rows:
-            if self._claim(job_id, now, stale):
-                try:
-                    self.engine_client.run_job(job_id)
-                except Exception:
-                    LOG.exception('Could not hand job %s to an engine',
-                                  job_id)
         if upcoming is None:
             return None
         return max(0.0, (upcoming - models.utcnow()).total_seconds())
+
+    def _hand_over(self, job_id):
+        try:
+            self.engine_client.run_job(job_id)
+        except Exception:
+            LOG.exception('Could not hand job %s to an engine', job_id)
+
+    def _claimable(self, now, stale):
+        M = models.ScheduledJob
+        return (M.run_after <= now,
+                sa.or_(M.captured_at.is_(None), M.captured_at < stale))
+
+    def _due(self, now, stale):
+        M = models.ScheduledJob
+        with db_api.session() as s:
+            return s.execute(
+                sa.select(M.id).where(*self._claimable(now, stale))
+                .order_by(M.run_after).limit(self.batch_size)
+            ).scalars().all()
+
+    def _claim_batch(self, now, stale):
+        """One UPDATE claims up to ``batch_size`` due jobs. On PostgreSQL
+        ``FOR UPDATE SKIP LOCKED`` lets concurrent schedulers take disjoint
+        batches instead of queueing behind each other row by row (one
+        commit per batch, not per job); SQLite has a single writer."""
+        M = models.ScheduledJob
+        due = (sa.select(M.id).where(*self._claimable(now, stale))
+               .order_by(M.run_after).limit(self.batch_size))
+        if not db_api.is_sqlite():
+            due = due.with_for_update(skip_locked=True)
+
+        @db_api.retry_on_conflict
+        def claim():
+            with db_api.transaction() as s:
+                return s.execute(
+                    sa.update(M)
+                    .where(M.id.in_(due.scalar_subquery()),
+                           *self._claimable(now, stale))
+                    .values(captured_at=now, captured_by=self.name)
+                    .returning(M.id, M.run_after)
+                    .execution_options(synchronize_session=False)
+                ).all()
+        return [job_id for job_id, _ in sorted(claim(), key=lambda r: r[1])]
 
     def _claim(self, job_id, now, stale):
         @db_api.retry_on_conflict

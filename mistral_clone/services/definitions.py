@@ -281,6 +281,10 @@ def delete_workflow(identifier, namespace=''):
                 "Can't delete workflow that has event triggers associated. "
                 "[workflow_identifier=%s], [event_trigger_id(s)=%s]"
                 % (identifier, ', '.join(events)))
+        # Its sharings go with it.
+        s.execute(sa.delete(models.ResourceMember).where(
+            models.ResourceMember.resource_id == row.id,
+            models.ResourceMember.resource_type == 'workflow'))
         s.delete(row)
     _write(_do)
 

@@ -17,7 +17,6 @@ from pecan import rest
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from mistral_clone import config
 from mistral_clone import context
 from mistral_clone import exceptions as exc
 from mistral_clone import policy
@@ -38,7 +37,7 @@ M = models.ResourceMember
 
 
 def _require_auth():
-    if not config.CONF.pecan.auth_enable:
+    if not context.ctx().auth_enabled:
         raise exc.WorkflowException(AUTH_REQUIRED)
 
 

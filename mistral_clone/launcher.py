@@ -124,7 +124,7 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
         scheduler.start()
     else:
         _launch_remote(components, conf, launched, host)
-        _start_registry(components, conf, launched, host)
+    _start_registry(components, conf, launched, host)
 
     if 'api' in components:
         from mistral_clone.api import app as api_app

@@ -193,7 +193,8 @@ def start_action(engine, name, action_input, namespace, params, project_id):
                       'timeout': timeout, 'safe_rerun': False,
                       'target': target})
             h.outbox.actions.append(r)
-        return _ae_dict(action_ex)
+        h.s.flush()
+        return models.snapshot(action_ex)
     return engine._run(create, project_id=project_id, answer_first=True)
 
 

@@ -272,6 +272,27 @@ rs_wait:
         ex = self.server.wait(ex['id'], timeout=20)
         self.assertEqual(ex['state'], 'SUCCESS')
 
+    def test_retry_delay_across_restart(self):
+        self.server.create_workflows(wf("""
+rs_retry:
+  tasks:
+    a:
+      action: std.fail
+      retry: {count: 1, delay: 1}
+      on-error: h
+    h:
+      action: std.noop
+"""))
+        ex = self.server.start('rs_retry')
+        self.server.wait_task(ex['id'], 'a', 'DELAYED')
+        self.restart()
+        ex = self.server.wait(ex['id'], timeout=20)
+        self.assertEqual(ex['state'], 'SUCCESS')
+        a = self.server.task(ex['id'], 'a')
+        aes = self.server.http.get(self.server.url + '/tasks/%s/action_'
+                                   'executions' % a['id']).json()
+        self.assertEqual(len(aes['action_executions']), 2)
+
     def test_paused_execution_resumes_after_restart(self):
         self.server.create_workflows(wf("""
 rs_pause:

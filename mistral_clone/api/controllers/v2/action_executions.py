@@ -13,6 +13,7 @@ from mistral_clone.api import expose
 from mistral_clone.api import resources as res
 from mistral_clone.api import types
 from mistral_clone.db import api as db_api
+from mistral_clone.db import models
 from mistral_clone.services import resources as runtime
 
 R = res.ACTION_EXECUTION
@@ -97,7 +98,10 @@ class ActionExecutionsController(rest.RestController):
             params=v.get('params') or {},
             project_id=context.ctx().project_id)
         if result.get('id'):
-            return _render_by_id(result['id'])
+            # As the engine committed it: the executor may already have
+            # finished it since.
+            return R.render(models.from_snapshot(models.ActionExecution,
+                                                 result), res.AE_GET_FIELDS)
         return render_unsaved(result)
 
     @expose.wsexpose(None, wtypes.text, body=res.ActionExecutionBody)

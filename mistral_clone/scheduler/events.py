@@ -283,18 +283,28 @@ def make_periodic(conf, engine_client, refresh_interval=2.0):
     call (the engine then runs in its own threads: listener start-up and
     broker outages must not hold up delayed jobs) and stops it with the
     scheduler (``stop`` attribute)."""
-    state = {'engine': None}
+    state = {'engine': None, 'stopped': False}
+    lock = threading.Lock()
 
     def periodic():
-        if state['engine'] is None:
-            state['engine'] = EventEngine(conf, engine_client,
-                                          refresh_interval=refresh_interval)
-            state['engine'].start()
+        with lock:
+            if state['engine'] is not None or state['stopped']:
+                return
+            engine = EventEngine(conf, engine_client,
+                                 refresh_interval=refresh_interval)
+            state['engine'] = engine
+        engine.start()
+        with lock:
+            late = state['stopped']
+        if late:  # stopped while starting: do not leave it running
+            engine.stop()
 
     def stop():
-        if state['engine'] is not None:
-            state['engine'].stop()
-            state['engine'] = None
+        with lock:
+            state['stopped'] = True
+            engine, state['engine'] = state['engine'], None
+        if engine is not None:
+            engine.stop()
 
     periodic.__name__ = 'event_engine'
     periodic.stop = stop

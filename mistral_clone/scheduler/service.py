@@ -78,6 +78,8 @@ class Scheduler:
             except Exception:
                 LOG.exception('Scheduler iteration failed')
             for task in self.periodic_tasks:
+                if self._stop.is_set():
+                    break
                 try:
                     task()
                 except Exception:

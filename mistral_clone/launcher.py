@@ -91,7 +91,6 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
     """Start the given components in this process and return handles."""
     from mistral_clone.engine.service import Engine
     from mistral_clone.executor.service import Executor
-    from mistral_clone.scheduler.service import Scheduler
 
     components = tuple(components)
     apply_config(conf)
@@ -110,12 +109,7 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
                             host=conf.executor.host or host)
         executor_client = clients.LocalExecutorClient(executor)
         engine.executor_client = executor_client
-        scheduler = Scheduler(
-            engine_client, fixed_delay=conf.scheduler.fixed_delay,
-            random_delay=conf.scheduler.random_delay,
-            batch_size=conf.scheduler.batch_size,
-            captured_job_timeout=conf.scheduler.captured_job_timeout,
-            periodic_tasks=_periodic_tasks(conf, engine_client))
+        scheduler = _make_scheduler(conf, engine_client)
         engine.scheduler_waker = scheduler.wake
         clients.set_engine_client(engine_client)
         clients.set_executor_client(executor_client)
@@ -163,7 +157,6 @@ def _launch_remote(components, conf, launched, host):
     from mistral_clone.engine.service import Engine
     from mistral_clone.executor.service import Executor
     from mistral_clone.rpc import servers
-    from mistral_clone.scheduler.service import Scheduler
 
     transport, engine_client, executor_client = setup_remote_clients(conf)
     if 'engine' in components:
@@ -189,14 +182,19 @@ def _launch_remote(components, conf, launched, host):
         server.start()
         launched.rpc_servers.append(server)
     if 'scheduler' in components:
-        scheduler = Scheduler(
-            engine_client, fixed_delay=conf.scheduler.fixed_delay,
-            random_delay=conf.scheduler.random_delay,
-            batch_size=conf.scheduler.batch_size,
-            captured_job_timeout=conf.scheduler.captured_job_timeout,
-            periodic_tasks=_periodic_tasks(conf, engine_client))
+        scheduler = _make_scheduler(conf, engine_client)
         launched.scheduler = scheduler
         scheduler.start()
+
+
+def _make_scheduler(conf, engine_client):
+    from mistral_clone.scheduler.service import Scheduler
+    return Scheduler(
+        engine_client, fixed_delay=conf.scheduler.fixed_delay,
+        random_delay=conf.scheduler.random_delay,
+        batch_size=conf.scheduler.batch_size,
+        captured_job_timeout=conf.scheduler.captured_job_timeout,
+        periodic_tasks=_periodic_tasks(conf, engine_client))
 
 
 def executor_name(conf, host=None):

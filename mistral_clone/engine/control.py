@@ -114,7 +114,6 @@ def skip_task(h, task_ex_id):
     if tx.wf_ex.state == states.PAUSED:
         return
     _reopen_workflow(h, tx)
-    task_spec = tx.spec.tasks[task_ex.name]
     task_ex.error_handled = False
     h.complete_task(tx, task_ex, states.SKIPPED, 'Task was skipped.',
                     run_policies=False)
@@ -136,7 +135,6 @@ def _ae_dict(row=None, **values):
 
 
 def start_action(engine, name, action_input, namespace, params, project_id):
-    from mistral_clone import actions as actions_pkg
     from mistral_clone.db import api as db_api
     run_sync = params.get('run_sync')
     save_result = params.get('save_result')

@@ -8,6 +8,7 @@ the layered view built by :func:`task_view` / :func:`workflow_view`.
 import copy
 
 from mistral_clone import expressions
+from mistral_clone.lang.specs import merge_dicts
 
 VERSIONS = '__versions'
 
@@ -24,14 +25,9 @@ def outbound_context(in_context, published):
     return out
 
 
-def _deep_merge(base, other):
-    result = dict(base)
-    for k, v in other.items():
-        if isinstance(v, dict) and isinstance(result.get(k), dict):
-            result[k] = _deep_merge(result[k], v)
-        else:
-            result[k] = v
-    return result
+# Deep merge of two dicts, the second winning (shared with the language's
+# publish combination rules).
+deep_merge = merge_dicts
 
 
 def merge_contexts(contexts, versioning=True):
@@ -49,7 +45,7 @@ def merge_contexts(contexts, versioning=True):
     if not versioning:
         result = {}
         for c in contexts:
-            result = _deep_merge(result, c)
+            result = deep_merge(result, c)
         return result
     base = contexts[-1]
     result = dict(base)
@@ -71,7 +67,7 @@ def merge_contexts(contexts, versioning=True):
                 versions[key] = theirs
             elif theirs == mine and isinstance(value, dict) and isinstance(
                     result[key], dict):
-                result[key] = _deep_merge(value, result[key])
+                result[key] = deep_merge(value, result[key])
     if versions:
         result[VERSIONS] = versions
     return result

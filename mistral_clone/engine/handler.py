@@ -28,7 +28,6 @@ from mistral_clone.engine import policies
 from mistral_clone.engine import reverse
 from mistral_clone.engine import states
 from mistral_clone.engine.provider import EngineDataProvider
-from mistral_clone.services import results as results_svc
 
 LOG = logging.getLogger(__name__)
 
@@ -1075,7 +1074,7 @@ class Handler:
                 on_error = {}
         output = {'result': msg}
         if isinstance(on_error, dict):
-            output = dataflow._deep_merge(output, on_error)
+            output = dataflow.deep_merge(output, on_error)
         self._set_final(tx, states.ERROR, msg, output)
 
     def _set_final(self, tx, state, msg, output):
@@ -1262,7 +1261,7 @@ class Handler:
 
     def merge_env(self, tx, env):
         params = dict(tx.wf_ex.params or {})
-        params['env'] = dataflow._deep_merge(params.get('env') or {}, env)
+        params['env'] = dataflow.deep_merge(params.get('env') or {}, env)
         tx.wf_ex.params = params
         tx._root_env = None
 

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions
-from mistral_clone import lang
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 from mistral_clone.engine import action_glue

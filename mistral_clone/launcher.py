@@ -62,6 +62,7 @@ class Launched:
         self.url = None
         self.recovery = None   # production: engine/recovery.ActionRecovery
         self.registry = None   # production: services/heartbeats registry
+        self.transport = None  # production: the oslo.messaging transport
 
     def stop(self):
         if self.recovery is not None:
@@ -83,6 +84,12 @@ class Launched:
             self.engine.stop()
         if self.registry is not None:
             self.registry.stop()
+        if self.transport is not None:
+            # Stops the RPC clients' reply listener threads too.
+            try:
+                self.transport.cleanup()
+            except Exception:
+                LOG.debug('Transport cleanup failed', exc_info=True)
         clients.reset()
 
 
@@ -159,6 +166,7 @@ def _launch_remote(components, conf, launched, host):
     from mistral_clone.rpc import servers
 
     transport, engine_client, executor_client = setup_remote_clients(conf)
+    launched.transport = transport
     if 'engine' in components:
         engine = Engine(executor_client=executor_client,
                         workers=conf.engine.workers)

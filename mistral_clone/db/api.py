@@ -14,7 +14,6 @@ lets readers proceed while a writer works. PostgreSQL and MySQL use row locks
 import contextlib
 import functools
 import logging
-import os
 import random
 import threading
 import time
@@ -209,19 +208,6 @@ def lock_for_update(s, model, id_):
     return s.execute(q).scalars().first()
 
 
-def translate_integrity_error(e, entity, fields, values):
-    """IntegrityError on a unique constraint → DBDuplicateEntryError (409)."""
-    return exc.DBDuplicateEntryError(
-        'Duplicate entry for %s %s: %s' % (
-            entity, list(fields), ', '.join('' if v is None else str(v)
-                                             for v in values)))
-
-
 def create_all_for_tests():
     """Create tables directly from the models (unit tests only)."""
     models.Base.metadata.create_all(get_engine())
-
-
-def default_sqlite_url(path=None):
-    path = path or os.path.abspath('mistral_clone.sqlite')
-    return 'sqlite:///%s' % path

@@ -183,7 +183,7 @@ def start_action(engine, name, action_input, namespace, params, project_id):
         h.s.flush()
         if run_sync and save_result:
             result = action_glue.run_inline(runnable, timeout)
-            h.on_action_complete(action_ex, _result_dict(result, desc))
+            h.on_action_complete(action_ex, result)
         else:
             r = dict(runnable)
             r.update({'action_ex_id': action_ex.id, 'task_ex_id': None,
@@ -203,9 +203,6 @@ def _result_state(result):
         return states.ERROR, result['error']
     return states.SUCCESS, result.get('data')
 
-
-def _result_dict(result, desc):
-    return result
 
 
 def complete_action(engine, action_ex_id, state, output):

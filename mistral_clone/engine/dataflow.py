@@ -5,7 +5,6 @@ A task's *inbound context* holds only branch-published data (plus a hidden
 the layered view built by :func:`task_view` / :func:`workflow_view`.
 """
 
-import copy
 
 from mistral_clone import expressions
 from mistral_clone.lang.specs import merge_dicts
@@ -110,7 +109,3 @@ def workflow_view(env, wf_context, wf_input, final_ctx=None):
     layers.append(wf_context or {})
     layers.append(wf_input or {})
     return expressions.ContextView(*layers)
-
-
-def deep_copy(value):
-    return copy.deepcopy(value)

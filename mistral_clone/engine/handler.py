@@ -12,7 +12,6 @@ transaction has committed.
 import datetime
 import json
 import logging
-import sys
 
 import sqlalchemy as sa
 
@@ -1566,7 +1565,3 @@ def find_workflow_for_subworkflow(session, name, namespace, parent_name,
         if row is not None:
             return row
     return None
-
-
-def _exc_info():
-    return sys.exc_info()

@@ -7,7 +7,6 @@ the ``scheduled_jobs`` table, so delays survive restarts.
 """
 
 from mistral_clone import exceptions as exc
-from mistral_clone import expressions
 from mistral_clone.engine import states
 
 _POLICY_CLASS = {
@@ -209,7 +208,3 @@ def keep_result(task_spec):
         # The reference never evaluates it: a non-empty expression is true.
         return bool(value)
     return bool(value)
-
-
-def is_expression(value):
-    return isinstance(value, str) and expressions.is_expression(value)

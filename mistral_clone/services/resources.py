@@ -23,31 +23,24 @@ def _own(model):
     return access.runtime_lookup(model)
 
 
-def find_execution(s, id_):
-    row = s.execute(sa.select(WfEx).where(WfEx.id == id_, _own(WfEx))
+def _find_runtime(s, model, id_, what):
+    row = s.execute(sa.select(model).where(model.id == id_, _own(model))
                     ).scalars().first()
     if row is None:
-        raise exc.DBEntityNotFoundError(
-            'WorkflowExecution not found [id=%s]' % id_)
+        raise exc.DBEntityNotFoundError('%s not found [id=%s]' % (what, id_))
     return row
+
+
+def find_execution(s, id_):
+    return _find_runtime(s, WfEx, id_, 'WorkflowExecution')
 
 
 def find_task(s, id_):
-    row = s.execute(sa.select(TaskEx).where(TaskEx.id == id_, _own(TaskEx))
-                    ).scalars().first()
-    if row is None:
-        raise exc.DBEntityNotFoundError(
-            'Task execution not found [id=%s]' % id_)
-    return row
+    return _find_runtime(s, TaskEx, id_, 'Task execution')
 
 
 def find_action_execution(s, id_):
-    row = s.execute(sa.select(ActEx).where(ActEx.id == id_, _own(ActEx))
-                    ).scalars().first()
-    if row is None:
-        raise exc.DBEntityNotFoundError(
-            'ActionExecution not found [id=%s]' % id_)
-    return row
+    return _find_runtime(s, ActEx, id_, 'ActionExecution')
 
 
 def execution_tree_ids(s, root_id, max_depth=-1):

@@ -689,8 +689,13 @@ class Handler:
         for runnable in runnables:
             action_ex = self.s.get(models.ActionExecution,
                                    runnable['action_ex_id'])
-            if action_ex is not None and action_ex.state == states.RUNNING:
-                self.inline.append((action_ex, runnable))
+            if action_ex is None or action_ex.state != states.RUNNING:
+                continue
+            tx = self.lock_wf(action_ex.workflow_execution_id)
+            # A whole chain may follow in this transaction: load the task
+            # list once instead of querying (and flushing) at every step.
+            tx.tasks
+            self.inline.append((action_ex, runnable))
         self.drain_inline()
 
     # --- sub-workflows ---------------------------------------------------------

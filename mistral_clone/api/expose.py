@@ -123,14 +123,7 @@ def wsexpose(*args, **kwargs):
             except Exception as e:  # noqa: broad on purpose, see module doc
                 status, message = _error_info(e)
                 return wsme_fault(status, message)
-            if isinstance(result, webob.Response):
-                return result
-            if isinstance(result, Reply):
-                return json_response(result.status, result.body,
-                                     result.content_type)
-            if status_code == 204:
-                return json_response(204, None)
-            return json_response(status_code, result)
+            return _respond(result, status_code, JSON)
 
         pecan.expose(content_type=JSON, generic=False)(handler)
         pecan.util._cfg(handler)['argspec'] = inspect.getfullargspec(f)
@@ -138,6 +131,18 @@ def wsexpose(*args, **kwargs):
         return handler
 
     return decorate
+
+
+def _respond(result, status, content_type):
+    """A handler's return value as a response (shared by both exposes)."""
+    if isinstance(result, webob.Response):
+        return result
+    if isinstance(result, Reply):
+        return json_response(result.status, result.body,
+                             result.content_type)
+    if status == 204:
+        return json_response(204, None)
+    return json_response(status, result, content_type)
 
 
 def textexpose(status=200):
@@ -150,14 +155,7 @@ def textexpose(status=200):
             except Exception as e:  # noqa: broad on purpose, see module doc
                 code, message = _error_info(e)
                 return text_fault(code, message)
-            if isinstance(result, webob.Response):
-                return result
-            if isinstance(result, Reply):
-                return json_response(result.status, result.body,
-                                     result.content_type)
-            if status == 204:
-                return json_response(204, None)
-            return json_response(status, result, JSON_UTF8)
+            return _respond(result, status, JSON_UTF8)
 
         pecan.expose(content_type=JSON, generic=False)(handler)
         pecan.util._cfg(handler)['argspec'] = inspect.getfullargspec(f)

@@ -1156,14 +1156,20 @@ class Handler:
         wf_ex.state_info = msg
         self._notify_parent_paused(tx)
 
-    def _notify_parent_paused(self, tx):
+    def _parent_task(self, tx, state):
+        """``(task, locked parent workflow)`` that started this
+        sub-workflow, if that task is in ``state``; else ``(None, None)``."""
         parent_task_id = tx.wf_ex.task_execution_id
-        if not parent_task_id:
+        task_ex = self.get_task_ex(parent_task_id) if parent_task_id \
+            else None
+        if task_ex is None or task_ex.state != state:
+            return None, None
+        return task_ex, self.lock_wf(task_ex.workflow_execution_id)
+
+    def _notify_parent_paused(self, tx):
+        task_ex, ptx = self._parent_task(tx, states.RUNNING)
+        if task_ex is None:
             return
-        task_ex = self.get_task_ex(parent_task_id)
-        if task_ex is None or task_ex.state != states.RUNNING:
-            return
-        ptx = self.lock_wf(task_ex.workflow_execution_id)
         task_ex.state = states.PAUSED
         if ptx.wf_ex.state == states.RUNNING:
             ptx.wf_ex.state = states.PAUSED
@@ -1224,13 +1230,9 @@ class Handler:
         return True
 
     def _resume_parent(self, tx):
-        parent_task_id = tx.wf_ex.task_execution_id
-        if not parent_task_id:
+        task_ex, ptx = self._parent_task(tx, states.PAUSED)
+        if task_ex is None:
             return
-        task_ex = self.get_task_ex(parent_task_id)
-        if task_ex is None or task_ex.state != states.PAUSED:
-            return
-        ptx = self.lock_wf(task_ex.workflow_execution_id)
         task_ex.state = states.RUNNING
         if ptx.wf_ex.state == states.PAUSED and not any(
                 t.state == states.PAUSED for t in ptx.tasks):

@@ -4,7 +4,7 @@ from unittest import mock
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions as expr
 from mistral_clone.expressions import functions
-from tests.unit.expressions import base
+from tests.expressions import base
 
 
 def _ctx(task_scope=True, env=None):

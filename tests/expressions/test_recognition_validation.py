@@ -1,6 +1,6 @@
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions as expr
-from tests.unit.expressions import base
+from tests.expressions import base
 
 MIX = ("The line already contains an expression of type 'jinja'. Mixing "
        "expression types in a single line is not allowed.")

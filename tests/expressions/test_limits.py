@@ -3,7 +3,7 @@ import time
 
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions as expr
-from tests.unit.expressions import base
+from tests.expressions import base
 
 
 class LimitsTest(base.ExprTestCase):

@@ -1,6 +1,6 @@
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions as expr
-from tests.unit.expressions import base
+from tests.expressions import base
 
 DATA = {'n': None, 'd': {'k': [1, 2]}, 'b': True, 's': 'str', 'l': [1, 2, 1],
         'x': 1}

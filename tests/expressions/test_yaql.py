@@ -2,7 +2,7 @@ import json
 
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions as expr
-from tests.unit.expressions import base
+from tests.expressions import base
 
 DATA = {
     'd': {'a': 1, 'b': None},

@@ -2,7 +2,7 @@ from unittest import mock
 
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions as expr
-from tests.unit.expressions import base
+from tests.expressions import base
 
 
 class EvaluateRecursivelyTest(base.ExprTestCase):

@@ -23,6 +23,7 @@ from pecan import hooks
 
 from mistral_clone import config
 from mistral_clone import context
+from mistral_clone.console import app as console_app
 
 LOG = logging.getLogger(__name__)
 
@@ -241,5 +242,7 @@ def setup_app(conf=None):
     )
     if auth_enabled:
         app = _wrap_auth(app, conf)
+    # The web console's static files, public (outside the auth gate).
+    app = console_app.mount(app)
     app = BodySizeLimitMiddleware(app, conf.api.max_request_body_size)
     return ServerHeaderMiddleware(app)

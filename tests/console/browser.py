@@ -8,6 +8,7 @@ selenium with the system driver (selenium never downloads anything).
 """
 
 import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -74,7 +75,8 @@ class Browser(object):
             options.add_argument(flag)
         options.add_argument('--user-data-dir=%s' % self.profile)
         options.add_argument('--window-size=%d,%d' % (width, height))
-        options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+        options.set_capability('goog:loggingPrefs',
+                               {'browser': 'ALL', 'performance': 'ALL'})
         self.driver = webdriver.Chrome(
             service=Service(executable_path=CHROMEDRIVER), options=options)
         self.driver.set_page_load_timeout(60)
@@ -85,6 +87,17 @@ class Browser(object):
             self.driver.quit()
         finally:
             shutil.rmtree(self.profile, ignore_errors=True)
+
+    def sent_requests(self):
+        """(method, url, headers) of the requests sent since the last call."""
+        sent = []
+        for entry in self.driver.get_log('performance'):
+            message = json.loads(entry['message'])['message']
+            if message.get('method') == 'Network.requestWillBeSent':
+                request = message['params']['request']
+                sent.append((request['method'], request['url'],
+                             request.get('headers', {})))
+        return sent
 
     def console_errors(self):
         """Severe messages of the page's console (uncaught errors...)."""

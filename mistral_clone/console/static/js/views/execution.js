@@ -117,7 +117,7 @@ export async function executionPage(main, ctx) {
       if (key === overviewKey) return;
       overviewKey = key;
       panel.hide();
-      side.replaceChildren(...overview(ex, tasks, (name) => select(name)));
+      side.replaceChildren(...overview(ex, tasks, (name) => select(name)).filter(Boolean));
     }
   }
 

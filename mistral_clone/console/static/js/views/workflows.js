@@ -66,7 +66,7 @@ export async function workflowPage(main, ctx) {
   }
   const view = new GraphView(graphBox, graph, {onSelect: (name) => {
     const node = graph.nodes.get(name);
-    side.replaceChildren(
+    side.replaceChildren(h('div', {class: 'task-panel', 'data-task': name},
       h('button', {type: 'button', class: 'link back', text: '\u2190 Workflow', onclick: () => {
         view.select(null);
         overview();
@@ -77,7 +77,7 @@ export async function workflowPage(main, ctx) {
         [node.kind === 'workflow' ? 'Sub-workflow' : 'Action', node.target],
         ['Join', node.join], ['With-items', node.withItems ? 'yes' : null],
         ['Start task', graph.type === 'direct' && startTasks(graph).includes(name) ? 'yes' : null]]),
-      h('pre', {class: 'code yaml', text: taskYaml(node)})));
+      h('pre', {class: 'code yaml', text: taskYaml(node)}))));
   }});
   overview();
 }

@@ -44,6 +44,7 @@ export async function executionPage(main, ctx) {
   main.classList.add('full');
 
   const stateSlot = h('span', {class: 'state-slot'});
+  const meta = h('span', {class: 'meta'});
   const actions = h('div', {class: 'actions'});
   const flash = h('div', {class: 'flash', role: 'status'});
   const graphBox = h('div', {class: 'graph'});
@@ -61,7 +62,7 @@ export async function executionPage(main, ctx) {
           h('span', {class: 'kind', text: parent ? 'Sub-workflow execution' : 'Execution'}),
           h('h1', {}, h('a', {href: api.uiRoot + 'workflows/' + ex.workflow_id, class: 'plain',
                               title: 'The workflow', text: ex.workflow_name})),
-          stateSlot)),
+          stateSlot, meta)),
       actions),
     flash,
     h('div', {class: 'detail-body'}, graphBox, side)));
@@ -123,6 +124,10 @@ export async function executionPage(main, ctx) {
 
   function drawHead() {
     stateSlot.replaceChildren(stateBadge(ex.state));
+    const done = tasks.filter((t) => FINAL_STATES.has(t.state)).length;
+    meta.textContent = `started ${fmtTime(ex.created_at)} \u00B7 ` +
+      `${WF_FINAL.has(ex.state) ? 'took' : 'running for'} ${fmtDuration(ex.created_at, WF_FINAL.has(ex.state) ? ex.updated_at : null)}` +
+      ` \u00B7 ${done}/${tasks.length} tasks done`;
     const update = (state, label, cls = '') => h('button', {
       type: 'button', class: `action ${cls}`, 'data-action': label.toLowerCase(), text: label,
       onclick: () => {

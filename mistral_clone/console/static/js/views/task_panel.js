@@ -4,11 +4,17 @@
 // state RUNNING and reset, as `mistral task-rerun` sends).
 
 import * as api from '../api.js';
-import {h, stateBadge, fmtTime, fmtDuration, facts, section, codeBlock, shortId,
+import {h, stateBadge, fmtTime, fmtDuration, facts, section, codeBlock, shortId, pretty,
         FINAL_STATES} from '../dom.js';
 import {taskYaml} from '../spec.js';
 
 const CHILD_LIMIT = 500;
+
+/** One line of JSON (a sub-workflow's input next to its link). */
+function compact(value) {
+  const text = JSON.stringify(api.parseJson(value));
+  return text && text.length > 80 ? text.slice(0, 79) + '\u2026' : text || '';
+}
 
 export class TaskPanel {
   constructor(container, {onRerun, onClose}) {
@@ -149,8 +155,9 @@ export class TaskPanel {
       out.push(section(withItems ? `Sub-workflow executions (${children.length})` : 'Sub-workflow execution',
         children.length ? h('ul', {class: 'children'}, children.map((c) => h('li', {},
           h('a', {href: api.uiRoot + 'executions/' + c.id, class: 'mono sub-workflow-link', 'data-id': c.id,
-                  text: shortId(c.id)}), ' ',
-          c.workflow_name, ' ', stateBadge(c.state))))
+                  text: shortId(c.id)}),
+          stateBadge(c.state), h('span', {class: 'mono small muted child-input', title: pretty(c.input),
+                                          text: compact(c.input)}))))
           : h('p', {class: 'muted', text: 'Not started yet.'})));
     } else {
       out.push(section(withItems ? `Items (${children.length}${more ? '+' : ''})`

@@ -37,35 +37,10 @@ return box ? getComputedStyle(box).stroke : null;
 """
 
 
-class ConsoleTestCase(unittest.TestCase):
-    """One embedded server and one headless Chromium per class."""
+class PageHelpers(object):
+    """What a person sees on the page; needs ``self.driver``."""
 
-    server_overrides = {}
     timeout = 30
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        browser.ensure_chromium()
-        cls.server = base.EmbeddedServer(overrides=cls.server_overrides)
-        try:
-            cls.browser = browser.Browser()
-        except Exception:
-            cls.server.stop()
-            raise
-        cls.driver = cls.browser.driver
-        cls.v2 = cls.server.url
-        cls.root = cls.v2[:-len('/v2')]
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.browser.quit()
-        finally:
-            cls.server.stop()
-        super().tearDownClass()
-
-    # --- driving the page ---------------------------------------------------
 
     def open(self, path):
         self.driver.get(self.root + '/ui/' + path.lstrip('/'))
@@ -141,6 +116,34 @@ class ConsoleTestCase(unittest.TestCase):
         target = os.environ.get('CONSOLE_SCREENSHOT')
         if target and name == os.environ.get('CONSOLE_SCREENSHOT_OF', name):
             self.driver.save_screenshot(target)
+
+
+class ConsoleTestCase(PageHelpers, unittest.TestCase):
+    """One embedded server and one headless Chromium per class."""
+
+    server_overrides = {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        browser.ensure_chromium()
+        cls.server = base.EmbeddedServer(overrides=cls.server_overrides)
+        try:
+            cls.browser = browser.Browser()
+        except Exception:
+            cls.server.stop()
+            raise
+        cls.driver = cls.browser.driver
+        cls.v2 = cls.server.url
+        cls.root = cls.v2[:-len('/v2')]
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.browser.quit()
+        finally:
+            cls.server.stop()
+        super().tearDownClass()
 
     # --- the API, as a script would use it ----------------------------------
 

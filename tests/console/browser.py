@@ -100,6 +100,7 @@ class Browser(object):
         return sent
 
     def console_errors(self):
-        """Severe messages of the page's console (uncaught errors...)."""
+        """Script errors in the page's console (uncaught exceptions...);
+        an HTTP error status the page expects (a 404) is not one."""
         return [e for e in self.driver.get_log('browser')
-                if e.get('level') == 'SEVERE']
+                if e.get('level') == 'SEVERE' and e.get('source') != 'network']

@@ -87,6 +87,16 @@ ASYNC = textwrap.dedent('''\
       tasks:
         hold:
           action: std.async_noop
+    gone_wf:
+      tasks:
+        first:
+          action: std.noop
+          on-success: second
+        second:
+          action: std.noop
+          on-error: never
+        never:
+          action: std.noop
     ''')
 
 
@@ -249,4 +259,17 @@ class TestExecutionPage(base.ConsoleTestCase):
         self.wait_until(lambda: self.find_all('.side .task-panel[data-task=deploy_hosts]'),
                         'the parent page with the sub-workflow task selected')
         self.wait_states({'smoke_test': 'ERROR'})
+        self.assertNoConsoleErrors()
+
+    def test_execution_of_a_deleted_workflow_shows_what_ran(self):
+        ex = self.server.wait(self.server.start('gone_wf')['id'])
+        r = self.server.http.delete(self.v2 + '/workflows/gone_wf')
+        self.assertEqual(204, r.status_code, r.text)
+        self.open('executions/%s' % ex['id'])
+        self.assertEqual({'first': 'SUCCESS', 'second': 'SUCCESS'},
+                         self.wait_states({'first': 'SUCCESS', 'second': 'SUCCESS'}))
+        self.assertEqual(['first>second:on-success'], self.js(
+            "return [...document.querySelectorAll('.edge.taken')]"
+            ".map((e) => `${e.dataset.from}>${e.dataset.to}:${e.dataset.kind}`)"))
+        self.wait_header_state('SUCCESS')
         self.assertNoConsoleErrors()

@@ -177,7 +177,9 @@ export class GraphView {
     const started = performance.now();
     dagre.layout(g, opts);
     this.layoutMs = performance.now() - started;
-    this.size = {width: g.graph().width || 1, height: g.graph().height || 1};
+    const {width, height} = g.graph();
+    this.size = {width: Number.isFinite(width) && width > 0 ? width : 1,
+                 height: Number.isFinite(height) && height > 0 ? height : 1};
     this._draw(g);
     this.svg.dataset.layoutMs = String(Math.round(this.layoutMs));
   }
@@ -260,8 +262,11 @@ export class GraphView {
     return el;
   }
 
-  /** Tasks the definition does not have (it changed since the run). */
-  addTasks(names) {
+  /**
+   * Tasks (and transitions) the definition does not have: it changed
+   * since the run, or the workflow was deleted. Lays out again if needed.
+   */
+  grow(names, edges = []) {
     let added = false;
     for (const name of names) {
       if (!this.graph.nodes.has(name)) {
@@ -270,7 +275,15 @@ export class GraphView {
         added = true;
       }
     }
+    const known = new Set(this.graph.edges.map((e) => edgeKey(e.from, e.to, e.kind)));
+    for (const e of edges) {
+      if (!known.has(edgeKey(e.from, e.to, e.kind)) && this.graph.nodes.has(e.from) && this.graph.nodes.has(e.to)) {
+        this.graph.edges.push(e);
+        added = true;
+      }
+    }
     if (added) this.layout();
+    return added;
   }
 
   toggleDirection() {

@@ -134,6 +134,8 @@ export async function executionPage(main, ctx) {
         if (state === 'CANCELLED' && !window.confirm(`Cancel execution ${ex.id}?`)) return;
         act(label, () => api.put('/executions/' + ex.id, {state}));
       }});
+    if (actions.dataset.state === ex.state) return;  // keep the buttons under the pointer
+    actions.dataset.state = ex.state;
     actions.replaceChildren(...[
       ex.state === 'RUNNING' ? update('PAUSED', 'Pause') : null,
       ex.state === 'PAUSED' ? update('RUNNING', 'Resume', 'primary') : null,
@@ -150,7 +152,12 @@ export async function executionPage(main, ctx) {
     tasks = list;
     overlay = runsAndTaken(tasks, graph.type);
     if (view) {
-      view.addTasks([...overlay.runs.keys()]);
+      // Without a definition, the transitions that fired are the edges.
+      const fired = graph.fromRuns ? [...overlay.taken].map((key) => {
+        const [from, to, kind] = key.split('\u0001');
+        return {from, to, kind, guard: null};
+      }) : [];
+      if (view.grow([...overlay.runs.keys()], fired) && graph.fromRuns) view.fitReadable();
       markInferred(graph, overlay);
       view.setOverlay(overlay);
     }
@@ -179,7 +186,7 @@ export async function executionPage(main, ctx) {
           say(`Lost contact with the API (${e.message}); retrying…`, 'warn');
         }
         if (ctx.signal.aborted || finished()) return;
-        await sleep(ex.state === 'PAUSED' ? PAUSED_POLL_MS : POLL_MS);
+        await sleep(ex.state === 'PAUSED' || document.hidden ? PAUSED_POLL_MS : POLL_MS);
         if (ctx.signal.aborted) return;
       }
     } finally {
@@ -200,6 +207,10 @@ export async function executionPage(main, ctx) {
   if (view && selected) view.select(selected);
   drawSide();
   if (!finished()) kick();
+  // Back to a tab left open: catch up (a rerun from the CLI, say).
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && !ctx.signal.aborted) kick();
+  }, {signal: ctx.signal});
 }
 
 /**
@@ -239,8 +250,9 @@ async function loadGraph(ex) {
     wf = await api.get('/workflows/' + encodeURIComponent(ex.workflow_id));
   } catch (e) {
     if (e.status !== 404) throw e;
-    // The workflow was deleted: draw the tasks that ran, without edges.
-    return {type: 'direct', nodes: new Map(), edges: []};
+    // The workflow was deleted: draw the tasks that ran and the
+    // transitions that fired.
+    return {type: 'direct', nodes: new Map(), edges: [], fromRuns: true};
   }
   try {
     return parseDefinition(wf.definition, wf.name);

@@ -87,6 +87,11 @@ ASYNC = textwrap.dedent('''\
       tasks:
         hold:
           action: std.async_noop
+    items_wf:
+      tasks:
+        greet:
+          with-items: name in <% ['ann', 'bob', 'cy'] %>
+          action: std.echo output="hello <% $.name %>"
     gone_wf:
       tasks:
         first:
@@ -145,7 +150,7 @@ class TestExecutionPage(base.ConsoleTestCase):
         self.assertShows('.side .task-panel', 'Rerun task', 'std.fail',
                          'Fail action expected exception', 'Action executions (1)')
         self.assertIn('?task=smoke_test', self.driver.current_url)
-        self.screenshot('deploy_app')
+        self.screenshot()
         self.assertNoConsoleErrors()
 
     def test_task_panel_shows_published_result_and_items(self):
@@ -160,6 +165,22 @@ class TestExecutionPage(base.ConsoleTestCase):
         self.click_node('deploy_hosts')
         self.assertShows('.side .task-panel', 'Sub-workflow executions (3)', '3 item(s)')
         self.assertEqual(3, len(self.find_all('.side .sub-workflow-link')))
+
+    def test_with_items_action_shows_every_item(self):
+        ex = self.server.wait(self.server.start('items_wf')['id'])
+        self.open('executions/%s' % ex['id'])
+        self.wait_states({'greet': 'SUCCESS'})
+        self.click_node('greet')
+        self.assertShows('.side .task-panel', 'Items (3)', '3 item(s)',
+                         '"hello ann"', '"hello bob"', '"hello cy"')  # the result
+        items = self.find_all('.side details.item')
+        self.assertEqual(3, len(items))
+        for item in items:
+            item.find_element(base.By.TAG_NAME, 'summary').click()
+        shown = '\n'.join(item.text for item in items)
+        for name in ('ann', 'bob', 'cy'):
+            self.assertIn('"output": "hello %s"' % name, shown)  # the item's input
+            self.assertIn('"result": "hello %s"' % name, shown)  # its output
 
     def test_live_update_from_running_to_success_and_error(self):
         ex = self.server.start('live_wf')

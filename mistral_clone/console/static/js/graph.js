@@ -143,8 +143,8 @@ export class GraphView {
     const defs = s('defs');
     for (const kind of KINDS) {
       defs.append(s('marker', {id: `mc-arrow-${kind}`, class: `marker kind-${kind}`, viewBox: '0 0 10 10',
-                               refX: '9', refY: '5', markerWidth: '7', markerHeight: '7',
-                               orient: 'auto-start-reverse'},
+                               refX: '9', refY: '5', markerWidth: '12', markerHeight: '12',
+                               markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse'},
         s('path', {d: 'M0,0L10,5L0,10z'})));
     }
     return defs;
@@ -367,7 +367,7 @@ export class GraphView {
   /** The whole graph in view, however small. */
   fitAll() {
     const room = this._room();
-    const k = Math.min(1.1, room.width / this.size.width, room.height / this.size.height);
+    const k = Math.min(1, room.width / this.size.width, room.height / this.size.height);
     this.view = {k, x: room.left + (room.width - this.size.width * k) / 2,
                  y: room.top + (room.height - this.size.height * k) / 2};
     this._apply();
@@ -376,7 +376,7 @@ export class GraphView {
   /** The whole graph if it can be read that way, else its start at a readable size. */
   fitReadable() {
     const room = this._room();
-    const k = Math.min(1.1, room.width / this.size.width, room.height / this.size.height);
+    const k = Math.min(1, room.width / this.size.width, room.height / this.size.height);
     if (k >= READABLE) return this.fitAll();
     const kr = Math.max(READABLE, Math.min(1, room.width / this.size.width));
     const w = this.size.width * kr;

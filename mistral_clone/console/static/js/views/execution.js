@@ -125,8 +125,9 @@ export async function executionPage(main, ctx) {
   function drawHead() {
     stateSlot.replaceChildren(stateBadge(ex.state));
     const done = tasks.filter((t) => FINAL_STATES.has(t.state)).length;
-    meta.textContent = `started ${fmtTime(ex.created_at)} \u00B7 ` +
-      `${WF_FINAL.has(ex.state) ? 'took' : 'running for'} ${fmtDuration(ex.created_at, WF_FINAL.has(ex.state) ? ex.updated_at : null)}` +
+    const final = WF_FINAL.has(ex.state);
+    const took = fmtDuration(ex.created_at, final ? ex.updated_at : null);
+    meta.textContent = `started ${fmtTime(ex.created_at)} \u00B7 ${final ? 'took ' + took : took + ' so far'}` +
       ` \u00B7 ${done}/${tasks.length} tasks done`;
     const update = (state, label, cls = '') => h('button', {
       type: 'button', class: `action ${cls}`, 'data-action': label.toLowerCase(), text: label,

@@ -171,7 +171,7 @@ export class TaskPanel {
   _item(a, index) {
     const details = h('details', {class: 'item', 'data-id': a.id, open: this.openItems.has(a.id)},
       h('summary', {}, h('span', {class: 'index', text: `#${index}`}), ' ', h('span', {class: 'mono', text: a.name}),
-        ' ', stateBadge(a.state), a.accepted === false ? h('span', {class: 'tag', text: 'not accepted'}) : null),
+        ' ', stateBadge(a.state), a.accepted === false && FINAL_STATES.has(a.state) ? h('span', {class: 'tag', text: 'not accepted'}) : null),
       a.state_info ? h('pre', {class: 'code state-info', text: a.state_info}) : null,
       h('div', {class: 'kv'}, h('h4', {text: 'Input'}), codeBlock(a.input)),
       h('div', {class: 'kv'}, h('h4', {text: 'Output'}), codeBlock(a.output)),

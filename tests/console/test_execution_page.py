@@ -161,6 +161,10 @@ class TestExecutionPage(base.ConsoleTestCase):
         self.assertShows('.side .task-panel', 'Published', '"artifact": "artifacts-1.4.2"',
                          'Result', 'Input', '"output": "artifacts-1.4.2"')
 
+        # A task that did not run: its definition.
+        self.click_node('notify_failure')
+        self.assertShows('.side .task-panel', 'has not run', 'action: std.noop')
+
         # A with-items sub-workflow task: one child execution per item.
         self.click_node('deploy_hosts')
         self.assertShows('.side .task-panel', 'Sub-workflow executions (3)', '3 item(s)')

@@ -83,8 +83,8 @@ export async function executionPage(main, ctx) {
       await fn();
       kick();
     } catch (e) {
-      if (e instanceof api.AuthRequired) throw e;
-      say(`${label} failed: ${e.message}`, 'error');
+      if (e instanceof api.AuthRequired) window.dispatchEvent(new CustomEvent('mc-page-error', {detail: e}));
+      else say(`${label} failed: ${e.message}`, 'error');
     }
   };
 

@@ -28,6 +28,7 @@ export class TaskPanel {
 
   hide() {
     this.name = null;
+    this.notRun = null;
     this.generation++;
   }
 
@@ -51,7 +52,11 @@ export class TaskPanel {
   }
 
   showNotRun(node) {
+    if (this.notRun === node.name && this.container.querySelector(`.task-panel[data-task="${CSS.escape(node.name)}"]`)) {
+      return;  // already shown
+    }
     this.hide();
+    this.notRun = node.name;
     this.container.replaceChildren(
       h('div', {class: 'task-panel', 'data-task': node.name, 'data-state': ''}, this._back(),
         h('div', {class: 'panel-title'}, h('h2', {text: node.name}), h('span', {class: 'badge', text: 'not run'})),

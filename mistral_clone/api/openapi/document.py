@@ -62,6 +62,9 @@ _COMMON_PARAMS = {
     'statistics_only': 'Only the statistics, without the tree.',
 }
 
+# Constraints the list helper enforces on the common parameters.
+_PARAM_SCHEMAS = {'limit': {'minimum': 1}}
+
 _FILTER = ('Filter on this field: a value, or `<op>:<value>` with op one '
            'of %s (`in`/`nin`: a comma-separated list).'
            % ', '.join(query.OPERATORS))
@@ -118,6 +121,7 @@ def _parameters(route, op):
     resource = _resource_of(op)
     for p in route.query_params:
         schema = schemas.wsme_schema(p.datatype)
+        schema.update(_PARAM_SCHEMAS.get(p.name, {}))
         if p.default not in (None, '') and not isinstance(p.default, bool):
             schema['default'] = p.default
         description = _COMMON_PARAMS.get(p.name)

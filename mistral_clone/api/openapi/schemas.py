@@ -150,6 +150,15 @@ def resource_schema(resource, description=None, all_nullable=False):
 
 # --- requests ---------------------------------------------------------------
 
+# WSME types with bounds: (JSON type, ((WSME attribute, keyword), ...)).
+_BOUNDED = {
+    wtypes.StringType: ('string', (('max_length', 'maxLength'),
+                                   ('min_length', 'minLength'))),
+    wtypes.IntegerType: ('integer', (('minimum', 'minimum'),
+                                     ('maximum', 'maximum'))),
+}
+
+
 def wsme_schema(datatype):
     """JSON Schema of a value WSME parses as ``datatype``."""
     if datatype is types.jsontype:
@@ -160,20 +169,13 @@ def wsme_schema(datatype):
         return {'type': 'string', 'format': 'uuid'}
     if datatype is types.anytype:
         return {}
-    if isinstance(datatype, wtypes.StringType):
-        schema = {'type': 'string'}
-        if datatype.max_length is not None:
-            schema['maxLength'] = datatype.max_length
-        if datatype.min_length is not None:
-            schema['minLength'] = datatype.min_length
-        return schema
-    if isinstance(datatype, wtypes.IntegerType):
-        schema = {'type': 'integer'}
-        if datatype.minimum is not None:
-            schema['minimum'] = datatype.minimum
-        if datatype.maximum is not None:
-            schema['maximum'] = datatype.maximum
-        return schema
+    for wsme_type, (kind, bounds) in _BOUNDED.items():
+        if isinstance(datatype, wsme_type):
+            schema = {'type': kind}
+            for attr, keyword in bounds:
+                if getattr(datatype, attr) is not None:
+                    schema[keyword] = getattr(datatype, attr)
+            return schema
     if isinstance(datatype, wtypes.Enum):
         return {'type': 'string', 'enum': sorted(datatype.values)}
     if isinstance(datatype, wtypes.ArrayType):

@@ -38,6 +38,8 @@ def _schemathesis():
 @unittest.skipIf(_schemathesis() is None, 'schemathesis is not installed')
 class FuzzTest(base.ServerTestCase):
 
+    # Its own process: the run may not disturb the other API tests.
+    server_class = base.ServerProcess
     # std.http may not reach anything (nothing leaves the machine).
     server_overrides = {('action_std_http', 'allowed_hosts'): ['127.0.0.1']}
 

@@ -185,6 +185,9 @@ class RealResponsesTest(embedded.ServerTestCase):
     """Every operation's real answers (success and errors) validate against
     the document: what the fuzzer cannot reach with random ids."""
 
+    # Its own process: the other API tests share this one's database.
+    server_class = embedded.ServerProcess
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -33,6 +33,7 @@ import wsme.rest.args
 import wsme.types
 
 from mistral_clone import exceptions as exc
+from mistral_clone.db import errors as db_errors
 
 LOG = logging.getLogger(__name__)
 
@@ -62,6 +63,14 @@ def _error_info(error):
         return error.code, error.faultstring
     if isinstance(error, webob.exc.HTTPException):
         raise error
+    translated = db_errors.translate(error)
+    if translated is not None:
+        # Never the statement or its values (db/errors.py).
+        LOG.error('Database error while handling %s %s: %s',
+                  pecan.request.method, pecan.request.path,
+                  db_errors.describe(error))
+        LOG.debug('Database error details', exc_info=True)
+        return translated.http_code, translated.message
     LOG.exception('Unexpected error while handling %s %s',
                   pecan.request.method, pecan.request.path)
     return 500, str(error) or error.__class__.__name__

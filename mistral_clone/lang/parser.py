@@ -592,6 +592,8 @@ def parse_workflows(text):
     data = yaml_loader.load(text)
     names = _list_items(data)
     version = data['version']
+    # Like workbooks (the reference accepts any version here).
+    check_version(version)
     result = [build_workflow(n, data[n], version) for n in names]
     if len(result) == 1:
         object.__setattr__(result[0], '_definition', _as_text(text))
@@ -601,6 +603,7 @@ def parse_workflows(text):
 def parse_actions(text):
     data = yaml_loader.load(text)
     names = _list_items(data)
+    check_version(data['version'])
     text = _as_text(text)
     result = []
     for n in names:

@@ -26,6 +26,7 @@ from mistral_clone import config
 from mistral_clone import context
 from mistral_clone import exceptions as exc
 from mistral_clone.db import api as db_api
+from mistral_clone.db import errors as db_errors
 from mistral_clone.db import models
 from mistral_clone.services import access
 
@@ -135,9 +136,9 @@ def _write(fn):
         with db_api.transaction() as s:
             return fn(s)
     except sa_exc.IntegrityError as e:
-        # A constraint the explicit flushes did not attribute.
-        raise exc.DBDuplicateEntryError(
-            'Duplicate entry: %s' % (getattr(e, 'orig', e),))
+        # A constraint the explicit flushes did not attribute (the
+        # message names it, never the values: db/errors.py).
+        raise db_errors.translate(e)
 
 
 def _visible(model, ctx=None):

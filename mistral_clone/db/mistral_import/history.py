@@ -36,8 +36,9 @@ COMPLETED = TERMINAL | {SKIPPED}
 # Claimed-by marker of actions that were in flight in Mistral: our
 # heartbeat check then treats them as actions whose executor was lost
 # (re-run when the task is safe-rerun, else failed with "Heartbeat wasn't
-# received."), exactly as Mistral would after losing its executor;
-# asynchronous ones keep waiting for their result through the API.
+# received."), exactly as Mistral does after losing an executor;
+# asynchronous ones keep waiting for their result through the API
+# (PUT /v2/action_executions/ID).
 IMPORTED_EXECUTOR = 'imported-from-mistral'
 
 PAUSED_INFO = ('Paused by import-mistral: the execution was %s in Mistral '
@@ -247,15 +248,34 @@ def needs_decision(state):
     return state not in TERMINAL and state != PAUSED
 
 
-def settle(wf_ex, tasks, actions, running, now, parent_attempt=None):
+def claim_in_flight(actions, now):
+    """Actions that were running in Mistral look, to our engine, like
+    actions whose executor was lost (see :data:`IMPORTED_EXECUTOR`)."""
+    for a in actions:
+        if a['state'] in (RUNNING, PAUSED):
+            a['executor_host'] = IMPORTED_EXECUTOR
+            a['last_heartbeat'] = a['last_heartbeat'] or now
+
+
+def settle(wf_ex, tasks, actions, running, now, parent_attempt=None,
+           sub_workflows=None):
     """Make an unfinished execution safe to keep here.
 
     ``running`` says what to do with one that was still running in
     Mistral: ``'pause'`` (keep it, PAUSED, resumable) or ``'fail'`` (stop
     it: the execution and its unfinished tasks and actions become ERROR).
-    PAUSED executions stay PAUSED and resume on our engine. Returns the
-    scheduled jobs our engine needs to go on (``[(target, args)]``).
+    PAUSED executions stay PAUSED and resume on our engine.
+    ``sub_workflows`` maps the id of an unfinished task to its child
+    executions (``state``, ``accepted``, ``index``).
+
+    Returns the scheduled jobs our engine needs to go on, as ``(target,
+    args, delay)``: the end of the delay of DELAYED tasks (Mistral's own
+    delayed calls are not copied), and for each synchronous action that was
+    in flight the verdict Mistral gives an action whose executor is gone
+    (failed with "Heartbeat wasn't received.", or run again when its task
+    is safe-rerun).
     """
+    claim_in_flight(actions, now)
     if not is_unfinished(wf_ex['state']):
         return []
     was = wf_ex['state']
@@ -279,19 +299,31 @@ def settle(wf_ex, tasks, actions, running, now, parent_attempt=None):
     for t in tasks:
         if t['state'] in COMPLETED:
             continue
-        children = by_task.get(t['id'], [])
-        for a in children:
-            if a['state'] in (RUNNING, PAUSED):
-                rc = dict(a['runtime_context'] or {})
-                rc['attempt'] = attempt_of(t['runtime_context'])
-                a['runtime_context'] = rc
-                a['executor_host'] = IMPORTED_EXECUTOR
-                a['last_heartbeat'] = a['last_heartbeat'] or now
+        children = [dict(a, index=(a['runtime_context'] or {}).get(
+            'index', 0)) for a in by_task.get(t['id'], [])]
+        for a in by_task.get(t['id'], []):
+            if a['executor_host'] != IMPORTED_EXECUTOR:
+                continue
+            rc = dict(a['runtime_context'] or {})
+            rc['attempt'] = attempt_of(t['runtime_context'])
+            a['runtime_context'] = rc
+            if a['is_sync']:
+                jobs.append(lost_action_job(a['id']))
+        if t['type'] == 'WORKFLOW':
+            children = (sub_workflows or {}).get(t['id'], [])
         _items_progress(t, children)
         job = _delayed_job(t, children)
         if job is not None:
             jobs.append(job)
     return jobs
+
+
+def lost_action_job(action_ex_id):
+    """Our engine's verdict on an action whose executor is gone, soon
+    after our engine starts (a heartbeat older than a second is stale)."""
+    return ('recover_action', {'action_ex_id': action_ex_id,
+                               'stale_seconds': 1,
+                               'undispatched_seconds': 0}, 5)
 
 
 def _fail(wf_ex, tasks, actions, info, now):
@@ -317,11 +349,10 @@ def _items_progress(task, children):
     if not isinstance(wi, dict):
         return
     count = wi.get('count') or 0
-    attempt = attempt_of(rc)
-    current = [c for c in children if (c['runtime_context'] or {}).get(
-        'attempt', attempt) == attempt]
-    started = {(c['runtime_context'] or {}).get('index', 0)
-               for c in current}
+    # Results of earlier attempts (before a retry) are not accepted.
+    current = [c for c in children
+               if c['state'] not in COMPLETED or c['accepted']]
+    started = {c['index'] for c in current}
     running = sum(1 for c in current if c['state'] not in COMPLETED)
     capacity = rc.get('concurrency') or count
     items = {'pending': [i for i in range(count) if i not in started],
@@ -346,9 +377,9 @@ def _delayed_job(task, children):
         ed = dict(task['engine_data'] or {})
         ed['completed_state'] = [ERROR if failed else SUCCESS, None]
         task['engine_data'] = ed
-        return 'task_wait_after_done', {'task_ex_id': task['id']}
+        return 'task_wait_after_done', {'task_ex_id': task['id']}, 0
     retry = "'retry'" in info
     args = {'task_ex_id': task['id']}
     if retry:
         args['retry'] = True
-    return 'task_continue', args
+    return 'task_continue', args, 0

@@ -230,6 +230,7 @@ class Import:
         actions = self.src.actions_of([t['id'] for t in tasks]) \
             if tasks else []
         parents = self._parent_attempts(batch)
+        sub_workflows = self._sub_workflows(tasks)
         tasks_by, actions_by = _group(tasks, 'workflow_execution_id'), \
             _group(actions, 'task_execution_id')
         units, conflicts = [], []
@@ -240,7 +241,8 @@ class Import:
             wf_ex, t_rows, a_rows = history.unit(row, my_tasks, my_actions,
                                                  spec_texts)
             jobs = history.settle(wf_ex, t_rows, a_rows, self.running,
-                                  self.now, parents.get(row['id']))
+                                  self.now, parents.get(row['id']),
+                                  sub_workflows)
             ours = mine.get(row['id'])
             if ours is None:
                 units.append((wf_ex, t_rows, a_rows, jobs))
@@ -272,6 +274,22 @@ class Import:
                 .where(t.c.id.in_(list(want)))):
             found[want[task_id]] = history.attempt_of(
                 source_mod.loads(rc))
+        return found
+
+    def _sub_workflows(self, tasks):
+        """Child executions of unfinished sub-workflow tasks."""
+        ids = [t['id'] for t in tasks if t['type'] == 'WORKFLOW' and
+               t['state'] not in history.COMPLETED]
+        if not ids:
+            return {}
+        t = self.src.tables['workflow_executions_v2']
+        found = {}
+        for task_id, state, accepted, params in self.src.conn.execute(
+                sa.select(t.c.task_execution_id, t.c.state, t.c.accepted,
+                          t.c.params).where(t.c.task_execution_id.in_(ids))):
+            found.setdefault(task_id, []).append({
+                'state': state, 'accepted': bool(accepted),
+                'index': (source_mod.loads(params) or {}).get('index', 0)})
         return found
 
     def _count_units(self, units):
@@ -319,16 +337,17 @@ class Import:
                 lambda t: t.c.task_execution_id.is_(None)):
             tally.source += len(batch)
             rows = [history.action_execution(r, None) for r in batch]
-            for values in rows:
-                if values['state'] == history.RUNNING:
-                    values['executor_host'] = history.IMPORTED_EXECUTOR
-                    values['last_heartbeat'] = values['last_heartbeat'] or \
-                        self.now
+            history.claim_in_flight(rows, self.now)
             with target_mod.transaction() as s:
                 new, same, conflicts = self.tgt.classify(s, LONE_ACTIONS,
                                                          rows)
                 if not self.dry_run:
                     self.tgt.insert(s, models.ActionExecution, new)
+                    self.tgt.add_jobs(s, [
+                        (None, history.lost_action_job(a['id']))
+                        for a in new if a['is_sync'] and
+                        a['executor_host'] == history.IMPORTED_EXECUTOR],
+                        self.now)
             tally.copied += len(new)
             tally.same += same
             self.report.conflicts(conflicts)

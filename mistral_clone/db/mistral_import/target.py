@@ -157,11 +157,13 @@ class Target:
 
     @staticmethod
     def add_jobs(s, jobs, now):
-        """Our scheduled jobs for imported unfinished tasks."""
-        rows = [{'id': models.new_id(), 'run_after': now, 'target': target,
-                 'args': args, 'key': None, 'workflow_execution_id': wf_id,
-                 'captured_at': None, 'captured_by': None, 'created_at': now}
-                for wf_id, (target, args) in jobs]
+        """Our scheduled jobs ``[(wf_ex_id, (target, args, delay))]``."""
+        rows = [{'id': models.new_id(),
+                 'run_after': now + datetime.timedelta(seconds=delay),
+                 'target': target, 'args': args, 'key': None,
+                 'workflow_execution_id': wf_id, 'captured_at': None,
+                 'captured_by': None, 'created_at': now}
+                for wf_id, (target, args, delay) in jobs]
         Target.insert(s, models.ScheduledJob, rows)
 
 

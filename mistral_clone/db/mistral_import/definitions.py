@@ -48,7 +48,7 @@ def _named(row):
     return values
 
 
-# --- workflow text from the spec Mistral stored ---------------------------------
+# --- workflow text from the spec Mistral stored ------------------------------
 
 # Keys Mistral adds to every task of a stored spec (not DSL keywords).
 _ADDED_TASK_KEYS = ('name', 'version', 'type')
@@ -89,7 +89,7 @@ def spec_from_mistral(spec_json, name):
         return None
 
 
-# --- definitions -------------------------------------------------------------------
+# --- definitions -------------------------------------------------------------
 
 def workflow(row, warn):
     if row.get('is_system'):

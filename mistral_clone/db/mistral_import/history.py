@@ -24,7 +24,9 @@ Unfinished executions are made resumable here (see :func:`settle`).
 
 import hashlib
 
+from mistral_clone import lang
 from mistral_clone.db.mistral_import.definitions import DEFAULT_PROJECT
+from mistral_clone.db.mistral_import.definitions import spec_document
 from mistral_clone.db.mistral_import.definitions import spec_from_mistral
 from mistral_clone.db.mistral_import.source import loads
 
@@ -84,7 +86,6 @@ class SpecTexts:
 
     def _compute(self, wf_row):
         """``(text, our spec or None)``."""
-        from mistral_clone import lang
         name = wf_row['workflow_name']
         definition = self.definitions.get(wf_row['workflow_id'])
         if definition is not None and wf_row['spec'] and \
@@ -98,8 +99,6 @@ class SpecTexts:
         if spec is None:
             text = definition[0] if definition is not None else None
             return text, None
-        from mistral_clone.db.mistral_import.definitions import \
-            spec_document
         return spec_document(loads(wf_row['spec'])), spec
 
 
@@ -119,7 +118,7 @@ def attempt_of(task_rc):
         'retry_no', 0)
 
 
-# --- rows --------------------------------------------------------------------------
+# --- rows --------------------------------------------------------------------
 
 def wf_execution(row, spec_text, spec, task_count):
     context = loads(row['context'])
@@ -236,7 +235,7 @@ def unit(wf_row, task_rows, action_rows, spec_texts):
     return wf_ex, tasks, actions
 
 
-# --- unfinished executions --------------------------------------------------------
+# --- unfinished executions ---------------------------------------------------
 
 def is_unfinished(state):
     return state not in TERMINAL

@@ -37,7 +37,7 @@ class Report:
         self.blockers = []
         self.skips = {}
 
-    # --- recording --------------------------------------------------------------
+    # --- recording -----------------------------------------------------------
 
     def start(self, source, revision):
         self._print('%s from %s (Mistral schema %s)' % (
@@ -79,7 +79,7 @@ class Report:
         return tqdm.tqdm(total=total, unit=' ' + unit, disable=not enabled,
                          leave=False, dynamic_ncols=True)
 
-    # --- results -----------------------------------------------------------------
+    # --- results -------------------------------------------------------------
 
     @property
     def ok(self):

@@ -106,7 +106,7 @@ class Import:
         self.src = None
         self.tgt = None
 
-    # --- entry -------------------------------------------------------------------
+    # --- entry ---------------------------------------------------------------
 
     def run(self):
         """Import; returns the :class:`Report` (raises :class:`Refused`)."""
@@ -140,7 +140,7 @@ class Import:
     def _shown(url):
         return make_url(url).render_as_string(hide_password=True)
 
-    # --- unfinished executions -------------------------------------------------------
+    # --- unfinished executions -----------------------------------------------
 
     def _check_unfinished(self):
         states = collections.Counter(
@@ -176,7 +176,7 @@ class Import:
                              % (len(waiting), what, 'PAUSED'
                                 if self.running == 'pause' else 'as ERROR'))
 
-    # --- definitions ----------------------------------------------------------------
+    # --- definitions ---------------------------------------------------------
 
     def _copy_definitions(self):
         for kind in DEFINITION_KINDS:
@@ -197,7 +197,7 @@ class Import:
             tally.same += same
             self.report.conflicts(conflicts)
 
-    # --- history ----------------------------------------------------------------------
+    # --- history -------------------------------------------------------------
 
     def _definition_texts(self):
         t = self.src.tables['workflow_definitions_v2']
@@ -208,6 +208,13 @@ class Import:
     def _copy_history(self):
         spec_texts = history.SpecTexts(self._definition_texts())
         total = self.src.count('workflow_executions_v2')
+        if total > self.batch_size * 10 and not self.src.indexed(
+                'action_executions_v2', 'task_execution_id'):
+            self.report.warn(
+                'Mistral\'s action_executions_v2 has no index on '
+                'task_execution_id (a schema made without Mistral\'s '
+                'migrations): each batch reads that whole table; a larger '
+                '--batch-size makes the import faster.')
         bar = self.report.progress(total, 'executions', self.progress)
         try:
             for batch in self.src.batches('workflow_executions_v2',
@@ -328,7 +335,7 @@ class Import:
                 continue
             self._count_units([unit])
 
-    # --- action executions run on their own ----------------------------------------------
+    # --- action executions run on their own ----------------------------------
 
     def _copy_lone_actions(self):
         tally = self.report.tally(LONE_ACTIONS)

@@ -175,7 +175,7 @@ class Source:
                     % (name, ', '.join(absent)))
         self.has_alembic = 'alembic_version' in names
 
-    # --- facts ----------------------------------------------------------------
+    # --- facts ---------------------------------------------------------------
 
     def revision(self):
         """Mistral's alembic revision, or None (schema made by create_all)."""
@@ -187,6 +187,14 @@ class Source:
 
     def has(self, table):
         return table in self.tables
+
+    def indexed(self, table, column):
+        """Whether some index of ``table`` starts with ``column``."""
+        inspector = sa.inspect(self.conn)
+        return any((i.get('column_names') or [None])[0] == column
+                   for i in inspector.get_indexes(table)) or any(
+            (c.get('constrained_columns') or [None])[0] == column
+            for c in inspector.get_unique_constraints(table))
 
     def count(self, table, where=None):
         if table not in self.tables:
@@ -200,7 +208,7 @@ class Source:
     def column(self, table, name):
         return self.tables[table].c[name]
 
-    # --- reading ----------------------------------------------------------------
+    # --- reading -------------------------------------------------------------
 
     def _columns(self, table):
         t = self.tables[table]

@@ -73,12 +73,12 @@ class Target:
         self._unique = {}
 
     def ensure_schema(self):
-        """Create our schema (alembic head) when the database is new."""
-        if self.has_schema:
-            return False
+        """Our schema at alembic head (as ``upgrade head``); True when the
+        database was new."""
+        new = not self.has_schema
         db_api.upgrade_to_head(self.url)
         self.has_schema = True
-        return True
+        return new
 
     def close(self):
         db_api.dispose()
@@ -89,7 +89,7 @@ class Target:
         with db_api.get_engine().connect() as conn:
             return is_mistral_database(conn)
 
-    # --- reading ours ---------------------------------------------------------------
+    # --- reading ours --------------------------------------------------------
 
     def existing(self, s, model, ids):
         """``{id: {column: value}}`` of our rows among ``ids``."""
@@ -120,7 +120,7 @@ class Target:
             self._unique[kind.label] = cached
         return cached
 
-    # --- deciding and writing -----------------------------------------------------
+    # --- deciding and writing ------------------------------------------------
 
     def classify(self, s, kind, rows):
         """Split mapped rows into ``(new, same_count, conflicts)``."""

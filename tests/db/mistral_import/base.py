@@ -61,7 +61,15 @@ def _column_type(text):
             'INTEGER': sa.Integer()}[text]
 
 
-def build_source(url):
+# Indexes of the execution tables that Mistral's migrations create (the
+# recorded layout is the one Mistral's create_all makes, which lacks the
+# action_executions_v2 one).
+INDEXES = (('task_executions_v2', 'workflow_execution_id'),
+           ('action_executions_v2', 'task_execution_id'),
+           ('workflow_executions_v2', 'task_execution_id'))
+
+
+def build_source(url, indexes=True):
     """Create Mistral's tables with the recorded rows at ``url``."""
     engine = sa.create_engine(url)
     meta = sa.MetaData()
@@ -70,6 +78,9 @@ def build_source(url):
         tables[name] = sa.Table(name, meta, *[
             sa.Column(c, _column_type(t), primary_key=pk)
             for c, t, pk in columns])
+    if indexes:
+        for table, column in INDEXES:
+            sa.Index('%s_%s' % (table, column), tables[table].c[column])
     meta.create_all(engine)
     with engine.begin() as conn:
         for name, table in tables.items():
@@ -79,42 +90,54 @@ def build_source(url):
     engine.dispose()
 
 
-# --- databases -----------------------------------------------------------------------
+# --- databases ---------------------------------------------------------------
 
-def postgresql_unavailable():
-    """Why PostgreSQL cannot be used here, or None."""
+def server_unavailable(backend):
+    """Why the PostgreSQL (``postgresql``) or MariaDB (``mysql``) server
+    cannot be used here, or None."""
     from tests.integration import production_env
-    reason = production_env.ensure_postgresql()
+    if backend == 'postgresql':
+        reason = production_env.ensure_postgresql()
+        module = 'psycopg2'
+    else:
+        reason = production_env.ensure_mariadb()
+        module = 'pymysql'
     if reason is None:
         try:
-            import psycopg2  # noqa: F401
+            __import__(module)
         except ImportError:
-            reason = 'psycopg2 is not installed'
+            reason = '%s is not installed' % module
     return reason
 
 
 class Databases:
-    """Temporary databases (SQLite files or uniquely named PostgreSQL
-    databases), removed by :meth:`cleanup`."""
+    """Temporary databases (SQLite files, uniquely named PostgreSQL or
+    MariaDB databases), removed by :meth:`cleanup`."""
 
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix='mc_import_')
-        self.pg = []
+        self.servers = []
 
     def sqlite(self, name):
         return 'sqlite:///%s' % os.path.join(self.tmp, name + '.sqlite')
 
-    def postgresql(self, name):
+    def _server(self, backend, name):
         from tests.integration import production_env
         db = 'mc_import_%s_%s' % (name, uuid.uuid4().hex[:10])
-        self.pg.append(db)
-        return production_env.create_database('postgresql', db)
+        self.servers.append((backend, db))
+        return production_env.create_database(backend, db)
+
+    def postgresql(self, name):
+        return self._server('postgresql', name)
+
+    def mysql(self, name):
+        return self._server('mysql', name)
 
     def cleanup(self):
         db_api.dispose()
         from tests.integration import production_env
-        for db in self.pg:
-            production_env.drop_database('postgresql', db)
+        for backend, db in self.servers:
+            production_env.drop_database(backend, db)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -163,7 +186,7 @@ class ApiOnly:
         db_api.dispose()
 
 
-# --- what differs from Mistral's answers, on purpose ------------------------------
+# --- what differs from Mistral's answers, on purpose -------------------------
 
 # std.wait_ssh is built in here (Mistral keeps it as a row of its database).
 BUILTIN_ACTIONS = ('std.wait_ssh',)

@@ -428,7 +428,7 @@ def fill(url):
           % c.get('/executions/' + slow)[1]['state'])
 
 
-# --- recording -------------------------------------------------------------------
+# --- recording ---------------------------------------------------------------
 
 TABLES = ('workflow_definitions_v2', 'workbooks_v2', 'action_definitions_v2',
           'environments_v2', 'cron_triggers_v2', 'event_triggers_v2',

@@ -145,25 +145,23 @@ def environment(row, warn):
     return values
 
 
-def cron_trigger(row, warn):
+def _trigger(row, keys):
     values = _scoped(row)
-    for key in ('name', 'pattern', 'first_execution_time',
-                'next_execution_time', 'remaining_executions',
-                'workflow_name', 'workflow_id', 'trust_id'):
-        values[key] = row[key]
+    values.update((key, row[key]) for key in keys)
     values['workflow_input'] = loads(row['workflow_input'])
     values['workflow_params'] = loads(row['workflow_params'])
     return values
+
+
+def cron_trigger(row, warn):
+    return _trigger(row, ('name', 'pattern', 'first_execution_time',
+                          'next_execution_time', 'remaining_executions',
+                          'workflow_name', 'workflow_id', 'trust_id'))
 
 
 def event_trigger(row, warn):
-    values = _scoped(row)
-    for key in ('name', 'workflow_id', 'exchange', 'topic', 'event',
-                'trust_id'):
-        values[key] = row[key]
-    values['workflow_input'] = loads(row['workflow_input'])
-    values['workflow_params'] = loads(row['workflow_params'])
-    return values
+    return _trigger(row, ('name', 'workflow_id', 'exchange', 'topic',
+                          'event', 'trust_id'))
 
 
 def member(row, warn):

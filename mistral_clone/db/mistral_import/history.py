@@ -22,7 +22,9 @@ What differs in the storage and is translated here:
 Unfinished executions are made resumable here (see :func:`settle`).
 """
 
+import datetime
 import hashlib
+import re
 
 from mistral_clone import lang
 from mistral_clone.db.mistral_import.definitions import DEFAULT_PROJECT
@@ -268,8 +270,8 @@ def settle(wf_ex, tasks, actions, running, now, parent_attempt=None,
     executions (``state``, ``accepted``, ``index``).
 
     Returns the scheduled jobs our engine needs to go on, as ``(target,
-    args, delay)``: the end of the delay of DELAYED tasks (Mistral's own
-    delayed calls are not copied), and for each synchronous action that was
+    args, seconds from now)``: the end of the delay of DELAYED tasks, and
+    for each synchronous action that was
     in flight the verdict Mistral gives an action whose executor is gone
     (failed with "Heartbeat wasn't received.", or run again when its task
     is safe-rerun).
@@ -311,7 +313,7 @@ def settle(wf_ex, tasks, actions, running, now, parent_attempt=None,
         if t['type'] == 'WORKFLOW':
             children = (sub_workflows or {}).get(t['id'], [])
         _items_progress(t, children)
-        job = _delayed_job(t, children)
+        job = _delayed_job(t, children, now)
         if job is not None:
             jobs.append(job)
     return jobs
@@ -365,20 +367,30 @@ def _items_progress(task, children):
     task['engine_data'] = ed
 
 
-def _delayed_job(task, children):
+_DELAY = re.compile(r'\[delay=(\d+)\]')
+
+
+def _delayed_job(task, children, now):
     """The job that ends the delay of a DELAYED task (Mistral's own
-    delayed calls are not copied); the delay starts again at import."""
+    delayed calls are not copied): when the delay would have ended in
+    Mistral (its start is the task's last update; state_info says how
+    long), or at once if that time has passed. Our engine holds it while
+    the execution is paused."""
     if task['state'] != DELAYED:
         return None
     info = task['state_info'] or ''
+    found = _DELAY.search(info)
+    since = task['updated_at'] or task['started_at'] or now
+    due = since + datetime.timedelta(seconds=int(found.group(1))) \
+        if found else now
+    delay = max(0.0, (due - now).total_seconds())
     if "'wait-after'" in info:
         failed = any(c['state'] == ERROR and c['accepted'] for c in children)
         ed = dict(task['engine_data'] or {})
         ed['completed_state'] = [ERROR if failed else SUCCESS, None]
         task['engine_data'] = ed
-        return 'task_wait_after_done', {'task_ex_id': task['id']}, 0
-    retry = "'retry'" in info
+        return 'task_wait_after_done', {'task_ex_id': task['id']}, delay
     args = {'task_ex_id': task['id']}
-    if retry:
+    if "'retry'" in info:
         args['retry'] = True
-    return 'task_continue', args, 0
+    return 'task_continue', args, delay

@@ -132,7 +132,15 @@ class Source:
 
     def __init__(self, url):
         self.url = url
-        self.engine = _read_only_engine(url)
+        try:
+            self.engine = _read_only_engine(url)
+        except sa.exc.ArgumentError as e:
+            raise SourceError('Not a database URL: %s' % e)
+        except ImportError as e:
+            raise SourceError(
+                'The database driver for %s is not installed (%s); e.g. '
+                'postgresql+psycopg2://, mysql+pymysql:// or sqlite:/// '
+                'work here.' % (make_url(url).drivername, e))
         try:
             self.conn = self.engine.connect()
             if self.engine.dialect.name != 'sqlite':

@@ -57,6 +57,31 @@ class ImportTestCase(base.AnswersMixin):
         return {label: getattr(t, what)
                 for label, t in report.counts().items()}
 
+    def check_import_and_answers(self):
+        """Import (RUNNING ones PAUSED); our GETs answer as Mistral did."""
+        report, text = base.run_import(self.source, self.target,
+                                       running='pause')
+        self.assertTrue(report.ok, text)
+        self.assertEqual(COPIED, self.counts(report))
+        api = base.ApiOnly(self.target)
+        try:
+            self.assertGreater(self.assert_answers_match(api), 200)
+        finally:
+            api.stop()
+
+    def check_source_is_read_only(self, error, message):
+        """The source session refuses writes (``error`` saying
+        ``message``)."""
+        from mistral_clone.db.mistral_import import source
+        src = source.Source(self.source)
+        try:
+            with self.assertRaises(error) as e:
+                src.conn.execute(sa.text('DELETE FROM workbooks_v2'))
+            self.assertIn(message, str(e.exception))
+        finally:
+            src.close()
+        self.assertEqual(1, base.table_rows(self.source, 'workbooks_v2'))
+
 
 class TestImport(ImportTestCase):
 
@@ -141,14 +166,7 @@ class TestImport(ImportTestCase):
         before = _digest(path)
         base.run_import(self.source, self.target, running='pause')
         self.assertEqual(before, _digest(path))
-        from mistral_clone.db.mistral_import import source
-        src = source.Source(self.source)
-        try:
-            with self.assertRaises(sa.exc.OperationalError) as e:
-                src.conn.execute(sa.text('DELETE FROM workbooks_v2'))
-            self.assertIn('readonly', str(e.exception))
-        finally:
-            src.close()
+        self.check_source_is_read_only(sa.exc.OperationalError, 'readonly')
 
     def test_not_a_mistral_database(self):
         other = self.dbs.sqlite('empty')
@@ -159,6 +177,13 @@ class TestImport(ImportTestCase):
         self.assertIn('not a Mistral database', str(e.exception))
         with self.assertRaises(base.runner.Refused):
             base.run_import(self.source, self.source)
+        missing = 'sqlite:///%s' % os.path.join(self.dbs.tmp, 'no', 'x.db')
+        with self.assertRaises(base.runner.Refused) as e:
+            base.run_import(missing, self.target)
+        self.assertIn('Cannot open the source database', str(e.exception))
+        with self.assertRaises(base.runner.Refused) as e:
+            base.run_import('not a url', self.target)
+        self.assertIn('Not a database URL', str(e.exception))
 
     def test_running_executions_imported_as_failed(self):
         report, _ = base.run_import(self.source, self.target,
@@ -176,10 +201,7 @@ class TestImport(ImportTestCase):
             for t in tasks['tasks']])
 
     def test_api_answers_as_mistral_did(self):
-        base.run_import(self.source, self.target, running='pause')
-        api = base.ApiOnly(self.target)
-        self.addCleanup(api.stop)
-        self.assertGreater(self.assert_answers_match(api), 200)
+        self.check_import_and_answers()
 
 
 def _digest(path):

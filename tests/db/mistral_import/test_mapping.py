@@ -10,7 +10,7 @@ from mistral_clone.db.mistral_import import definitions as defs
 from mistral_clone.db.mistral_import import history
 from tests.db.mistral_import import base
 
-NOW = datetime.datetime(2026, 1, 2, 3, 4, 5)
+NOW = datetime.datetime(2027, 1, 2, 3, 4, 5)  # after the recording
 
 
 def md5(key):
@@ -136,8 +136,14 @@ class TestUnfinished(unittest.TestCase):
         later = [t for t in tasks if t['name'] == 'later'][0]
         jobs = history.settle(wf_ex, tasks, actions, 'refuse', NOW)
         self.assertEqual('PAUSED', wf_ex['state'])
+        # wait-before: 600 began at the task's last update: ends then.
+        began = later['updated_at']
         self.assertEqual([('task_continue', {'task_ex_id': later['id']},
-                           0)], jobs)
+                           0.0)], jobs)  # long over
+        _, tasks, actions = self.unit('delayed')
+        jobs = history.settle(wf_ex, tasks, actions, 'refuse',
+                              began + datetime.timedelta(seconds=100))
+        self.assertEqual(500.0, jobs[0][2])
 
     def test_async_action_keeps_waiting(self):
         wf_ex, tasks, actions = self.unit('async_wait', 'RUNNING')

@@ -7,15 +7,18 @@ and drops them; skipped where there is no such server.
 
 import unittest
 
+import sqlalchemy as sa
+
 from tests.db.mistral_import import base
 from tests.db.mistral_import import test_import
 
-_REASON = base.server_unavailable('postgresql')
+_PG_REASON = base.server_unavailable('postgresql')
 _MYSQL_REASON = base.server_unavailable('mysql')
 
 
-@unittest.skipIf(_REASON, _REASON)
+@unittest.skipIf(_PG_REASON, _PG_REASON)
 class TestPostgreSQL(test_import.ImportTestCase):
+    """Mistral and ours on PostgreSQL."""
 
     source_kind = 'postgresql'
 
@@ -24,30 +27,14 @@ class TestPostgreSQL(test_import.ImportTestCase):
         self.target = self.dbs.postgresql('ours')
 
     def test_import_answers_and_idempotency(self):
-        report, text = base.run_import(self.source, self.target,
-                                       running='pause')
-        self.assertTrue(report.ok, text)
-        self.assertEqual(test_import.COPIED, self.counts(report))
-        api = base.ApiOnly(self.target)
-        try:
-            self.assertGreater(self.assert_answers_match(api), 200)
-        finally:
-            api.stop()
+        self.check_import_and_answers()
         again, text = base.run_import(self.source, self.target)
         self.assertTrue(again.ok, text)
         self.assertEqual(0, sum(self.counts(again).values()))
 
     def test_source_session_is_read_only(self):
-        import sqlalchemy as sa
-        from mistral_clone.db.mistral_import import source
-        src = source.Source(self.source)
-        try:
-            with self.assertRaises(sa.exc.DBAPIError) as e:
-                src.conn.execute(sa.text('DELETE FROM workbooks_v2'))
-            self.assertIn('read-only transaction', str(e.exception))
-        finally:
-            src.close()
-        self.assertEqual(1, base.table_rows(self.source, 'workbooks_v2'))
+        self.check_source_is_read_only(sa.exc.DBAPIError,
+                                       'read-only transaction')
 
 
 @unittest.skipIf(_MYSQL_REASON, _MYSQL_REASON)
@@ -57,23 +44,7 @@ class TestMariaDB(test_import.ImportTestCase):
     source_kind = 'mysql'
 
     def test_import_answers(self):
-        report, text = base.run_import(self.source, self.target,
-                                       running='pause')
-        self.assertTrue(report.ok, text)
-        self.assertEqual(test_import.COPIED, self.counts(report))
-        api = base.ApiOnly(self.target)
-        try:
-            self.assertGreater(self.assert_answers_match(api), 200)
-        finally:
-            api.stop()
+        self.check_import_and_answers()
 
     def test_source_session_is_read_only(self):
-        import sqlalchemy as sa
-        from mistral_clone.db.mistral_import import source
-        src = source.Source(self.source)
-        try:
-            with self.assertRaises(sa.exc.DBAPIError) as e:
-                src.conn.execute(sa.text('DELETE FROM workbooks_v2'))
-            self.assertIn('READ ONLY', str(e.exception))
-        finally:
-            src.close()
+        self.check_source_is_read_only(sa.exc.DBAPIError, 'READ ONLY')

@@ -5,7 +5,8 @@
         [--no-progress]
 
 Exit status: 0 done (or nothing to do), 1 done but some source rows
-conflict with ours (listed; ours are kept), 2 refused (nothing written).
+conflict with ours (listed; ours are kept), 2 refused (nothing written),
+130 interrupted (run it again to finish).
 """
 
 import logging
@@ -56,6 +57,11 @@ def main(conf, out=sys.stdout, err=sys.stderr):
         LOG.error('import-mistral refused: %s', e)
         print('import-mistral: %s' % e, file=err)
         return 2
+    except KeyboardInterrupt:
+        # Every batch is its own transaction: what was copied stays.
+        print('import-mistral: interrupted; run the same command again to '
+              'finish (it copies only what is not here yet).', file=err)
+        return 130
     if report.blockers:
         return 2
     return 0 if report.ok else 1

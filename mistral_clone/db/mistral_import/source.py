@@ -1,9 +1,9 @@
 """Reading a Mistral database: by table and column name, never writing.
 
 The source is opened read-only where the driver allows it (SQLite in
-``mode=ro``; PostgreSQL and MySQL sessions set to ``READ ONLY``) and read
-inside ONE repeatable-read transaction, so every batch sees the same
-snapshot. Tables are reflected by name (the import does not depend on
+``mode=ro``; PostgreSQL and MySQL sessions set to ``READ ONLY``); on
+PostgreSQL and MySQL it is read inside ONE repeatable-read transaction, so
+every batch sees the same snapshot (Mistral is meant to be stopped anyway). Tables are reflected by name (the import does not depend on
 Mistral's code or on the exact column order, types or revision of its
 schema); a column missing from the source reads as ``None``.
 

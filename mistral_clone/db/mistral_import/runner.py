@@ -78,7 +78,10 @@ class Refused(Exception):
 
 
 def _same_database(a, b):
-    a, b = make_url(a), make_url(b)
+    try:
+        a, b = make_url(a), make_url(b)
+    except sa.exc.ArgumentError as e:
+        raise Refused('Not a database URL: %s' % e)
     return (a.get_backend_name(), a.host, a.port, a.database) == (
         b.get_backend_name(), b.host, b.port, b.database)
 

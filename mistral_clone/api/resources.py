@@ -218,7 +218,8 @@ EVENT_TRIGGER = Resource(
 
 def _published_global(row):
     ctx = row.context or {}
-    hidden = set((row.runtime_context or {}).get('vars_keys', ()))
+    # Workflow vars live in the context too but are not published.
+    hidden = set((row.runtime_context or {}).get('var_names', ()))
     return {k: v for k, v in ctx.items()
             if k not in ('__execution', 'openstack') and k not in hidden
             and not k.startswith('__')}

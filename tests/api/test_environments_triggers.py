@@ -192,9 +192,9 @@ class EngineEndpointsInputTest(base.ApiTestCase):
                          'Task execution not found [id=%s]' % uid)
         self.assertFault(self.get('/action_executions/%s' % uid), 404,
                          'ActionExecution not found [id=%s]' % uid)
-        self.assertFault(self.put_json('/executions/%s' % uid, {}), 400,
-                         'The property state, description, or env is not '
-                         'provided for update.')
+        # The execution is looked up before the body is judged.
+        self.assertFault(self.put_json('/executions/%s' % uid, {}), 404,
+                         'WorkflowExecution not found [id=%s]' % uid)
         self.assertFault(self.delete('/action_executions/%s' % uid), 403,
                          'Action execution deletion is not allowed.')
         self.assertFault(self.get('/executions/%s/executions' % uid), 404)

@@ -172,16 +172,24 @@ class ExecutionsController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, body=res.ExecutionBody)
     def put(self, id, wf_ex):
+        """Update one execution: its description, its env, or its state.
+
+        As on the reference, the execution is looked up before the body is
+        judged (an unknown id is a 404 whatever the body), and an empty
+        description or env counts as not given.
+        """
         policy.enforce('executions:update')
         v = res.body_dict(wf_ex)
+        with db_api.session() as s:
+            runtime.find_execution(s, id)
         state = v.get('state')
-        description = v.get('description')
+        description = v.get('description') or None
         env = (v.get('params') or {}).get('env')
-        if not (state or description is not None or env):
+        if not (state or description or env):
             raise exc.InputException(
                 'The property state, description, or env is not provided '
                 'for update.')
-        if description is not None and state:
+        if description and state:
             raise exc.InputException(
                 'The property description must be updated separately from '
                 'state.')
@@ -190,22 +198,23 @@ class ExecutionsController(rest.RestController):
                 'The property env can only be updated when workflow '
                 'execution is not running or on resume from pause.')
         if state and state not in STATES:
+            # The reference's text, with its unbalanced quote.
             raise exc.InputException(
-                'Cannot change state to %s. Allowed states are: \'%s\''
+                'Cannot change state to %s. Allowed states are: \'%s'
                 % (state, ', '.join(STATES)))
-        with db_api.session() as s:
-            runtime.find_execution(s, id)
-        if description is not None:
-            runtime.update_execution_description(id, description)
-            return _render_by_id(id, [f for f in res.EXECUTION_POST_FIELDS
-                                      if f not in ('params', 'input',
-                                                   'output')])
         client = engine_glue.engine()
-        msg = v.get('state_info')
         if not state:
-            client.update_workflow_env(id, env)
+            # Description and env together: the env first, so a refused env
+            # (the execution is running) leaves the description as it was.
+            if env:
+                client.update_workflow_env(id, env)
+            if description:
+                runtime.update_execution_description(id, description)
+            hidden = ('input', 'output') if env else ('params', 'input',
+                                                     'output')
             return _render_by_id(id, [f for f in res.EXECUTION_POST_FIELDS
-                                      if f not in ('input', 'output')])
+                                      if f not in hidden])
+        msg = v.get('state_info')
         if state == 'PAUSED':
             committed = client.pause_workflow(id, msg)
         elif state == 'RUNNING':

@@ -6,6 +6,8 @@ import uuid as uuid_lib
 import wsme.exc
 from wsme import types as wtypes
 
+from mistral_clone.db import query
+
 
 class JsonType(wtypes.UserType):
     """A JSON object given either as an object or as JSON text.
@@ -33,8 +35,26 @@ class JsonType(wtypes.UserType):
         return self.validate(value)
 
 
+def check_uuid(raw):
+    """The uuid a uuid-typed parameter names, as the reference reads it.
+
+    The value may carry a list-filter operator (``eq:<uuid>``,
+    ``neq:<uuid>``...); what follows it must be one uuid (``in:``/``nin:``
+    give a list, which is refused). Raises ValueError, which WSME reports as
+    ``Invalid input for field/attribute <arg>. Value: '<raw>'. unable to
+    convert to uuid. Error: Expected a uuid but received <value>.``
+    """
+    _op, value = query.parse_filter_value(raw)
+    try:
+        uuid_lib.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise ValueError('Expected a uuid but received %s.' % (value,))
+    return value
+
+
 class UuidType(wtypes.UserType):
-    """A UUID string (query parameters such as ``marker``)."""
+    """A uuid naming one row: ``marker`` and ids in paths (the bare uuid,
+    any operator prefix dropped)."""
 
     basetype = wtypes.text
     name = 'uuid'
@@ -43,14 +63,25 @@ class UuidType(wtypes.UserType):
     def validate(value):
         if value is None:
             return None
-        try:
-            uuid_lib.UUID(str(value))
-        except (ValueError, TypeError, AttributeError):
-            raise ValueError('Expected a uuid but received %s.' % value)
-        return value
+        return check_uuid(value)
 
     def frombasetype(self, value):
         return self.validate(value)
+
+
+class UuidFilterType(UuidType):
+    """A list filter on a uuid column (``workflow_id``, ``project_id``...):
+    checked like :class:`UuidType`, passed on with its operator."""
+
+    # WSME names the type in its messages ("unable to convert to uuid").
+    name = 'uuid'
+
+    @staticmethod
+    def validate(value):
+        if value is None:
+            return None
+        check_uuid(value)
+        return value
 
 
 class AnyType(wtypes.UserType):
@@ -68,4 +99,5 @@ class AnyType(wtypes.UserType):
 
 jsontype = JsonType()
 uuid = UuidType()
+uuid_filter = UuidFilterType()
 anytype = AnyType()

@@ -112,3 +112,77 @@ class ExecutionUpdateTest(ExecutionTestCase):
         r = self.put(ex['id'], {'description': 'again'})
         self.assertEqual(200, r.status_code, r.text)
         self.assertNotIn('params', r.json())
+
+
+class UuidParametersTest(ExecutionTestCase):
+    """Ids of rows in paths and list filters are uuids (issue 12.6)."""
+
+    U = '11111111-1111-1111-1111-111111111111'
+
+    def bad_uuid(self, name, raw, value=None):
+        return ("Invalid input for field/attribute %s. Value: '%s'. unable "
+                "to convert to uuid. Error: Expected a uuid but received %s."
+                % (name, raw, raw if value is None else value))
+
+    def test_parent_ids_in_paths(self):
+        cases = [('/executions/notauuid/tasks', 'workflow_execution_id'),
+                 ('/executions/notauuid/executions', 'id'),
+                 ('/executions/notauuid/report', 'workflow_execution_id'),
+                 ('/tasks/notauuid/action_executions', 'task_execution_id'),
+                 ('/tasks/notauuid/executions', 'id'),
+                 ('/tasks/notauuid/workflow_executions',
+                  'task_execution_id')]
+        for path, name in cases:
+            with self.subTest(path=path):
+                self.assertFault(self.req('GET', path), 400,
+                                 self.bad_uuid(name, 'notauuid'))
+        # The id is checked before the other parameters.
+        self.assertFault(
+            self.req('GET', '/executions/notauuid/executions?max_depth=x'),
+            400, self.bad_uuid('id', 'notauuid'))
+        # Single rows keep their plain 404.
+        self.assertFault(self.req('GET', '/executions/notauuid'), 404,
+                         'WorkflowExecution not found [id=notauuid]')
+
+    def test_unknown_parents(self):
+        self.assertFault(self.req('GET', '/tasks/%s/executions' % self.U),
+                         404, 'Task execution not found [id=%s]' % self.U)
+        r = self.req('GET', '/tasks/%s/workflow_executions' % self.U)
+        self.assertEqual({'executions': []}, r.json())
+        # An operator prefix names the same row.
+        self.assertFault(self.req('GET', '/executions/eq:%s/tasks' % self.U),
+                         404, 'WorkflowExecution not found [id=%s]' % self.U)
+
+    def test_uuid_filters(self):
+        cases = [('/executions?task_execution_id=notauuid',
+                  'task_execution_id', 'notauuid', None),
+                 ('/executions?root_execution_id=', 'root_execution_id', '',
+                  None),
+                 ('/executions?workflow_id=eq:x', 'workflow_id', 'eq:x', 'x'),
+                 ('/executions?workflow_id=in:%s' % self.U, 'workflow_id',
+                  'in:%s' % self.U, "['%s']" % self.U),
+                 ('/executions?project_id=x', 'project_id', 'x', None),
+                 ('/tasks?workflow_execution_id=notauuid',
+                  'workflow_execution_id', 'notauuid', None),
+                 ('/tasks?workflow_id=x', 'workflow_id', 'x', None),
+                 ('/action_executions?task_execution_id=x',
+                  'task_execution_id', 'x', None),
+                 ('/workflows?project_id=x', 'project_id', 'x', None),
+                 ('/cron_triggers?workflow_id=x', 'workflow_id', 'x', None),
+                 ('/event_triggers?project_id=x', 'project_id', 'x', None)]
+        for path, name, raw, value in cases:
+            with self.subTest(path=path):
+                self.assertFault(self.req('GET', path), 400,
+                                 self.bad_uuid(name, raw, value))
+        self.assertFault(self.req('GET', '/workbooks?project_id=x'), 400,
+                         'Unknown argument: "project_id"')
+
+    def test_uuid_filters_keep_their_operator(self):
+        ex = self.slow_execution()
+        wf_id = ex['workflow_id']
+        r = self.req('GET', '/executions?workflow_id=eq:%s' % wf_id)
+        self.assertEqual([ex['id']], [e['id'] for e in r.json()['executions']])
+        r = self.req('GET', '/executions?workflow_id=neq:%s' % wf_id)
+        self.assertNotIn(ex['id'], [e['id'] for e in r.json()['executions']])
+        r = self.req('GET', '/executions/%s/tasks' % ex['id'])
+        self.assertEqual(['t1'], [t['name'] for t in r.json()['tasks']])

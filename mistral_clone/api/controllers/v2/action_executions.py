@@ -58,9 +58,10 @@ class ActionExecutionsController(rest.RestController):
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text,
+                     types.uuid_filter, wtypes.text, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, bool)
+                     wtypes.text, bool)
     def get_all(self, marker=None, limit=None, sort_keys='created_at',
                 sort_dirs='asc', fields='', created_at=None, name=None,
                 tags=None, updated_at=None, workflow_name=None,

@@ -25,10 +25,11 @@ class CronTriggersController(rest.RestController):
                             fields or None)
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text,
+                     types.uuid_filter, wtypes.text, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, bool)
+                     wtypes.text, wtypes.text, wtypes.text,
+                     types.uuid_filter, bool)
     def get_all(self, marker=None, limit=None, sort_keys='created_at',
                 sort_dirs='asc', fields='', name=None, workflow_name=None,
                 workflow_id=None, workflow_input=None, workflow_params=None,

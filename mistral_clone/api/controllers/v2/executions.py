@@ -48,14 +48,13 @@ def list_executions(params, marker, filters, all_projects=False,
 class SubExecutionsController(rest.RestController):
     """/executions/{id}/executions: the execution tree, root first."""
 
-    @expose.wsexpose(None, wtypes.text, int, bool, wtypes.text)
-    def get_all(self, execution_id, max_depth=-1, errors_only=False,
-                fields=''):
+    @expose.wsexpose(None, types.uuid, int, bool, wtypes.text)
+    def get_all(self, id, max_depth=-1, errors_only=False, fields=''):
         policy.enforce('executions:get')
         fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
-            runtime.find_execution(s, execution_id)
-            ids = runtime.execution_tree_ids(s, execution_id, max_depth)
+            runtime.find_execution(s, id)
+            ids = runtime.execution_tree_ids(s, id, max_depth)
             rows = {r.id: r for r in s.execute(sa.select(models.
                     WorkflowExecution).where(models.WorkflowExecution.id.in_(
                         ids))).scalars()}
@@ -69,12 +68,12 @@ class SubExecutionsController(rest.RestController):
 class ReportController(rest.RestController):
     """/executions/{id}/report (WIRE.md §8)."""
 
-    @expose.wsexpose(None, wtypes.text, bool, int, bool)
-    def get_all(self, execution_id, errors_only=False, max_depth=-1,
+    @expose.wsexpose(None, types.uuid, bool, int, bool)
+    def get_all(self, workflow_execution_id, errors_only=False, max_depth=-1,
                 statistics_only=False):
         policy.enforce('executions:get')
         from mistral_clone.api import report
-        return report.build(execution_id, errors_only, max_depth,
+        return report.build(workflow_execution_id, errors_only, max_depth,
                             statistics_only)
 
 
@@ -90,11 +89,11 @@ class ExecutionsController(rest.RestController):
         return _render_by_id(id, fields or res.EXECUTION_GET_FIELDS)
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, types.uuid_filter,
+                     wtypes.text, wtypes.text, wtypes.text,
+                     types.uuid_filter, types.uuid_filter, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, bool, wtypes.text, bool,
-                     wtypes.text)
+                     wtypes.text, bool, types.uuid_filter, bool, wtypes.text)
     def get_all(self, marker=None, limit=None, sort_keys='created_at',
                 sort_dirs='asc', fields='', workflow_name=None,
                 workflow_id=None, description=None, tags=None, params=None,

@@ -102,6 +102,18 @@ def validate_fields(resource, fields):
     return names
 
 
+def single_fields(resource, fields, shown=None):
+    """``fields=`` of a single-row GET that ignores unknown names, as the
+    reference does for workflows, triggers and action executions: ``id``
+    plus the asked-for names among ``shown`` (default: every field); ``[]``
+    when nothing was asked for."""
+    names = set(split_csv(fields))
+    if not names:
+        return []
+    return [n for n in (shown or resource.field_names)
+            if n in names or n == 'id']
+
+
 def parse_filters(filters):
     """[(name, raw)] → [(name, op, value)], skipping absent parameters."""
     out = []

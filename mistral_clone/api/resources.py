@@ -80,6 +80,11 @@ class Resource(object):
 
     # -- rendering -----------------------------------------------------------
     def _compile(self, names):
+        # Attributes come out in the resource's declaration order, whatever
+        # order ``fields=`` asked for them in (WSME renders a type's
+        # attributes that way on the reference).
+        order = {n: i for i, n in enumerate(self.field_names)}
+        names = sorted(names, key=lambda n: order.get(n, len(order)))
         ops = []
         for name in names:
             f = self.by_name.get(name)

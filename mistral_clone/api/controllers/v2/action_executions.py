@@ -30,6 +30,13 @@ def _render_by_id(id_, fields=res.AE_GET_FIELDS):
         return R.render(runtime.find_action_execution(s, id_), fields)
 
 
+def projected_fields(fields, default=res.AE_GET_FIELDS):
+    """The fields a single action execution GET shows for ``fields=``:
+    ``id`` and those of its full representation that were asked for;
+    unknown names are ignored, as on the reference."""
+    return collection.single_fields(R, fields, res.AE_GET_FIELDS) or default
+
+
 def render_unsaved(values):
     """A synchronous run that was not stored (id null, WIRE.md §8)."""
     out = {}
@@ -50,11 +57,7 @@ class ActionExecutionsController(rest.RestController):
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, id, fields=''):
         policy.enforce('action_executions:get')
-        names = [n for n in collection.split_csv(fields)
-                 if n in R.by_name]
-        if names and 'id' not in names:
-            names.insert(0, 'id')
-        return _render_by_id(id, names or res.AE_GET_FIELDS)
+        return _render_by_id(id, projected_fields(fields))
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,

@@ -19,7 +19,7 @@ class CronTriggersController(rest.RestController):
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, identifier, fields=''):
         policy.enforce('cron_triggers:get')
-        fields = collection.validate_fields(R, fields)
+        fields = collection.single_fields(R, fields)
         with db_api.session() as s:
             return R.render(definitions.find_cron_trigger(s, identifier),
                             fields or None)

@@ -19,7 +19,7 @@ class EventTriggersController(rest.RestController):
     @expose.wsexpose(None, types.uuid, wtypes.text)
     def get_one(self, id, fields=''):
         policy.enforce('event_triggers:get')
-        fields = collection.validate_fields(R, fields)
+        fields = collection.single_fields(R, fields)
         with db_api.session() as s:
             return R.render(definitions.find_event_trigger(s, id),
                             fields or None)

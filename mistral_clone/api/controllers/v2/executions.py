@@ -19,16 +19,20 @@ from mistral_clone.services import resources as runtime
 
 R = res.EXECUTION
 STATES = ('RUNNING', 'PAUSED', 'SUCCESS', 'ERROR', 'CANCELLED')
+_ROW_ATTRIBUTES = frozenset(sa.inspect(models.WorkflowExecution).attrs.keys())
 
 
 def _single_fields(fields):
+    """``fields=`` of a single execution GET: a name must be a field of
+    the resource or an attribute of the stored row (shown only if it is a
+    field), as on the reference."""
     names = collection.split_csv(fields)
     for n in names:
-        if n not in R.by_name:
+        if n not in R.by_name and n not in _ROW_ATTRIBUTES:
             raise exc.InputException("Field '%s' does not exist." % n)
-    if names and 'id' not in names:
-        names.insert(0, 'id')
-    return names
+    if not names:
+        return []
+    return ['id'] + [n for n in names if n in R.by_name and n != 'id']
 
 
 def _render_by_id(id_, fields):
@@ -48,10 +52,9 @@ def list_executions(params, marker, filters, all_projects=False,
 class SubExecutionsController(rest.RestController):
     """/executions/{id}/executions: the execution tree, root first."""
 
-    @expose.wsexpose(None, types.uuid, int, bool, wtypes.text)
-    def get_all(self, id, max_depth=-1, errors_only=False, fields=''):
+    @expose.wsexpose(None, types.uuid, int, bool)
+    def get_all(self, id, max_depth=-1, errors_only=False):
         policy.enforce('executions:get')
-        fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
             runtime.find_execution(s, id)
             ids = runtime.execution_tree_ids(s, id, max_depth)
@@ -62,7 +65,7 @@ class SubExecutionsController(rest.RestController):
             if errors_only:
                 ordered = [r for r in ordered if r.state == 'ERROR']
             return {'executions': R.render_many(
-                ordered, fields or res.EXECUTION_LIST_FIELDS)}
+                ordered, res.EXECUTION_LIST_FIELDS)}
 
 
 class ReportController(rest.RestController):

@@ -41,7 +41,7 @@ class WorkflowsController(rest.RestController):
     @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
     def get_one(self, identifier, namespace='', fields=''):
         policy.enforce('workflows:get')
-        fields = collection.validate_fields(R, fields)
+        fields = collection.single_fields(R, fields)
         with db_api.session() as s:
             row = definitions.find_workflow(s, identifier, namespace)
             if fields:

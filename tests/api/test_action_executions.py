@@ -1,0 +1,73 @@
+"""/v2/action_executions as the reference answers them (issue 12), through a
+real embedded server (API + engine + executor)."""
+
+import json
+
+from tests.api import test_executions
+
+
+class FieldsTest(test_executions.ExecutionTestCase):
+    """``fields=`` on single GETs (issue 12.7)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        r = cls.server.http.post(cls.server.url + '/action_executions', json={
+            'name': 'std.echo', 'input': {'output': 'hi'},
+            'params': {'save_result': True}})
+        cls.ae_id = r.json()['id']
+        cls.server.http.post(cls.server.url + '/workflows', data=(
+            "---\nversion: '2.0'\nfields_wf:\n  tasks:\n    t1:\n"
+            "      action: std.noop\n"),
+            headers={'Content-Type': 'text/plain'})
+
+    def get_fields(self, path, fields):
+        r = self.req('GET', '%s?fields=%s' % (path, fields))
+        self.assertEqual(200, r.status_code, r.text)
+        return r.json()
+
+    def test_action_execution_projection(self):
+        path = '/action_executions/%s' % self.ae_id
+        got = self.get_fields(path, 'output,state')
+        # Declaration order, whatever order was asked for.
+        self.assertEqual(['id', 'state', 'output'], list(got))
+        self.assertEqual({'result': 'hi'}, json.loads(got['output']))
+        # Unknown names, and fields the single view does not show, are
+        # ignored.
+        self.assertEqual(['id'], list(self.get_fields(path, 'bogus')))
+        self.assertEqual(['id'], list(self.get_fields(path,
+                                                      'task_name,params')))
+        self.assertEqual(['id', 'state'],
+                         list(self.get_fields(path, 'state,bogus')))
+        # No fields: the whole action execution.
+        self.assertIn('input', self.req('GET', path).json())
+
+    def test_task_action_execution_projection(self):
+        path = '/tasks/11111111-1111-1111-1111-111111111111/' \
+               'action_executions/%s' % self.ae_id
+        self.assertEqual({'id': self.ae_id}, self.req('GET', path).json())
+        self.assertEqual(['id', 'state', 'output'],
+                         list(self.get_fields(path, 'output,state')))
+
+    def test_other_single_gets(self):
+        got = self.get_fields('/workflows/fields_wf', 'updated_at,bogus,name')
+        self.assertEqual(['id', 'name', 'updated_at'], list(got))
+        ex = self.server.start('fields_wf')
+        got = self.get_fields('/executions/%s' % ex['id'],
+                              'updated_at,state,context')
+        self.assertEqual(['id', 'state', 'updated_at'], list(got))
+        self.assertFault(self.req('GET', '/executions/%s?fields=bogus' %
+                                  ex['id']), 400,
+                         "Field 'bogus' does not exist.")
+
+    def test_lists_render_in_declaration_order(self):
+        body = self.get_fields('/action_executions', 'updated_at,name,state')
+        item = body['action_executions'][0]
+        self.assertEqual(['id', 'state', 'name', 'updated_at'], list(item))
+        r = self.req('GET', '/action_executions?limit=1&fields=updated_at,'
+                            'name')
+        # The next link keeps the request's order.
+        self.assertIn('fields=id,updated_at,name', r.json()['next'])
+        self.assertFault(
+            self.req('GET', '/executions/%s/executions?fields=id' %
+                     self.ae_id), 400, 'Unknown argument: "fields"')

@@ -86,9 +86,9 @@ class Resolver:
             if desc is None:
                 desc = self._adhoc(name, namespace)
             if desc is None:
-                raise exc.InvalidActionException(
+                raise exc.ActionNotFoundError(
                     'Failed to find action [action_name=%s, namespace=%s]'
-                    % (name, namespace or ''))
+                    % (name, namespace or ''), action_name=name)
             found = PreparedAction(desc)
             self._cache[key] = found
         return found

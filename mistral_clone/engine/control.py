@@ -145,6 +145,10 @@ def start_action(engine, name, action_input, namespace, params, project_id):
         resolver = action_glue.Resolver(h.s, project_id)
         try:
             desc = resolver(name, namespace, None)
+        except exc.ActionNotFoundError:
+            # Run-action names no namespace in this message (tasks do).
+            raise exc.InvalidActionException(
+                'Failed to find action [action_name=%s]' % name)
         except exc.MistralCloneError as e:
             raise exc.InvalidActionException(str(e))
         desc.check_parameters(action_input)

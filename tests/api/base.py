@@ -123,12 +123,17 @@ class ApiTestCase(unittest.TestCase):
         return client.client(mistral_url=self.url)
 
     def cli(self, *args, rc=0):
-        env = dict(os.environ, OS_AUTH_TYPE='none')
-        for k in ('OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_CLOUD'):
-            env.pop(k, None)
-        p = subprocess.run([MISTRAL_CLI, '--os-mistral-url', self.url] +
-                           list(args), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, env=env, timeout=60,
-                           universal_newlines=True)
+        p = mistral_cli(self.url, *args)
         self.assertEqual(rc, p.returncode, p.stdout + p.stderr)
         return p
+
+
+def mistral_cli(url, *args):
+    """Run python-mistralclient's ``mistral`` against ``url`` (no auth)."""
+    env = dict(os.environ, OS_AUTH_TYPE='none')
+    for k in ('OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_CLOUD'):
+        env.pop(k, None)
+    return subprocess.run([MISTRAL_CLI, '--os-mistral-url', url] +
+                          list(args), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=env, timeout=60,
+                          universal_newlines=True)

@@ -71,3 +71,21 @@ class FieldsTest(test_executions.ExecutionTestCase):
         self.assertFault(
             self.req('GET', '/executions/%s/executions?fields=id' %
                      self.ae_id), 400, 'Unknown argument: "fields"')
+
+
+class RunActionTest(test_executions.ExecutionTestCase):
+    """POST /v2/action_executions (run-action)."""
+
+    def run_action(self, body):
+        return self.req('POST', '/action_executions', json=body)
+
+    def test_unknown_action(self):
+        # Issue 12.8: no namespace part in the run-action message.
+        message = 'Failed to find action [action_name=std.nonexistent]'
+        for extra in ({}, {'workflow_namespace': 'ns1'},
+                      {'params': {'save_result': True}}):
+            with self.subTest(extra=extra):
+                self.assertFault(self.run_action(dict(
+                    name='std.nonexistent', **extra)), 400, message)
+        p = self.cli('run-action', 'std.nonexistent', rc=1)
+        self.assertIn('ERROR (app) %s\n' % message, p.stderr)

@@ -5,6 +5,7 @@ import json
 import uuid
 
 from tests import base
+from tests.api import base as api_base
 
 SLOW = """---
 version: '2.0'
@@ -27,6 +28,11 @@ class ExecutionTestCase(base.ServerTestCase):
         body = r.json()
         self.assertEqual(FAULT_KEYS, set(body))
         self.assertEqual(message, body['faultstring'])
+
+    def cli(self, *args, rc=0):
+        p = api_base.mistral_cli(self.server.url, *args)
+        self.assertEqual(rc, p.returncode, p.stdout + p.stderr)
+        return p
 
     def slow_execution(self, **extra):
         name = 'slow_%s' % uuid.uuid4().hex[:8]

@@ -6,6 +6,7 @@ import logging
 from mistral_clone import exceptions as exc
 from mistral_clone.db import models
 from mistral_clone.engine import action_glue
+from mistral_clone.engine import handler
 from mistral_clone.engine import policies
 from mistral_clone.engine import states
 from mistral_clone.engine.handler import ForcedFailure, utcnow
@@ -152,6 +153,9 @@ def start_action(engine, name, action_input, namespace, params, project_id):
         except exc.MistralCloneError as e:
             raise exc.InvalidActionException(str(e))
         desc.check_parameters(action_input)
+        # [engine] execution_field_size_limit_kb holds for run-action too,
+        # stored or not.
+        handler.check_size('input', action_input)
         runnable = desc.prepare(action_input, None)
         return desc, runnable
 

@@ -89,3 +89,24 @@ class RunActionTest(test_executions.ExecutionTestCase):
                     name='std.nonexistent', **extra)), 400, message)
         p = self.cli('run-action', 'std.nonexistent', rc=1)
         self.assertIn('ERROR (app) %s\n' % message, p.stderr)
+
+    def test_input_over_the_field_size_limit(self):
+        # Issue 12.9: [engine] execution_field_size_limit_kb (1024 by
+        # default) holds for run-action, stored or not.
+        big = {'output': 'x' * (1100 * 1024)}
+        message = ('Field size limit exceeded [class=TaskExecution, '
+                   'field=input, size=1100KB, limit=1024KB]')
+        before = len(self.req('GET', '/action_executions').json()[
+            'action_executions'])
+        for params in ({}, {'save_result': True}):
+            with self.subTest(params=params):
+                self.assertFault(self.run_action({
+                    'name': 'std.echo', 'input': big, 'params': params}),
+                    400, message)
+        self.assertEqual(before, len(self.req('GET', '/action_executions')
+                                     .json()['action_executions']))
+        # Just under the limit runs.
+        r = self.run_action({'name': 'std.echo',
+                             'input': {'output': 'x' * (1023 * 1024)}})
+        self.assertEqual(201, r.status_code, r.text[:300])
+        self.assertEqual('SUCCESS', r.json()['state'])

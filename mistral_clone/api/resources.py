@@ -339,7 +339,7 @@ class ActionExecutionBody(wtypes.Base):
     project_id = wtypes.text
     accepted = bool
     input = types.jsontype
-    output = types.anytype
+    output = types.jsontype
     created_at = wtypes.text
     updated_at = wtypes.text
     params = types.jsontype

@@ -12,20 +12,26 @@ from mistral_clone.db import query
 class JsonType(wtypes.UserType):
     """A JSON object given either as an object or as JSON text.
 
-    Non-JSON text raises ValueError, which WSME reports as ``Invalid input for
-    field/attribute <arg>. ...``; JSON that is not an object is refused with
-    Mistral's ``JsonType field value must be a dictionary [actual=...]``.
+    As on the reference: an object (or null) is taken as it is; text is
+    parsed as JSON, and must give an object (or null), else Mistral's
+    ``JsonType field value must be a dictionary [actual=...]``; any other
+    JSON value (a number, a list, a boolean) is not JSON *text*. Both kinds
+    of parse error are ValueErrors, which WSME reports against the whole
+    body: ``Invalid input for field/attribute <arg>. Value: '...'. <why>``.
     """
 
     basetype = wtypes.text
     name = 'json'
 
     def validate(self, value):
-        if value is None:
-            return None
-        if isinstance(value, (str, bytes)):
-            value = json.loads(value) if value else {}
-        if not isinstance(value, dict):
+        if value is None or isinstance(value, dict):
+            return value
+        if not isinstance(value, (str, bytes)):
+            # ValueError: WSME reports it against the whole body.
+            raise ValueError('the JSON object must be str, bytes or '
+                             'bytearray, not %s' % type(value).__name__)
+        value = json.loads(value)
+        if value is not None and not isinstance(value, dict):
             raise wsme.exc.ClientSideError(
                 'JsonType field value must be a dictionary [actual=%s]'
                 % (value,))

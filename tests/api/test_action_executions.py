@@ -110,3 +110,48 @@ class RunActionTest(test_executions.ExecutionTestCase):
                              'input': {'output': 'x' * (1023 * 1024)}})
         self.assertEqual(201, r.status_code, r.text[:300])
         self.assertEqual('SUCCESS', r.json()['state'])
+
+
+class UpdateTest(test_executions.ExecutionTestCase):
+    """PUT /v2/action_executions/{id} (issue 12.10)."""
+
+    def put(self, ae_id, body):
+        return self.req('PUT', '/action_executions/%s' % ae_id, json=body)
+
+    def async_action(self):
+        r = self.req('POST', '/action_executions',
+                     json={'name': 'std.async_noop'})
+        self.assertEqual('RUNNING', r.json()['state'])
+        return r.json()['id']
+
+    def test_state_is_checked_before_the_lookup(self):
+        expected = ("Error. Expected one of ['SUCCESS', 'ERROR', "
+                    "'CANCELLED', 'PAUSED', 'RUNNING'], actual: %s")
+        ae_id = self.async_action()
+        for target in (ae_id, '1a2b'):
+            for body, actual in (({'state': 'BOGUS'}, 'BOGUS'),
+                                 ({'state': 'success'}, 'success'),
+                                 ({'state': ''}, ''),
+                                 ({}, 'Unset')):
+                with self.subTest(target=target, body=body):
+                    self.assertFault(self.put(target, body), 400,
+                                     expected % actual)
+        self.assertFault(self.put('1a2b', {'state': 'SUCCESS'}), 404,
+                         'ActionExecution not found [id=1a2b]')
+        self.assertEqual('RUNNING', self.req(
+            'GET', '/action_executions/%s' % ae_id).json()['state'])
+
+    def test_output_is_a_json_object(self):
+        ae_id = self.async_action()
+        self.assertFault(self.put(ae_id, {'state': 'SUCCESS',
+                                          'output': '[1]'}), 400,
+                         'JsonType field value must be a dictionary '
+                         '[actual=[1]]')
+        body = {'state': 'SUCCESS', 'output': 'done'}
+        self.assertFault(self.put(ae_id, body), 400,
+                         "Invalid input for field/attribute action_ex. "
+                         "Value: '%r'. Expecting value: line 1 column 1 "
+                         "(char 0)" % body)
+        r = self.put(ae_id, {'state': 'SUCCESS', 'output': '{"a": 1}'})
+        self.assertEqual(200, r.status_code, r.text)
+        self.assertEqual({'result': {'a': 1}}, json.loads(r.json()['output']))

@@ -17,7 +17,7 @@ from mistral_clone.db import models
 from mistral_clone.services import resources as runtime
 
 R = res.ACTION_EXECUTION
-STATES = ('RUNNING', 'SUCCESS', 'ERROR', 'CANCELLED', 'PAUSED')
+STATES = ('SUCCESS', 'ERROR', 'CANCELLED', 'PAUSED', 'RUNNING')
 
 
 def list_action_executions(params, marker, filters):
@@ -112,14 +112,13 @@ class ActionExecutionsController(rest.RestController):
     def put(self, id, action_ex):
         policy.enforce('action_executions:update')
         v = res.body_dict(action_ex)
+        # The state is part of the body's contract (checked before the
+        # lookup, as on the reference), "Unset" when missing.
         state = v.get('state')
-        if not state:
-            raise exc.InputException(
-                'The property state is not provided for update.')
         if state not in STATES:
             raise exc.InputException(
-                'Cannot change state to %s. Allowed states are: %s'
-                % (state, ', '.join(STATES)))
+                'Error. Expected one of %s, actual: %s'
+                % (list(STATES), 'Unset' if state is None else state))
         with db_api.session() as s:
             runtime.find_action_execution(s, id)
         client = engine_glue.engine()

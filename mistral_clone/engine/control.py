@@ -166,6 +166,7 @@ def start_action(engine, name, action_input, namespace, params, project_id):
         holder.s = s
         desc, runnable = prepare(holder)
     is_sync = runnable['is_sync']
+    recorded_input = desc.input_with_defaults(action_input)
     if run_sync and not is_sync:
         raise exc.InputException(
             'Action does not support synchronous execution.')
@@ -175,14 +176,14 @@ def start_action(engine, name, action_input, namespace, params, project_id):
         if state != states.CANCELLED:
             value = desc.post_process(value, state == states.ERROR)
         return _ae_dict(name=desc.name, workflow_namespace=namespace,
-                        state=state, input=action_input,
+                        state=state, input=recorded_input,
                         output={'result': value})
 
     def create(h):
         action_ex = models.ActionExecution(
             id=models.new_id(), name=desc.name, workflow_name=None,
             workflow_namespace=namespace, task_execution_id=None,
-            state=states.RUNNING, input=action_input, accepted=False,
+            state=states.RUNNING, input=recorded_input, accepted=False,
             is_sync=is_sync, description='',
             runtime_context={'index': 0, 'safe_rerun': False,
                              'namespace': namespace},

@@ -155,3 +155,45 @@ class UpdateTest(test_executions.ExecutionTestCase):
         r = self.put(ae_id, {'state': 'SUCCESS', 'output': '{"a": 1}'})
         self.assertEqual(200, r.status_code, r.text)
         self.assertEqual({'result': {'a': 1}}, json.loads(r.json()['output']))
+
+
+class AdHocInputTest(test_executions.ExecutionTestCase):
+    """An ad-hoc action execution records its input with the action's
+    declared defaults, run directly or from a task (issue 12.11)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for path, text in (
+                ('/actions', "---\nversion: '2.0'\ndflt_echo:\n"
+                             "  base: std.echo\n  base-input:\n"
+                             "    output: <% $.a %>-<% $.b %>\n"
+                             "  input:\n    - a\n    - b: 2\n"),
+                ('/workflows', "---\nversion: '2.0'\ndflt_wf:\n  tasks:\n"
+                               "    t1:\n      action: dflt_echo\n"
+                               "      input:\n        a: xyz\n")):
+            r = cls.server.http.post(cls.server.url + path, data=text,
+                                     headers={'Content-Type': 'text/plain'})
+            assert r.status_code == 201, r.text
+
+    def test_run_action(self):
+        for params in ({}, {'save_result': True}):
+            with self.subTest(params=params):
+                r = self.req('POST', '/action_executions', json={
+                    'name': 'dflt_echo', 'input': {'a': 'xyz'},
+                    'params': params})
+                self.assertEqual(201, r.status_code, r.text)
+                self.assertEqual({'a': 'xyz', 'b': 2},
+                                 json.loads(r.json()['input']))
+        r = self.req('POST', '/action_executions', json={
+            'name': 'dflt_echo', 'input': {'a': 'xyz', 'b': 5}})
+        self.assertEqual({'a': 'xyz', 'b': 5}, json.loads(r.json()['input']))
+        self.assertEqual({'result': 'xyz-5'}, json.loads(r.json()['output']))
+
+    def test_task_action(self):
+        ex = self.server.wait(self.server.start('dflt_wf')['id'])
+        self.assertEqual('SUCCESS', ex['state'])
+        task = self.server.task(ex['id'], 't1')
+        aes = self.req('GET', '/tasks/%s/action_executions' % task['id'])
+        [ae] = aes.json()['action_executions']
+        self.assertEqual({'a': 'xyz', 'b': 2}, json.loads(ae['input']))

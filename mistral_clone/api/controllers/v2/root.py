@@ -29,8 +29,8 @@ class V2Controller(object):
     cron_triggers = cron_triggers.CronTriggersController()
     event_triggers = event_triggers.EventTriggersController()
     services = services.ServicesController()
-    code_sources = admin_only.AdminOnlyController('code_sources')
-    dynamic_actions = admin_only.AdminOnlyController('dynamic_actions')
+    code_sources = admin_only.CodeSourcesController()
+    dynamic_actions = admin_only.DynamicActionsController()
 
     @pecan.expose()
     def index(self):

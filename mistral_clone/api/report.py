@@ -38,12 +38,14 @@ def build(execution_id, errors_only=False, max_depth=-1,
             ).order_by(models.TaskExecution.created_at,
                        models.TaskExecution.seq)).scalars().all()
             for t in tasks:
+                # Statistics count the tasks the report shows: with
+                # errors_only, those on error paths only.
+                if errors_only and t.state != 'ERROR':
+                    continue
                 stats['total_tasks_count'] += 1
                 key = _COUNTED.get(t.state)
                 if key:
                     stats[key] += 1
-                if errors_only and t.state != 'ERROR':
-                    continue
                 te = _base(t)
                 actions = s.execute(sa.select(models.ActionExecution).where(
                     models.ActionExecution.task_execution_id == t.id

@@ -192,3 +192,79 @@ class UuidParametersTest(ExecutionTestCase):
         self.assertNotIn(ex['id'], [e['id'] for e in r.json()['executions']])
         r = self.req('GET', '/executions/%s/tasks' % ex['id'])
         self.assertEqual(['t1'], [t['name'] for t in r.json()['tasks']])
+
+
+REPORT_WFS = """---
+version: '2.0'
+rp_child:
+  tasks:
+    c1:
+      action: std.noop
+rp_parent:
+  tasks:
+    p1:
+      workflow: rp_child
+rp_fchild:
+  tasks:
+    c1:
+      action: std.noop
+      on-success: c2
+    c2:
+      action: std.fail
+rp_fparent:
+  tasks:
+    p0:
+      action: std.noop
+      on-success: p1
+    p1:
+      workflow: rp_fchild
+    p2:
+      action: std.noop
+"""
+
+
+class ReportTest(ExecutionTestCase):
+    """GET /executions/{id}/report and ``mistral execution-get-report``:
+    statistics count the tasks the report shows (issue 12.15)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server.create_workflows(REPORT_WFS)
+        cls.ok = cls.server.wait(cls.server.start('rp_parent')['id'])
+        cls.failed = cls.server.wait(cls.server.start('rp_fparent')['id'])
+
+    def stats(self, ex_id, query=''):
+        r = self.req('GET', '/executions/%s/report?%s' % (ex_id, query))
+        self.assertEqual(200, r.status_code, r.text)
+        st = r.json()['statistics']
+        return (st['total_tasks_count'], st['success_tasks_count'],
+                st['error_tasks_count'])
+
+    def test_statistics_follow_errors_only(self):
+        self.assertEqual('SUCCESS', self.ok['state'])
+        self.assertEqual('ERROR', self.failed['state'])
+        self.assertEqual((2, 2, 0), self.stats(self.ok['id']))
+        self.assertEqual((0, 0, 0), self.stats(self.ok['id'],
+                                               'errors_only=true'))
+        self.assertEqual((5, 3, 2), self.stats(self.failed['id']))
+        self.assertEqual((2, 0, 2), self.stats(self.failed['id'],
+                                               'errors_only=true'))
+        self.assertEqual((2, 0, 2), self.stats(
+            self.failed['id'], 'errors_only=true&statistics_only=true'))
+        self.assertEqual((1, 0, 1), self.stats(
+            self.failed['id'], 'errors_only=true&max_depth=0'))
+        self.assertEqual((3, 2, 1), self.stats(self.failed['id'],
+                                               'max_depth=0'))
+
+    def test_cli(self):
+        out = self.cli('execution-get-report', self.ok['id']).stdout
+        self.assertIn('Number of tasks in SUCCESS state: 0\n', out)
+        out = self.cli('execution-get-report', '--no-errors-only',
+                       self.ok['id']).stdout
+        self.assertIn('Number of tasks in SUCCESS state: 2\n', out)
+        out = self.cli('execution-get-report', self.failed['id']).stdout
+        self.assertIn('Number of tasks in SUCCESS state: 0\n', out)
+        self.assertIn('Number of tasks in ERROR state: 2\n', out)
+        self.assertIn("task 'c2' [ERROR]", out)
+        self.assertNotIn("task 'p0'", out)

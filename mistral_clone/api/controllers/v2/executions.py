@@ -105,6 +105,10 @@ class ExecutionsController(rest.RestController):
                 updated_at=None, include_output=False, project_id=None,
                 all_projects=False, nulls=''):
         lp = collection.ListParams(R, limit, sort_keys, sort_dirs, fields)
+        if project_id is not None:
+            # Naming a project is listing across projects (admins only by
+            # default), whichever project it names, as on the reference.
+            policy.enforce('executions:list:all_projects')
         where = []
         for key in collection.split_csv(nulls):
             if not R.is_column(key):

@@ -92,10 +92,18 @@ class RootTest(base.ApiTestCase):
                                       "read only field.")
 
     def test_members_need_auth(self):
+        # JSON controllers (WSME faults), as on the reference behind
+        # Keystone; without auth a clear 400 (the reference: 500).
         self.assertFault(
             self.get('/workflows/x/members'), 400,
             'Resource sharing feature can only be supported with '
-            'authentication enabled.', wsme=False)
+            'authentication enabled.')
+        self.assertFault(self.get('/workflows/x/members?bogus=1'), 400,
+                         'Unknown argument: "bogus"')
+        self.assertFault(self.post_json('/workflows/x/members', {'b': 1}),
+                         400, 'Unknown attribute for argument member_info: b')
+        self.assertFault(self.req('POST', '/workflows/x/members'), 400,
+                         'Missing argument: "member_info"')
 
     def test_oversized_body_413(self):
         body = b'a' * (10 * 1024 * 1024 + 10)

@@ -943,10 +943,18 @@ class TestMembers(KeystoneTestCase):
         r = self.call('bob', 'POST', '/workflows/%s/members' % wf['id'],
                       body={'member_id': self.ids['beta']})
         self.assertEqual(404, r.status_code)
-        self.assertEqual({'faultstring'}, set(r.json()))
+        # JSON controllers, as on the reference (WSME faults, XML too).
+        self.assertEqual({'faultcode', 'faultstring', 'debuginfo'},
+                         set(r.json()))
         r = self.call('alice', 'POST', '/workflows/%s/members' % wf['id'],
                       body={})
         self.assertEqual(400, r.status_code)
+        self.assertEqual('Member id must be provided.',
+                         r.json()['faultstring'])
+        r = requests.get(self.v2 + '/workflows/%s/members' % wf['id'],
+                         headers={'X-Auth-Token': self.token('alice'),
+                                  'Accept': 'application/xml'}, timeout=30)
+        self.assertEqual('<result><members /></result>', r.text)
         pub = self.create_wf('admin', _unique('pubshare'), scope='public')
         r = self.call('admin', 'POST', '/workflows/%s/members' % pub['id'],
                       body={'member_id': self.ids['beta']})

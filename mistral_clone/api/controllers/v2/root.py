@@ -32,10 +32,10 @@ class V2Controller(object):
     code_sources = admin_only.CodeSourcesController()
     dynamic_actions = admin_only.DynamicActionsController()
 
-    @pecan.expose()
-    def index(self):
+    @expose.negotiated()
+    def index(self, *args, **kw):
         if not pecan.request.path.endswith('/'):
-            return webob.exc.HTTPFound(
+            # Raised, so pecan words it for the client's Accept.
+            raise webob.exc.HTTPFound(
                 location=context.ctx().host_url + '/v2/')
-        return expose.json_response(
-            200, {'uri': context.ctx().host_url + '/v2'})
+        return expose.document({'uri': context.ctx().host_url + '/v2'})

@@ -6,17 +6,20 @@ while accepted, the resource is visible to, and usable by, project P (see
 :mod:`mistral_clone.services.access`). The owner lists every member and
 removes them; a member sees only its own membership.
 
-Sharing needs authentication (project identities); with ``[pecan]
-auth_enable = False`` every call answers a clear 400 (the reference: 500).
-These are JSON controllers (WSME arguments and faults, XML on request), as
-on the reference behind Keystone; the body argument is ``member_info``.
+Sharing needs authentication (project identities): with ``[pecan]
+auth_enable = False`` every call answers the reference's 400 text fault
+(``{"faultstring"}``), before any argument is looked at. Behind Keystone
+these are JSON controllers (WSME arguments and faults, XML on request), as
+on the reference; the body argument is ``member_info``.
 """
 
+import pecan
 from pecan import rest
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from wsme import types as wtypes
 
+from mistral_clone import config
 from mistral_clone import context
 from mistral_clone import exceptions as exc
 from mistral_clone import policy
@@ -34,11 +37,6 @@ FIELDS = ('id', 'resource_id', 'resource_type', 'project_id', 'member_id',
           'status', 'created_at', 'updated_at')
 
 M = models.ResourceMember
-
-
-def _require_auth():
-    if not context.ctx().auth_enabled:
-        raise exc.WorkflowException(AUTH_REQUIRED)
 
 
 def render(row):
@@ -77,9 +75,18 @@ class MembersController(rest.RestController):
         super().__init__()
         self.resource_type = resource_type
 
+    @pecan.expose()
+    def _route(self, args, request=None):
+        if not config.CONF.pecan.auth_enable:
+            return self._sharing_needs_auth, []
+        return super()._route(args, request)
+
+    @pecan.expose(content_type=expose.JSON)
+    def _sharing_needs_auth(self, *args, **kw):
+        return expose.json_response(400, {'faultstring': AUTH_REQUIRED})
+
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, resource_id, member_id):
-        _require_auth()
         policy.enforce('members:get')
         project_id = context.ctx().project_id
         with db_api.session() as s:
@@ -93,7 +100,6 @@ class MembersController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text)
     def get_all(self, resource_id):
-        _require_auth()
         policy.enforce('members:list')
         project_id = context.ctx().project_id
         with db_api.session() as s:
@@ -104,7 +110,6 @@ class MembersController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, body=Member, status_code=201)
     def post(self, resource_id, member_info):
-        _require_auth()
         policy.enforce('members:create')
         member_id = member_info.member_id
         if not member_id:
@@ -131,7 +136,6 @@ class MembersController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, body=Member)
     def put(self, resource_id, member_id, member_info):
-        _require_auth()
         policy.enforce('members:update')
         status = member_info.status
         if not status:
@@ -153,7 +157,6 @@ class MembersController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, status_code=204)
     def delete(self, resource_id, member_id):
-        _require_auth()
         policy.enforce('members:delete')
         ctx = context.ctx()
         with db_api.transaction() as s:

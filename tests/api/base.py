@@ -38,7 +38,8 @@ def server_url():
         db_api.setup('sqlite:///%s' % os.path.join(tmp, 'api.sqlite'),
                      create_tables=True)
         srv, url = server.start_in_thread('127.0.0.1', 0)
-        _state.update(url=url, server=srv, tmp=tmp)
+        _state.update(url=url, server=srv, tmp=tmp,
+                      db='sqlite:///%s' % os.path.join(tmp, 'api.sqlite'))
 
         def _stop():
             srv.shutdown()
@@ -46,7 +47,18 @@ def server_url():
             db_api.dispose()
             shutil.rmtree(tmp, ignore_errors=True)
         atexit.register(_stop)
+    _bind_database()
     return _state['url']
+
+
+def _bind_database():
+    """Point the process-wide database at this server's file again: an
+    embedded server (tests/base.py) run in the same test process in between
+    points it at its own, then disposes of it."""
+    from mistral_clone.db import api as db_api
+    engine = db_api._engine
+    if engine is None or str(engine.url) != _state['db']:
+        db_api.setup(_state['db'])
 
 
 def unique(prefix='x'):

@@ -17,6 +17,13 @@ Two flavours, matching the two error shapes of the Mistral API:
 Both translate :class:`mistral_clone.exceptions.MistralCloneError` to its
 ``http_code``; anything unexpected is logged with its traceback and answered
 500 with the exception text (never the traceback).
+
+JSON controllers (and the root documents) also answer XML when the client
+prefers it (``Accept: application/xml`` or ``text/xml``), results and faults
+alike, rendered by WSME's XML renderer (:mod:`mistral_clone.api.xml_render`);
+content types are offered in wsmeext's order (XML first, JSON the default
+for ``*/*``), so pecan negotiates exactly as on the reference. The text
+controllers answer JSON only (406 for an XML-only ``Accept``), as there.
 """
 
 import functools
@@ -33,6 +40,7 @@ import wsme.rest.args
 import wsme.types
 
 from mistral_clone import exceptions as exc
+from mistral_clone.api import xml_render
 from mistral_clone.db import errors as db_errors
 
 LOG = logging.getLogger(__name__)
@@ -53,6 +61,37 @@ def json_response(status, body, content_type=JSON):
                        ('Content-Length', str(len(data)))]
     resp.body = data
     return resp
+
+
+def negotiated_xml():
+    """The XML content type pecan negotiated for this request, or None."""
+    content_type = pecan.request.pecan.get('content_type')
+    return content_type if content_type in xml_render.CONTENT_TYPES else None
+
+
+def xml_response(status, data, content_type):
+    resp = webob.Response(status=status, headerlist=[])
+    resp.headerlist = [('Content-Type', xml_render.header(content_type)),
+                       ('Content-Length', str(len(data)))]
+    resp.body = data
+    return resp
+
+
+def document(body, status=200):
+    """A JSON-ready ``body`` in the negotiated format (JSON or XML)."""
+    xml_type = negotiated_xml()
+    if xml_type and status != 204 and body is not None:
+        return xml_response(status, xml_render.encode_result(body), xml_type)
+    return json_response(status, body)
+
+
+def negotiated(**kw):
+    """``pecan.expose`` offering XML and JSON, in wsmeext's order."""
+    def decorate(f):
+        for content_type in xml_render.CONTENT_TYPES + (JSON,):
+            pecan.expose(content_type=content_type, **kw)(f)
+        return f
+    return decorate
 
 
 def _error_info(error):
@@ -77,10 +116,12 @@ def _error_info(error):
 
 
 def wsme_fault(status, message):
-    return json_response(status, {
-        'faultcode': 'Client' if status < 500 else 'Server',
-        'faultstring': message,
-        'debuginfo': None})
+    fault = {'faultcode': 'Client' if status < 500 else 'Server',
+             'faultstring': message, 'debuginfo': None}
+    xml_type = negotiated_xml()
+    if xml_type:
+        return xml_response(status, xml_render.encode_error(fault), xml_type)
+    return json_response(status, fault)
 
 
 def text_fault(status, message, content_type=JSON_UTF8):
@@ -132,9 +173,9 @@ def wsexpose(*args, **kwargs):
             except Exception as e:  # noqa: broad on purpose, see module doc
                 status, message = _error_info(e)
                 return wsme_fault(status, message)
-            return _respond(result, status_code, JSON)
+            return _respond(result, status_code, JSON, negotiated_xml())
 
-        pecan.expose(content_type=JSON, generic=False)(handler)
+        negotiated(generic=False)(handler)
         pecan.util._cfg(handler)['argspec'] = inspect.getfullargspec(f)
         handler._wsme_definition = funcdef
         return handler
@@ -142,15 +183,18 @@ def wsexpose(*args, **kwargs):
     return decorate
 
 
-def _respond(result, status, content_type):
+def _respond(result, status, content_type, xml_type=None):
     """A handler's return value as a response (shared by both exposes)."""
     if isinstance(result, webob.Response):
         return result
     if isinstance(result, Reply):
-        return json_response(result.status, result.body,
-                             result.content_type)
+        status, result, content_type = (result.status, result.body,
+                                        result.content_type)
     if status == 204:
         return json_response(204, None)
+    if xml_type and result is not None:
+        return xml_response(status, xml_render.encode_result(result),
+                            xml_type)
     return json_response(status, result, content_type)
 
 

@@ -157,8 +157,10 @@ def _found(row, write):
 
 
 def _first(s, model, *where):
-    return s.execute(sa.select(model).where(*where).limit(1)).scalars(
-    ).first()
+    q = sa.select(model).where(*where)
+    if hasattr(model, 'project_id'):
+        q = q.order_by(access.own_first(model))
+    return s.execute(q.limit(1)).scalars().first()
 
 
 # ---------------------------------------------------------------------------
@@ -498,7 +500,10 @@ ENV_KEYS = ['name', 'description', 'variables', 'scope']
 
 def find_environment(s, name, write=False):
     model = models.Environment
-    row = _first(s, model, model.name == name, _visible(model))
+    # Fetched by name, an environment is the caller's own, admins included
+    # (lists show admins every project's, as on the reference).
+    row = _first(s, model, model.name == name,
+                 access.visible(model, admin_sees_all=False))
     if row is None:
         raise exc.DBEntityNotFoundError(
             'Environment not found [name=%s]' % name)

@@ -28,15 +28,15 @@ class EnvironmentsController(rest.RestController):
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, bool)
+                     wtypes.text, wtypes.text, wtypes.text)
     def get_all(self, marker=None, limit=None, sort_keys='created_at',
                 sort_dirs='asc', fields='', name=None, description=None,
                 variables=None, scope=None, created_at=None,
-                updated_at=None, all_projects=False):
+                updated_at=None):
         params = collection.ListParams(R, limit, sort_keys, sort_dirs,
                                        fields)
         return collection.get_collection(
-            R, params, marker=marker, all_projects=all_projects,
+            R, params, marker=marker,
             filters=[('name', name), ('description', description),
                      ('variables', variables), ('scope', scope),
                      ('created_at', created_at), ('updated_at', updated_at)])

@@ -110,16 +110,15 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
             'process: use --server all (or set transport_url).')
 
     if not remote:
+        # In-process RPC: each client is the service itself.
         engine = Engine(workers=conf.engine.workers)
-        engine_client = clients.LocalEngineClient(engine)
-        executor = Executor(engine_client, workers=conf.executor.workers,
+        executor = Executor(engine, workers=conf.executor.workers,
                             host=conf.executor.host or host)
-        executor_client = clients.LocalExecutorClient(executor)
-        engine.executor_client = executor_client
-        scheduler = _make_scheduler(conf, engine_client)
+        engine.executor_client = executor
+        scheduler = _make_scheduler(conf, engine)
         engine.scheduler_waker = scheduler.wake
-        clients.set_engine_client(engine_client)
-        clients.set_executor_client(executor_client)
+        clients.set_engine_client(engine)
+        clients.set_executor_client(executor)
         launched.engine, launched.executor = engine, executor
         launched.scheduler = scheduler
         scheduler.start()
@@ -163,6 +162,7 @@ def _launch_remote(components, conf, launched, host):
     from mistral_clone.engine.recovery import ActionRecovery
     from mistral_clone.engine.service import Engine
     from mistral_clone.executor.service import Executor
+    from mistral_clone.rpc import contracts
     from mistral_clone.rpc import servers
 
     transport, engine_client, executor_client = setup_remote_clients(conf)
@@ -173,7 +173,7 @@ def _launch_remote(components, conf, launched, host):
         launched.engine = engine
         server = servers.make_server(
             transport, conf.engine.topic, '%s-%s' % (host, os.getpid()),
-            engine, clients.ENGINE_METHODS)
+            engine, contracts.EngineApi)
         server.start()
         launched.rpc_servers.append(server)
         launched.recovery = ActionRecovery.from_conf(engine, conf)
@@ -186,7 +186,7 @@ def _launch_remote(components, conf, launched, host):
         launched.executor = executor
         server = servers.make_server(transport, conf.executor.topic,
                                      executor.host, executor,
-                                     clients.EXECUTOR_METHODS)
+                                     contracts.ExecutorApi)
         server.start()
         launched.rpc_servers.append(server)
     if 'scheduler' in components:

@@ -9,6 +9,7 @@ from mistral_clone.engine import action_glue
 from mistral_clone.engine import policies
 from mistral_clone.engine import states
 from mistral_clone.engine.handler import ForcedFailure, utcnow
+from mistral_clone.rpc import contracts
 
 LOG = logging.getLogger(__name__)
 
@@ -148,21 +149,20 @@ def start_action(engine, name, action_input, namespace, params, project_id):
         except exc.MistralCloneError as e:
             raise exc.InvalidActionException(str(e))
         desc.check_parameters(action_input)
-        runnable = desc.prepare(action_input, None)
-        return desc, runnable
+        return desc, desc.prepare(action_input, None)
 
     with db_api.session() as s:
         class _H:
             pass
         holder = _H()
         holder.s = s
-        desc, runnable = prepare(holder)
-    is_sync = runnable['is_sync']
+        desc, call = prepare(holder)
+    is_sync = call.is_sync
     if run_sync and not is_sync:
         raise exc.InputException(
             'Action does not support synchronous execution.')
     if is_sync and (run_sync or run_sync is None) and not save_result:
-        result = action_glue.run_inline(runnable, timeout)
+        result = action_glue.run_here(call.runnable(None), timeout)
         state, value = _result_state(result)
         if state != states.CANCELLED:
             value = desc.post_process(value, state == states.ERROR)
@@ -181,27 +181,24 @@ def start_action(engine, name, action_input, namespace, params, project_id):
             project_id=project_id)
         h.s.add(action_ex)
         h.s.flush()
+        runnable = call.runnable(action_ex.id, timeout=timeout,
+                                 target=target)
         if run_sync and save_result:
-            result = action_glue.run_inline(runnable, timeout)
+            result = action_glue.run_here(runnable, timeout)
             h.on_action_complete(action_ex, result)
         else:
-            r = dict(runnable)
-            r.update({'action_ex_id': action_ex.id, 'task_ex_id': None,
-                      'wf_ex_id': None, 'workflow_name': None,
-                      'timeout': timeout, 'safe_rerun': False,
-                      'target': target})
-            h.outbox.actions.append(r)
+            h.outbox.actions.append(runnable)
         h.s.flush()
         return models.snapshot(action_ex)
     return engine._run(create, project_id=project_id, answer_first=True)
 
 
 def _result_state(result):
-    if result.get('cancel'):
+    if result.cancelled:
         return states.CANCELLED, None
-    if result.get('error') is not None:
-        return states.ERROR, result['error']
-    return states.SUCCESS, result.get('data')
+    if result.error is not None:
+        return states.ERROR, result.error
+    return states.SUCCESS, result.data
 
 
 
@@ -213,11 +210,12 @@ def complete_action(engine, action_ex_id, state, output):
     if state in ('PAUSED', 'RUNNING'):
         return update_action_state(engine, action_ex_id, state)
     if state == 'SUCCESS':
-        result = {'data': output}
+        result = contracts.ActionResult(data=output)
     elif state == 'ERROR':
-        result = {'error': output if output else 'Unknown error'}
+        result = contracts.ActionResult(
+            error=output if output else 'Unknown error')
     else:
-        result = {'cancel': True}
+        result = contracts.ActionResult(cancelled=True)
 
     def do(h):
         action_ex = h.s.get(models.ActionExecution, action_ex_id)

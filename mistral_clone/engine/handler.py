@@ -27,6 +27,7 @@ from mistral_clone.engine import policies
 from mistral_clone.engine import reverse
 from mistral_clone.engine import states
 from mistral_clone.engine.provider import EngineDataProvider
+from mistral_clone.rpc import contracts
 
 LOG = logging.getLogger(__name__)
 
@@ -641,7 +642,7 @@ class Handler:
             project_id=tx.wf_ex.project_id,
         )
         try:
-            runnable = desc.prepare(task_input, wf_ctx)
+            call = desc.prepare(task_input, wf_ctx)
         except Exception as e:
             action_ex.state = states.ERROR
             msg = 'Failed to instantiate an action [action_desc=%s]' % (
@@ -652,18 +653,12 @@ class Handler:
             LOG.debug('Action instantiation failed: %s', e)
             self._on_item_done(tx, task_ex, task_spec, states.ERROR, msg)
             return
-        action_ex.is_sync = runnable['is_sync']
+        action_ex.is_sync = call.is_sync
         self.s.add(action_ex)
-        runnable.update({
-            'action_ex_id': action_ex.id,
-            'task_ex_id': task_ex.id,
-            'wf_ex_id': tx.wf_ex.id,
-            'workflow_name': tx.wf_ex.workflow_name,
-            'timeout': timeout,
-            'safe_rerun': safe_rerun,
-            'target': target,
-        })
-        if runnable.get('inline') and not target and self.inline_budget > 0:
+        runnable = call.runnable(action_ex.id, task_ex.id, tx.wf_ex.id,
+                                 tx.wf_ex.workflow_name, timeout, safe_rerun,
+                                 target)
+        if call.inline and not target and self.inline_budget > 0:
             self.inline_budget -= 1
             self.inline.append((action_ex, runnable))
         else:
@@ -675,7 +670,7 @@ class Handler:
         from mistral_clone.engine import action_glue
         while self.inline:
             action_ex, runnable = self.inline.pop(0)
-            result = action_glue.run_inline(runnable)
+            result = action_glue.run_here(runnable)
             self.on_action_complete(action_ex, result)
 
     def defer_inline(self):
@@ -688,7 +683,7 @@ class Handler:
         """Follow-up of :meth:`defer_inline`."""
         for runnable in runnables:
             action_ex = self.s.get(models.ActionExecution,
-                                   runnable['action_ex_id'])
+                                   runnable.action_ex_id)
             if action_ex is None or action_ex.state != states.RUNNING:
                 continue
             tx = self.lock_wf(action_ex.workflow_execution_id)
@@ -754,16 +749,16 @@ class Handler:
     def on_action_complete(self, action_ex, result):
         """Record an action's result and move its task forward.
 
-        ``result`` is ``{'data': ..., 'error': ..., 'cancel': bool}``.
+        ``result`` is a ``contracts.ActionResult``.
         """
         if states.is_completed(action_ex.state):
             return False
-        if result.get('cancel'):
+        if result.cancelled:
             state, value = states.CANCELLED, None
-        elif result.get('error') is not None:
-            state, value = states.ERROR, result['error']
+        elif result.error is not None:
+            state, value = states.ERROR, result.error
         else:
-            state, value = states.SUCCESS, result.get('data')
+            state, value = states.SUCCESS, result.data
         if action_ex.task_execution_id is None:
             # Re-read under a row lock: the same result may be delivered
             # twice (executors repeat unanswered calls to another engine).
@@ -1417,7 +1412,8 @@ class Handler:
             return self._resend_action(tx, action_ex, 'rerun')
         LOG.warning('Action %s (%s) lost its executor %s: failing it',
                     action_ex.id, action_ex.name, action_ex.executor_host)
-        self.on_action_complete(action_ex, {'error': self.HEARTBEAT_ERROR})
+        self.on_action_complete(
+            action_ex, contracts.ActionResult(error=self.HEARTBEAT_ERROR))
         return 'failed'
 
     def _resend_action(self, tx, action_ex, why):
@@ -1428,8 +1424,8 @@ class Handler:
             LOG.warning('Cannot re-send action %s: %s', action_ex.id, e)
             runnable = None
         if runnable is None:
-            self.on_action_complete(action_ex,
-                                    {'error': self.HEARTBEAT_ERROR})
+            self.on_action_complete(
+                action_ex, contracts.ActionResult(error=self.HEARTBEAT_ERROR))
             return 'failed'
         LOG.warning('Re-sending action %s (%s) to the executors (%s)',
                     action_ex.id, action_ex.name,
@@ -1449,12 +1445,8 @@ class Handler:
             desc = action_glue.Resolver(self.s, action_ex.project_id)(
                 action_ex.name, rc.get('namespace') or
                 action_ex.workflow_namespace or '', None)
-            runnable = desc.prepare(action_ex.input or {}, None)
-            runnable.update({'action_ex_id': action_ex.id,
-                             'task_ex_id': None, 'wf_ex_id': None,
-                             'workflow_name': None, 'timeout': None,
-                             'safe_rerun': False, 'target': None})
-            return runnable
+            return desc.prepare(action_ex.input or {}, None).runnable(
+                action_ex.id)
         task_ex = self.get_task_ex(action_ex.task_execution_id)
         if task_ex is None or tx.wf_ex.state not in (
                 states.RUNNING, states.PAUSED) or \
@@ -1473,36 +1465,15 @@ class Handler:
                                    tx.wf_ex.workflow_namespace or '',
                                    _workbook_of(tx.wf_ex.workflow_name))
         task_input = action_ex.input or {}
-        runnable = desc.prepare(task_input, view)
+        call = desc.prepare(task_input, view)
         target = None
         if task_spec.target:
             target = tx.evaluate(task_spec.target, expressions.ContextView(
                 task_input, view))
-        runnable.update({
-            'action_ex_id': action_ex.id,
-            'task_ex_id': task_ex.id,
-            'wf_ex_id': tx.wf_ex.id,
-            'workflow_name': tx.wf_ex.workflow_name,
-            'timeout': policies.action_timeout(self, tx, task_ex, task_spec,
-                                               view),
-            'safe_rerun': bool(task_spec.safe_rerun),
-            'target': target,
-        })
-        runnable.pop('inline', None)
-        return runnable
-
-    def record_action_heartbeats(self, action_ex_ids, host=None):
-        """Heartbeats reported over RPC (executors without DB access)."""
-        m = models.ActionExecution
-        q = sa.update(m).where(m.id.in_(list(action_ex_ids)),
-                               m.state == states.RUNNING)
-        values = {'last_heartbeat': utcnow()}
-        if host:
-            q = q.where(sa.or_(m.executor_host.is_(None),
-                               m.executor_host == host))
-            values['executor_host'] = host
-        return self.s.execute(q.values(**values).execution_options(
-            synchronize_session=False)).rowcount
+        return call.runnable(
+            action_ex.id, task_ex.id, tx.wf_ex.id, tx.wf_ex.workflow_name,
+            policies.action_timeout(self, tx, task_ex, task_spec, view),
+            bool(task_spec.safe_rerun), target)
 
 
 # =========================================================================

@@ -15,13 +15,14 @@ from mistral_clone.db import models
 from mistral_clone.engine import action_glue
 from mistral_clone.engine import handler as handler_mod
 from mistral_clone.engine import states
+from mistral_clone.rpc import contracts
 
 LOG = logging.getLogger(__name__)
 
 DEFAULT_PROJECT = '<default-project>'
 
 
-class Engine:
+class Engine(contracts.EngineApi):
 
     def __init__(self, executor_client=None, scheduler_waker=None,
                  workers=8):
@@ -63,7 +64,7 @@ class Engine:
                 self.executor_client.run_action(runnable)
             except Exception:
                 LOG.exception('Could not send action %s to an executor',
-                              runnable.get('action_ex_id'))
+                              runnable.action_ex_id)
         if outbox.inline:
             self._pool.submit(self._run_safely, self._run,
                               lambda h: h.run_inline_batch(outbox.inline))
@@ -89,7 +90,7 @@ class Engine:
 
     def start_workflow(self, workflow_identifier, namespace='', input=None,
                        description='', params=None, execution_id=None,
-                       project_id=None, **kwargs):
+                       source_execution_id=None, project_id=None):
         """Start a workflow; returns a snapshot of the new execution as
         committed (``models.snapshot``)."""
         project_id = project_id or DEFAULT_PROJECT
@@ -219,13 +220,6 @@ class Engine:
         ``Handler.recover_action``); what was done, or None."""
         return self._run(lambda h: h.recover_action(
             action_ex_id, stale_seconds, undispatched_seconds))
-
-    def report_running_actions(self, action_ex_ids, host=None):
-        """Heartbeats of an executor's running actions, over RPC."""
-        if not action_ex_ids:
-            return 0
-        return self._run(lambda h: h.record_action_heartbeats(
-            action_ex_ids, host))
 
 
 # --- lookups shared with the API ------------------------------------------------

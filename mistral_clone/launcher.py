@@ -20,10 +20,9 @@ COMPONENTS = ('api', 'engine', 'executor', 'scheduler')
 
 
 def apply_config(conf=config.CONF):
-    """Hand operator settings to the pure libraries and the engine."""
+    """Hand operator settings to the pure libraries."""
     from mistral_clone import actions
     from mistral_clone import expressions
-    from mistral_clone.engine import handler
     expressions.configure(
         allowed_languages=tuple(conf.expressions.allowed_languages),
         limit_iterators=conf.yaql.limit_iterators,
@@ -33,9 +32,6 @@ def apply_config(conf=config.CONF):
         allowed_hosts=conf.action_std_http.allowed_hosts,
         default_timeout=conf.action_std_http.default_timeout,
         max_response_size_bytes=conf.action_std_http.max_response_size_bytes)
-    handler.FIELD_SIZE_LIMIT_KB = conf.engine.execution_field_size_limit_kb
-    handler.CONTEXT_VERSIONING = conf.context_versioning.enabled
-    handler.INLINE_BUDGET = 200 if conf.engine.inline_builtin_actions else 0
 
 
 def setup_database(conf=config.CONF, upgrade=None):
@@ -97,6 +93,7 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
            api_host=None, start_api_thread=True):
     """Start the given components in this process and return handles."""
     from mistral_clone.engine.service import Engine
+    from mistral_clone.engine.settings import EngineSettings
     from mistral_clone.executor.service import Executor
 
     components = tuple(components)
@@ -111,7 +108,8 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
 
     if not remote:
         # In-process RPC: each client is the service itself.
-        engine = Engine(workers=conf.engine.workers)
+        engine = Engine(workers=conf.engine.workers,
+                        settings=EngineSettings.from_conf(conf))
         executor = Executor(engine, workers=conf.executor.workers,
                             host=conf.executor.host or host)
         engine.executor_client = executor
@@ -161,6 +159,7 @@ def _launch_remote(components, conf, launched, host):
     ``[executor] host`` name, which ``target:`` addresses)."""
     from mistral_clone.engine.recovery import ActionRecovery
     from mistral_clone.engine.service import Engine
+    from mistral_clone.engine.settings import EngineSettings
     from mistral_clone.executor.service import Executor
     from mistral_clone.rpc import contracts
     from mistral_clone.rpc import servers
@@ -169,7 +168,8 @@ def _launch_remote(components, conf, launched, host):
     launched.transport = transport
     if 'engine' in components:
         engine = Engine(executor_client=executor_client,
-                        workers=conf.engine.workers)
+                        workers=conf.engine.workers,
+                        settings=EngineSettings.from_conf(conf))
         launched.engine = engine
         server = servers.make_server(
             transport, conf.engine.topic, '%s-%s' % (host, os.getpid()),

@@ -22,7 +22,7 @@ LOG = logging.getLogger(__name__)
 
 
 # Built-in actions that finish instantly and touch nothing outside the
-# process: the engine may run them itself (handler.INLINE_BUDGET).
+# process: the engine may run them itself (EngineSettings.inline_budget).
 TRIVIAL_ACTIONS = frozenset(('std.noop', 'std.echo', 'std.fail',
                              'std.test_dict'))
 

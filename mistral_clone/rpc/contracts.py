@@ -68,6 +68,15 @@ class ActionResult:
     def is_error(self):
         return not self.cancelled and self.error is not None
 
+    def outcome(self):
+        """``(state, value)``: ``('CANCELLED', None)``, ``('ERROR',
+        error)`` or ``('SUCCESS', data)``."""
+        if self.cancelled:
+            return 'CANCELLED', None
+        if self.error is not None:
+            return 'ERROR', self.error
+        return 'SUCCESS', self.data
+
     def to_wire(self):
         if self.cancelled:
             return {'cancel': True}

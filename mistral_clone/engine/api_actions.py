@@ -114,7 +114,8 @@ def result_of(state, output):
 
 
 def complete(t, action_ex_id, result):
-    action_ex = _load(t, action_ex_id)
+    action_ex = t.load(models.ActionExecution, action_ex_id,
+                       'ActionExecution')
     t.actions.on_complete(action_ex, result)
     return _as_dict(action_ex)
 
@@ -122,7 +123,8 @@ def complete(t, action_ex_id, result):
 def update_state(t, action_ex_id, state):
     """PAUSED/RUNNING of an asynchronous action; its task and workflow
     pause or resume with it."""
-    action_ex = _load(t, action_ex_id)
+    action_ex = t.load(models.ActionExecution, action_ex_id,
+                       'ActionExecution')
     if state == states.PAUSED and action_ex.is_sync:
         raise exc.InvalidStateTransitionException(
             'Transition to the PAUSED state is only supported for '
@@ -145,14 +147,6 @@ def update_state(t, action_ex_id, state):
                     x.state == states.PAUSED for x in run.tasks):
                 t.control.resume(run)
     return _as_dict(action_ex)
-
-
-def _load(t, action_ex_id):
-    action_ex = t.s.get(models.ActionExecution, action_ex_id)
-    if action_ex is None:
-        raise exc.DBEntityNotFoundError(
-            'ActionExecution not found [id=%s]' % action_ex_id)
-    return action_ex
 
 
 def _as_dict(row):

@@ -11,7 +11,7 @@ from mistral_clone.engine import states
 def rerun_task(t, task_ex_id, reset=True, env=None):
     """Run a failed task again; without ``reset`` a with-items task runs
     only the items that did not succeed."""
-    task_ex = _load_task(t, task_ex_id)
+    task_ex = t.load(models.TaskExecution, task_ex_id, 'Task execution')
     run = t.lock(task_ex.workflow_execution_id)
     if run.wf_ex.state == states.PAUSED:
         return
@@ -42,7 +42,7 @@ def rerun_task(t, task_ex_id, reset=True, env=None):
 
 
 def skip_task(t, task_ex_id):
-    task_ex = _load_task(t, task_ex_id)
+    task_ex = t.load(models.TaskExecution, task_ex_id, 'Task execution')
     run = t.lock(task_ex.workflow_execution_id)
     if run.wf_ex.state == states.PAUSED:
         return
@@ -51,14 +51,6 @@ def skip_task(t, task_ex_id):
     t.tasks.complete(run, task_ex, states.SKIPPED, 'Task was skipped.',
                      run_policies=False)
     t.workflows.after_task_event(run)
-
-
-def _load_task(t, task_ex_id):
-    task_ex = t.s.get(models.TaskExecution, task_ex_id)
-    if task_ex is None:
-        raise exc.DBEntityNotFoundError(
-            'Task execution not found [id=%s]' % task_ex_id)
-    return task_ex
 
 
 def _reopen(t, run):

@@ -96,11 +96,9 @@ class Transaction:
         """Lock a workflow execution's row (once per transaction); its run."""
         if wf_ex_id in self._locked:
             return self._runs[wf_ex_id]
-        wf_ex = db_api.lock_for_update(self.s, models.WorkflowExecution,
-                                       wf_ex_id)
-        if wf_ex is None:
-            raise exc.DBEntityNotFoundError(
-                'WorkflowExecution not found [id=%s]' % wf_ex_id)
+        wf_ex = _found(db_api.lock_for_update(
+            self.s, models.WorkflowExecution, wf_ex_id), 'WorkflowExecution',
+            wf_ex_id)
         self._locked.add(wf_ex_id)
         return self.run_of(wf_ex)
 
@@ -113,6 +111,10 @@ class Transaction:
         return run
 
     # --- task executions --------------------------------------------------------
+
+    def load(self, model, row_id, what):
+        """A row by id; ``DBEntityNotFoundError`` (404) naming ``what``."""
+        return _found(self.s.get(model, row_id), what, row_id)
 
     def get_task_ex(self, task_ex_id):
         """A task execution by id; also finds the ones this transaction
@@ -166,3 +168,10 @@ class Transaction:
         else:
             self.outbox.wake_scheduler = True
         return job
+
+
+def _found(row, what, row_id):
+    if row is None:
+        raise exc.DBEntityNotFoundError('%s not found [id=%s]' % (what,
+                                                                 row_id))
+    return row

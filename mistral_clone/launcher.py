@@ -20,10 +20,9 @@ COMPONENTS = ('api', 'engine', 'executor', 'scheduler')
 
 
 def apply_config(conf=config.CONF):
-    """Hand operator settings to the pure libraries and the engine."""
+    """Hand operator settings to the pure libraries."""
     from mistral_clone import actions
     from mistral_clone import expressions
-    from mistral_clone.engine import handler
     expressions.configure(
         allowed_languages=tuple(conf.expressions.allowed_languages),
         limit_iterators=conf.yaql.limit_iterators,
@@ -33,9 +32,6 @@ def apply_config(conf=config.CONF):
         allowed_hosts=conf.action_std_http.allowed_hosts,
         default_timeout=conf.action_std_http.default_timeout,
         max_response_size_bytes=conf.action_std_http.max_response_size_bytes)
-    handler.FIELD_SIZE_LIMIT_KB = conf.engine.execution_field_size_limit_kb
-    handler.CONTEXT_VERSIONING = conf.context_versioning.enabled
-    handler.INLINE_BUDGET = 200 if conf.engine.inline_builtin_actions else 0
 
 
 def setup_database(conf=config.CONF, upgrade=None):
@@ -97,6 +93,7 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
            api_host=None, start_api_thread=True):
     """Start the given components in this process and return handles."""
     from mistral_clone.engine.service import Engine
+    from mistral_clone.engine.settings import EngineSettings
     from mistral_clone.executor.service import Executor
 
     components = tuple(components)
@@ -110,16 +107,16 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
             'process: use --server all (or set transport_url).')
 
     if not remote:
-        engine = Engine(workers=conf.engine.workers)
-        engine_client = clients.LocalEngineClient(engine)
-        executor = Executor(engine_client, workers=conf.executor.workers,
+        # In-process RPC: each client is the service itself.
+        engine = Engine(workers=conf.engine.workers,
+                        settings=EngineSettings.from_conf(conf))
+        executor = Executor(engine, workers=conf.executor.workers,
                             host=conf.executor.host or host)
-        executor_client = clients.LocalExecutorClient(executor)
-        engine.executor_client = executor_client
-        scheduler = _make_scheduler(conf, engine_client)
+        engine.executor_client = executor
+        scheduler = _make_scheduler(conf, engine)
         engine.scheduler_waker = scheduler.wake
-        clients.set_engine_client(engine_client)
-        clients.set_executor_client(executor_client)
+        clients.set_engine_client(engine)
+        clients.set_executor_client(executor)
         launched.engine, launched.executor = engine, executor
         launched.scheduler = scheduler
         scheduler.start()
@@ -162,18 +159,21 @@ def _launch_remote(components, conf, launched, host):
     ``[executor] host`` name, which ``target:`` addresses)."""
     from mistral_clone.engine.recovery import ActionRecovery
     from mistral_clone.engine.service import Engine
+    from mistral_clone.engine.settings import EngineSettings
     from mistral_clone.executor.service import Executor
+    from mistral_clone.rpc import contracts
     from mistral_clone.rpc import servers
 
     transport, engine_client, executor_client = setup_remote_clients(conf)
     launched.transport = transport
     if 'engine' in components:
         engine = Engine(executor_client=executor_client,
-                        workers=conf.engine.workers)
+                        workers=conf.engine.workers,
+                        settings=EngineSettings.from_conf(conf))
         launched.engine = engine
         server = servers.make_server(
             transport, conf.engine.topic, '%s-%s' % (host, os.getpid()),
-            engine, clients.ENGINE_METHODS)
+            engine, contracts.EngineApi)
         server.start()
         launched.rpc_servers.append(server)
         launched.recovery = ActionRecovery.from_conf(engine, conf)
@@ -186,7 +186,7 @@ def _launch_remote(components, conf, launched, host):
         launched.executor = executor
         server = servers.make_server(transport, conf.executor.topic,
                                      executor.host, executor,
-                                     clients.EXECUTOR_METHODS)
+                                     contracts.ExecutorApi)
         server.start()
         launched.rpc_servers.append(server)
     if 'scheduler' in components:

@@ -8,7 +8,7 @@ Public API::
     params_spec_from_callable(func), parse_params_spec(spec),
     check_params_against_spec(name, class_path, spec, input_dict)
     # system catalogue (std.* + `mistral.actions` entry-point plugins)
-    system_actions(), find_system_action(name),
+    system_actions(), find_system_action(name), instantiate(name, input),
     configure_plugins(...), reset_catalogue()
     # std.http egress policy
     configure_http_policy(denied_cidrs=, allowed_hosts=, default_timeout=,
@@ -34,7 +34,8 @@ from mistral_clone.actions.base import (  # noqa: F401
     check_params_against_spec, descriptor_to_dict, params_spec_from_callable,
     parse_params_spec)
 from mistral_clone.actions.catalogue import (  # noqa: F401
-    configure_plugins, find_system_action, reset_catalogue, system_actions)
+    configure_plugins, find_system_action, instantiate, reset_catalogue,
+    system_actions)
 from mistral_clone.actions.http_policy import (  # noqa: F401
     configure_http_policy, get_http_policy, reset_http_policy)
 from mistral_clone.actions.runner import (  # noqa: F401

@@ -11,6 +11,7 @@ import logging
 import threading
 from importlib import metadata
 
+from mistral_clone import exceptions as exc
 from mistral_clone.actions import adhoc
 from mistral_clone.actions import base
 from mistral_clone.actions import std
@@ -215,3 +216,13 @@ def system_actions():
 def find_system_action(name):
     """The system descriptor called ``name`` or None."""
     return _catalogue().get(name)
+
+
+def instantiate(name, action_input):
+    """An instance of the system action ``name`` (what executors run: the
+    engine resolved ad-hoc actions to their python base already)."""
+    desc = find_system_action(name)
+    if desc is None:
+        raise exc.InvalidActionException(
+            'Failed to find action [action_name=%s, namespace=]' % name)
+    return desc.instantiate(action_input or {}, None)

@@ -16,12 +16,13 @@ from mistral_clone import actions
 from mistral_clone import exceptions as exc
 from mistral_clone import lang
 from mistral_clone.db import models
+from mistral_clone.rpc import contracts
 
 LOG = logging.getLogger(__name__)
 
 
 # Built-in actions that finish instantly and touch nothing outside the
-# process: the engine may run them itself (handler.INLINE_BUDGET).
+# process: the engine may run them itself (EngineSettings.inline_budget).
 TRIVIAL_ACTIONS = frozenset(('std.noop', 'std.echo', 'std.fail',
                              'std.test_dict'))
 
@@ -30,6 +31,29 @@ def is_trivial(action_name, action_input):
     if action_name not in TRIVIAL_ACTIONS:
         return False
     return not (action_input or {}).get('delay')
+
+
+class PreparedCall:
+    """What :meth:`PreparedAction.prepare` found: the python action to run
+    and its final input; ``inline`` when the engine may run it itself."""
+
+    __slots__ = ('action', 'input', 'is_sync', 'inline')
+
+    def __init__(self, action, input, is_sync, inline):
+        self.action = action
+        self.input = input
+        self.is_sync = is_sync
+        self.inline = inline
+
+    def runnable(self, action_ex_id, task_ex_id=None, wf_ex_id=None,
+                 workflow_name=None, timeout=None, safe_rerun=False,
+                 target=None):
+        """The ``contracts.Runnable`` an executor gets for this call."""
+        return contracts.Runnable(
+            action=self.action, input=self.input, is_sync=self.is_sync,
+            action_ex_id=action_ex_id, task_ex_id=task_ex_id,
+            wf_ex_id=wf_ex_id, workflow_name=workflow_name, timeout=timeout,
+            safe_rerun=safe_rerun, target=target)
 
 
 class PreparedAction:
@@ -46,15 +70,15 @@ class PreparedAction:
         return self.d.input_with_defaults(action_input)
 
     def prepare(self, action_input, wf_ctx):
-        """Return ``{'action', 'input', 'is_sync'}`` for an executor."""
+        """The :class:`PreparedCall` an executor (or the engine) runs."""
         if isinstance(self.d, actions.AdHocActionDescriptor):
             python_desc, base_input = self.d.base_call(action_input, wf_ctx)
         else:
             python_desc, base_input = self.d, dict(action_input or {})
         instance = python_desc.instantiate(base_input, wf_ctx)
-        return {'action': python_desc.name, 'input': base_input,
-                'is_sync': bool(python_desc.is_sync(instance)),
-                'inline': is_trivial(python_desc.name, base_input)}
+        return PreparedCall(python_desc.name, base_input,
+                            bool(python_desc.is_sync(instance)),
+                            is_trivial(python_desc.name, base_input))
 
     def post_process(self, value, is_error):
         if not isinstance(self.d, actions.AdHocActionDescriptor):
@@ -118,33 +142,12 @@ class Resolver:
                                                                namespace)
 
 
-def instantiate_python(action_name, action_input):
-    desc = actions.find_system_action(action_name)
-    if desc is None:
-        raise exc.InvalidActionException(
-            'Failed to find action [action_name=%s, namespace=]'
-            % action_name)
-    return desc.instantiate(action_input or {}, None)
-
-
-def result_to_dict(result):
-    """mistral-lib Result → the plain dict the engine consumes."""
-    if result.is_cancel():
-        return {'cancel': True}
-    if result.is_error():
-        return {'error': result.error}
-    return {'data': result.data}
-
-
-def run_inline(runnable, timeout=None, context=None):
-    """Run a prepared python action here and now (sync API runs, trivial
-    actions inside the engine)."""
-    action = instantiate_python(runnable['action'], runnable['input'])
-    if context is None and runnable.get('action_ex_id'):
-        context = actions.make_action_context(
-            workflow_execution_id=runnable.get('wf_ex_id'),
-            task_execution_id=runnable.get('task_ex_id'),
-            action_execution_id=runnable.get('action_ex_id'),
-            workflow_name=runnable.get('workflow_name'))
+def run_here(runnable, timeout=None):
+    """Run a prepared action in this process (synchronous runs through the
+    API, trivial actions inside the engine); its ``ActionResult``."""
+    action = actions.instantiate(runnable.action, runnable.input)
+    context = None
+    if runnable.action_ex_id:
+        context = actions.make_action_context(**runnable.execution_ids())
     result = actions.run_action(action, context, timeout)
-    return result_to_dict(result)
+    return contracts.ActionResult.from_lib(result)

@@ -1,13 +1,82 @@
-"""Task policies: pause-before, wait-before, wait-after, timeout, retry,
-fail-on, concurrency, keep-result (dsl.md §9).
+"""Task policies as pure decisions (dsl.md §9): pause-before, wait-before,
+wait-after, timeout, retry, fail-on, concurrency, keep-result.
 
-The decisions (should we retry? how long to wait?) are small pure functions;
-the hooks apply them through the handler and schedule delayed work as rows of
-the ``scheduled_jobs`` table, so delays survive restarts.
+Like ``direct.py``, everything here is a function of the task's spec, its
+runtime bookkeeping (``runtime_context``) and, where a value may be an
+expression, an ``evaluate(value)`` callback. Each hook returns *decisions*
+— hold the task, delay it, arm a timeout, retry it — that the engine's
+shell (``task_policies.py``) applies, in order, inside its transaction. No
+database, no engine object.
+
+A value that is not a non-negative integer raises
+:class:`InvalidPolicyValue` with the reference's message; an expression
+that cannot be evaluated raises ``EvaluationException``. Both fail the task
+(and its workflow) at once.
 """
 
-from mistral_clone import exceptions as exc
+import dataclasses
+
+from mistral_clone.engine import jobs
 from mistral_clone.engine import states
+
+
+# --- decisions ------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Hold:
+    """pause-before: the task stays IDLE and its workflow pauses."""
+    info = "Set by 'pause-before' policy"
+
+
+@dataclasses.dataclass(frozen=True)
+class ArmTimeout:
+    """timeout: fail the task if it is still running in ``seconds``."""
+    seconds: int
+    job = jobs.TASK_TIMEOUT
+
+
+@dataclasses.dataclass(frozen=True)
+class WaitBefore:
+    """wait-before: the task waits (DELAYED) before it runs."""
+    seconds: int
+    job = jobs.TASK_CONTINUE
+
+    @property
+    def info(self):
+        return "Delayed by 'wait-before' policy [delay=%s]" % self.seconds
+
+
+@dataclasses.dataclass(frozen=True)
+class WaitAfter:
+    """wait-after: the completed task waits (DELAYED) before it counts."""
+    seconds: int
+    job = jobs.TASK_WAIT_AFTER_DONE
+
+    @property
+    def info(self):
+        return "Delayed by 'wait-after' policy [delay=%s]" % self.seconds
+
+
+@dataclasses.dataclass(frozen=True)
+class Retry:
+    """retry: run the task again (attempt ``retry_no``) after ``seconds``."""
+    retry_no: int
+    seconds: int
+    job = jobs.TASK_CONTINUE
+
+    @property
+    def info(self):
+        return "Delayed by 'retry' policy [delay=%s]" % self.seconds
+
+
+FAIL_ON_INFO = "Failed by 'fail-on' policy"
+
+
+class InvalidPolicyValue(Exception):
+    """A policy value is not an integer >= 0 (the reference's message)."""
+
+
+# --- values -----------------------------------------------------------------------
 
 _POLICY_CLASS = {
     'wait_before': 'WaitBeforePolicy',
@@ -17,29 +86,23 @@ _POLICY_CLASS = {
     'concurrency': 'ConcurrencyPolicy',
 }
 
-
-def _int_value(h, tx, task_ex, view, raw, policy, field=None):
-    """Evaluate a policy value and check it is an integer >= 0."""
-    from mistral_clone.engine.handler import ForcedFailure
-    value = raw
-    try:
-        if isinstance(raw, str):
-            value = tx.evaluate(raw, view)
-    except exc.EvaluationException as e:
-        raise h._run_task_error(tx, task_ex, e)
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ForcedFailure(
-            'Failed to run task [error=%s, wf=%s, task=%s]' % (
-                _type_error(policy, field, value), tx.wf_ex.workflow_name,
-                task_ex.name))
-    return value
-
-
 # The property each policy validates (as the reference's messages name it).
 _POLICY_PROPERTY = {'wait_before': 'delay', 'wait_after': 'delay',
                     'timeout': 'delay', 'concurrency': 'concurrency'}
+
+
+def _value(raw, evaluate):
+    return evaluate(raw) if isinstance(raw, str) else raw
+
+
+def _int_value(raw, evaluate, policy, field=None):
+    """A policy value as an integer >= 0 (None counts as 0)."""
+    value = _value(raw, evaluate)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidPolicyValue(_type_error(policy, field, value))
+    return value
 
 
 def _type_error(policy, field, value):
@@ -58,120 +121,78 @@ def _type_error(policy, field, value):
                 value))
 
 
-def _truthy(h, tx, task_ex, view, raw):
-    if isinstance(raw, str):
-        try:
-            return bool(tx.evaluate(raw, view))
-        except exc.EvaluationException as e:
-            raise h._run_task_error(tx, task_ex, e)
-    return bool(raw)
+def _truthy(raw, evaluate):
+    return bool(_value(raw, evaluate))
 
 
-def _rc(task_ex):
-    return dict(task_ex.runtime_context or {})
+# --- hooks ------------------------------------------------------------------------
 
-
-def before_start(h, tx, task_ex, task_spec):
-    """Before-start hooks in the fixed order; True if the task was held."""
-    p = task_spec.policies
-    view = tx.view(task_ex, task_ex.in_context)
-    rc = _rc(task_ex)
-    if p.pause_before is not None and _truthy(h, tx, task_ex, view,
-                                              p.pause_before):
-        task_ex.state = states.IDLE
-        task_ex.state_info = "Set by 'pause-before' policy"
-        if tx.wf_ex.state == states.RUNNING:
-            h.pause_workflow(tx, None)
-        return True
+def before_start(p, runtime_context, evaluate):
+    """Decisions before a task runs, in the reference's order: ``[Hold]``;
+    or an optional ``ArmTimeout`` followed by an optional ``WaitBefore``.
+    Every policy value is checked here, before anything runs."""
+    if p.pause_before is not None and _truthy(p.pause_before, evaluate):
+        return [Hold()]
     wait_before = 0
     if p.wait_before is not None:
-        wait_before = _int_value(h, tx, task_ex, view, p.wait_before,
-                                 'wait_before')
+        wait_before = _int_value(p.wait_before, evaluate, 'wait_before')
     if p.wait_after is not None:
-        _int_value(h, tx, task_ex, view, p.wait_after, 'wait_after')
+        _int_value(p.wait_after, evaluate, 'wait_after')
     if p.retry is not None:
-        _int_value(h, tx, task_ex, view, p.retry.count, 'retry', 'count')
-        _int_value(h, tx, task_ex, view, p.retry.delay, 'retry', 'delay')
+        _int_value(p.retry.count, evaluate, 'retry', 'count')
+        _int_value(p.retry.delay, evaluate, 'retry', 'delay')
     timeout = 0
     if p.timeout is not None:
-        timeout = _int_value(h, tx, task_ex, view, p.timeout, 'timeout')
+        timeout = _int_value(p.timeout, evaluate, 'timeout')
     if p.concurrency is not None:
-        _int_value(h, tx, task_ex, view, p.concurrency, 'concurrency')
+        _int_value(p.concurrency, evaluate, 'concurrency')
+    decisions = []
     if timeout > 0:
-        h.schedule_job('task_timeout', {'task_ex_id': task_ex.id,
-                                        'timeout': timeout},
-                       delay=timeout, wf_ex_id=tx.wf_ex.id)
-    if wait_before > 0 and not (rc.get('wait_before_policy') or {}).get(
-            'skip'):
-        rc['wait_before_policy'] = {'skip': True}
-        task_ex.runtime_context = rc
-        task_ex.state = states.RUNNING_DELAYED
-        task_ex.state_info = ("Delayed by 'wait-before' policy [delay=%s]"
-                              % wait_before)
-        if task_ex.started_at is None:
-            from mistral_clone.db.models import utcnow
-            task_ex.started_at = utcnow()
-        h.schedule_job('task_continue', {'task_ex_id': task_ex.id},
-                       delay=wait_before, wf_ex_id=tx.wf_ex.id)
-        return True
-    return False
+        decisions.append(ArmTimeout(timeout))
+    if wait_before > 0 and not (
+            runtime_context.get('wait_before_policy') or {}).get('skip'):
+        decisions.append(WaitBefore(wait_before))
+    return decisions
 
 
-def after_complete(h, tx, task_ex, task_spec):
-    """After-completion hooks; True if the task was delayed (wait-after,
-    retry) and must not fire its transitions yet."""
-    p = task_spec.policies
-    state = task_ex.state
-    view = tx.view(task_ex, task_ex.in_context)
-    rc = _rc(task_ex)
-    if p.wait_after is not None:
-        delay = _int_value(h, tx, task_ex, view, p.wait_after, 'wait_after')
-        wa = rc.get('wait_after_policy') or {}
-        if delay > 0 and not wa.get('skip'):
-            rc['wait_after_policy'] = {'skip': True}
-            task_ex.runtime_context = rc
-            ed = dict(task_ex.engine_data or {})
-            ed['completed_state'] = [state, task_ex.state_info]
-            task_ex.engine_data = ed
-            task_ex.state = states.RUNNING_DELAYED
-            task_ex.state_info = ("Delayed by 'wait-after' policy [delay=%s]"
-                                  % delay)
-            h.schedule_job('task_wait_after_done',
-                           {'task_ex_id': task_ex.id}, delay=delay,
-                           wf_ex_id=tx.wf_ex.id)
-            return True
-    if p.fail_on is not None and state == states.SUCCESS:
-        if _truthy(h, tx, task_ex, view, p.fail_on):
-            task_ex.state = state = states.ERROR
-            task_ex.state_info = "Failed by 'fail-on' policy"
-    if p.retry is not None:
-        r = p.retry
-        out_view = tx.view(task_ex, task_ex.in_context,
-                           h.outbound(task_ex))
-        count = _int_value(h, tx, task_ex, view, r.count, 'retry', 'count')
-        delay = _int_value(h, tx, task_ex, view, r.delay, 'retry', 'delay')
-        retry_no = (rc.get('retry_task_policy') or {}).get('retry_no', 0)
-        break_on = None if r.break_on is None else _truthy(
-            h, tx, task_ex, out_view, r.break_on)
-        continue_on = None if r.continue_on is None else _truthy(
-            h, tx, task_ex, out_view, r.continue_on)
-        if should_retry(state, retry_no, count, break_on, continue_on):
-            h.unaccept_task_children(task_ex)
-            rc['retry_task_policy'] = {'retry_no': retry_no + 1}
-            rc.pop('wait_after_policy', None)
-            task_ex.runtime_context = rc
-            task_ex.state = states.RUNNING_DELAYED
-            task_ex.state_info = "Delayed by 'retry' policy [delay=%s]" % (
-                delay)
-            h.schedule_job('task_continue', {'task_ex_id': task_ex.id,
-                                             'retry': True},
-                           delay=delay, wf_ex_id=tx.wf_ex.id)
-            return True
-    return False
+def wait_after(p, runtime_context, evaluate):
+    """``WaitAfter`` once for a task that just completed, else None."""
+    if p.wait_after is None:
+        return None
+    delay = _int_value(p.wait_after, evaluate, 'wait_after')
+    if delay > 0 and not (
+            runtime_context.get('wait_after_policy') or {}).get('skip'):
+        return WaitAfter(delay)
+    return None
+
+
+def fail_on(p, state, evaluate):
+    """True when fail-on turns a SUCCESS into an ERROR."""
+    return p.fail_on is not None and state == states.SUCCESS and \
+        _truthy(p.fail_on, evaluate)
+
+
+def retry(p, state, runtime_context, evaluate, evaluate_outbound):
+    """``Retry`` for a task completed in ``state``, else None.
+    ``break-on``/``continue-on`` see the task's outbound context."""
+    r = p.retry
+    if r is None:
+        return None
+    count = _int_value(r.count, evaluate, 'retry', 'count')
+    delay = _int_value(r.delay, evaluate, 'retry', 'delay')
+    retry_no = (runtime_context.get('retry_task_policy') or {}).get(
+        'retry_no', 0)
+    break_on = None if r.break_on is None else _truthy(r.break_on,
+                                                       evaluate_outbound)
+    continue_on = None if r.continue_on is None else _truthy(
+        r.continue_on, evaluate_outbound)
+    if should_retry(state, retry_no, count, break_on, continue_on):
+        return Retry(retry_no + 1, delay)
+    return None
 
 
 def should_retry(state, retry_no, count, break_on, continue_on):
-    """The retry decision of dsl.md §9.5 (pure)."""
+    """The retry decision of dsl.md §9.5."""
     if state not in (states.SUCCESS, states.ERROR):
         return False
     if retry_no >= count:
@@ -185,26 +206,23 @@ def should_retry(state, retry_no, count, break_on, continue_on):
     return True
 
 
-def concurrency(h, tx, task_ex, task_spec, view):
-    raw = task_spec.policies.concurrency
-    if raw is None:
+def concurrency(p, evaluate):
+    """How many items of a with-items task run at once (0: all)."""
+    if p.concurrency is None:
         return 0
-    return _int_value(h, tx, task_ex, view, raw, 'concurrency')
+    return _int_value(p.concurrency, evaluate, 'concurrency')
 
 
-def action_timeout(h, tx, task_ex, task_spec, view):
-    raw = task_spec.policies.timeout
-    if raw is None:
+def action_timeout(p, evaluate):
+    """The timeout an executor applies to the task's action, or None."""
+    if p.timeout is None:
         return None
-    value = _int_value(h, tx, task_ex, view, raw, 'timeout')
-    return value or None
+    return _int_value(p.timeout, evaluate, 'timeout') or None
 
 
 def keep_result(task_spec):
+    """False when the task's action results are dropped once it is done.
+    The reference never evaluates ``keep-result``: a non-empty expression
+    is true."""
     value = task_spec.keep_result
-    if value is None:
-        return True
-    if isinstance(value, str):
-        # The reference never evaluates it: a non-empty expression is true.
-        return bool(value)
-    return bool(value)
+    return True if value is None else bool(value)

@@ -22,9 +22,9 @@ def _ctx_get(context, key):
 
 class EngineDataProvider(expressions.DataProvider):
 
-    def __init__(self, session, handler=None):
+    def __init__(self, session, transaction=None):
         self.s = session
-        self.h = handler
+        self.t = transaction
 
     # --- helpers ---------------------------------------------------------------
 
@@ -33,12 +33,11 @@ class EngineDataProvider(expressions.DataProvider):
         return ex.get('id')
 
     def _task_spec_dict(self, task_ex):
-        if self.h is not None:
+        if self.t is not None:
             wf_ex = self.s.get(models.WorkflowExecution,
                                task_ex.workflow_execution_id)
             if wf_ex is not None:
-                tx = self.h.wftx(wf_ex)
-                spec = tx.spec.tasks.get(task_ex.name)
+                spec = self.t.run_of(wf_ex).spec.tasks.get(task_ex.name)
                 if spec is not None:
                     return spec.raw
         return {}
@@ -65,7 +64,7 @@ class EngineDataProvider(expressions.DataProvider):
         if task_name is None or task_name == current.get('name'):
             if not current.get('id'):
                 return None
-            task_ex = (self.h.get_task_ex(current['id']) if self.h is not None
+            task_ex = (self.t.get_task_ex(current['id']) if self.t is not None
                        else self.s.get(models.TaskExecution, current['id']))
             return self.task_dict(task_ex) if task_ex is not None else None
         wf_ex_id = self._wf_ex_id(context)
@@ -139,8 +138,8 @@ class EngineDataProvider(expressions.DataProvider):
         }
 
     def _wf_spec_dict(self, wf_ex):
-        if self.h is not None:
-            return self.h.wftx(wf_ex).spec.raw
+        if self.t is not None:
+            return self.t.run_of(wf_ex).spec.raw
         return {}
 
     def execution(self, context):

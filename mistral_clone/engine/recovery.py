@@ -19,19 +19,20 @@ for RUNNING actions that are stuck:
 
 The query only proposes candidates; each one is re-checked and fixed in its
 own engine transaction under the workflow's row lock
-(``Engine.recover_action``), so any number of engines can run the loop.
+(``Engine.recover_action`` → :func:`recover_action`), so any number of
+engines can run the loop.
 """
 
 import datetime
 import logging
-import random
-import threading
 
 import sqlalchemy as sa
 
+from mistral_clone import periodic
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 from mistral_clone.engine import states
+from mistral_clone.rpc import contracts
 
 LOG = logging.getLogger(__name__)
 
@@ -71,8 +72,9 @@ class ActionRecovery:
         self.stale_seconds = check_interval * max_missed_heartbeats
         self.undispatched_seconds = first_heartbeat_timeout
         self.batch_size = batch_size
-        self._stop = threading.Event()
-        self._thread = None
+        # Jitter spreads the engines' checks over the interval.
+        self._loop = periodic.Periodic(self.run_once, check_interval,
+                                       'action-recovery', jitter=0.25)
 
     @classmethod
     def from_conf(cls, engine, conf):
@@ -88,25 +90,11 @@ class ActionRecovery:
             self.stale_seconds > 0 or self.undispatched_seconds > 0)
 
     def start(self):
-        if not self.enabled:
-            return
-        self._thread = threading.Thread(target=self._loop, daemon=True,
-                                        name='action-recovery')
-        self._thread.start()
+        if self.enabled:
+            self._loop.start()
 
     def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _loop(self):
-        # Spread the engines' checks over the interval.
-        while not self._stop.wait(self.check_interval *
-                                  random.uniform(0.75, 1.25)):
-            try:
-                self.run_once()
-            except Exception:
-                LOG.exception('Action heartbeat check failed')
+        self._loop.stop()
 
     def run_once(self):
         """Check once; ``{action id: what was done}`` for fixed actions."""
@@ -114,7 +102,7 @@ class ActionRecovery:
         for action_ex_id in find_stuck_actions(
                 self.stale_seconds, self.undispatched_seconds,
                 self.batch_size):
-            if self._stop.is_set():
+            if self._loop.stopped:
                 break
             try:
                 what = self.engine.recover_action(
@@ -127,3 +115,71 @@ class ActionRecovery:
             if what:
                 done[action_ex_id] = what
         return done
+
+
+# --- one action, in an engine transaction ---------------------------------------
+
+HEARTBEAT_ERROR = "Heartbeat wasn't received."
+
+
+def recover_action(t, action_ex_id, stale_seconds, undispatched_seconds):
+    """Fix one RUNNING action if, under the workflow lock, it is still
+    stuck: never claimed by an executor for ``undispatched_seconds`` (its
+    dispatch was lost: send it again — it never started), or claimed by an
+    executor that stopped heart-beating for ``stale_seconds`` (re-run it if
+    the task is ``safe-rerun``, else fail it with Mistral's message).
+    Returns what was done (``lost``, ``rerun``, ``failed``) or None."""
+    action_ex = t.s.get(models.ActionExecution, action_ex_id)
+    if action_ex is None or action_ex.state != states.RUNNING:
+        return None
+    run = None
+    if action_ex.task_execution_id:
+        run = t.lock(action_ex.workflow_execution_id)
+        t.s.refresh(action_ex)
+    else:
+        t.s.refresh(action_ex, with_for_update=not db_api.is_sqlite())
+    if action_ex.state != states.RUNNING:
+        return None
+    now = models.utcnow()
+    if action_ex.executor_host is None:
+        since = action_ex.last_heartbeat or action_ex.created_at
+        if undispatched_seconds <= 0 or since > now - datetime.timedelta(
+                seconds=undispatched_seconds):
+            return None
+        return _resend(t, run, action_ex, 'lost')
+    if not action_ex.is_sync or stale_seconds <= 0:
+        return None
+    if action_ex.last_heartbeat is not None and \
+            action_ex.last_heartbeat > now - datetime.timedelta(
+                seconds=stale_seconds):
+        return None
+    if (action_ex.runtime_context or {}).get('safe_rerun'):
+        return _resend(t, run, action_ex, 'rerun')
+    LOG.warning('Action %s (%s) lost its executor %s: failing it',
+                action_ex.id, action_ex.name, action_ex.executor_host)
+    return _fail(t, action_ex)
+
+
+def _fail(t, action_ex):
+    t.actions.on_complete(action_ex,
+                          contracts.ActionResult(error=HEARTBEAT_ERROR))
+    return 'failed'
+
+
+def _resend(t, run, action_ex, why):
+    """Queue ``action_ex`` for the executors again (after commit)."""
+    try:
+        runnable = t.actions.runnable_again(run, action_ex)
+    except Exception as e:
+        LOG.warning('Cannot re-send action %s: %s', action_ex.id, e)
+        runnable = None
+    if runnable is None:
+        return _fail(t, action_ex)
+    LOG.warning('Re-sending action %s (%s) to the executors (%s)',
+                action_ex.id, action_ex.name,
+                'dispatch lost' if why == 'lost'
+                else 'safe-rerun after executor loss')
+    action_ex.executor_host = None
+    action_ex.last_heartbeat = models.utcnow()
+    t.outbox.actions.append(runnable)
+    return why

@@ -1,7 +1,11 @@
 """The engine service: the operations other tiers call (over RPC or
-in-process). Each operation is one retried transaction through
-:class:`~mistral_clone.engine.handler.Handler`, followed by dispatching the
-effects it produced (actions to executors, immediate follow-up jobs)."""
+in-process), the ``contracts.EngineApi``.
+
+Each operation is one retried transaction (``transaction.Transaction``)
+followed by dispatching the effects it produced: actions to executors,
+trivial actions and immediate jobs to this engine's worker threads, a
+wake-up to the scheduler.
+"""
 
 import concurrent.futures
 import logging
@@ -12,21 +16,28 @@ from mistral_clone import exceptions as exc
 from mistral_clone import expressions
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
+from mistral_clone.db import workflows as db_workflows
 from mistral_clone.engine import action_glue
-from mistral_clone.engine import handler as handler_mod
-from mistral_clone.engine import states
+from mistral_clone.engine import api_actions
+from mistral_clone.engine import jobs
+from mistral_clone.engine import recovery
+from mistral_clone.engine import rerun
+from mistral_clone.engine.settings import EngineSettings
+from mistral_clone.engine.transaction import Transaction
+from mistral_clone.rpc import contracts
 
 LOG = logging.getLogger(__name__)
 
 DEFAULT_PROJECT = '<default-project>'
 
 
-class Engine:
+class Engine(contracts.EngineApi):
 
     def __init__(self, executor_client=None, scheduler_waker=None,
-                 workers=8):
+                 workers=8, settings=None):
         self.executor_client = executor_client
         self.scheduler_waker = scheduler_waker
+        self.settings = settings or EngineSettings()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix='engine')
 
@@ -35,24 +46,23 @@ class Engine:
 
     # --- plumbing ---------------------------------------------------------------
 
-    def _run(self, fn, *args, project_id=None, answer_first=False,
-             **kwargs):
-        """Run ``fn(handler, ...)`` in one retried transaction, then dispatch
+    def _run(self, fn, project_id=None, answer_first=False):
+        """Run ``fn(transaction)`` in one retried transaction, then dispatch
         its effects. ``answer_first``: trivial actions queued by ``fn`` run
         in a follow-up transaction so the caller gets its answer now."""
         @db_api.retry_on_conflict
         def attempt():
             with db_api.transaction() as s:
-                h = handler_mod.Handler(
-                    s, action_glue.Resolver(s, project_id or
-                                            DEFAULT_PROJECT),
+                t = Transaction(
+                    s, self.settings,
+                    action_glue.Resolver(s, project_id or DEFAULT_PROJECT),
                     project_id=project_id)
-                result = fn(h, *args, **kwargs)
+                result = fn(t)
                 if answer_first:
-                    h.defer_inline()
+                    t.actions.defer_inline()
                 else:
-                    h.drain_inline()
-                return result, h.outbox
+                    t.actions.drain_inline()
+                return result, t.outbox
         result, outbox = attempt()
         self._dispatch(outbox)
         return result
@@ -63,50 +73,44 @@ class Engine:
                 self.executor_client.run_action(runnable)
             except Exception:
                 LOG.exception('Could not send action %s to an executor',
-                              runnable.get('action_ex_id'))
+                              runnable.action_ex_id)
         if outbox.inline:
-            self._pool.submit(self._run_safely, self._run,
-                              lambda h: h.run_inline_batch(outbox.inline))
+            self._pool.submit(self._safely, self._run,
+                              lambda t: t.actions.run_inline_batch(
+                                  outbox.inline))
         for job_id in outbox.jobs_now:
-            self._pool.submit(self._run_job_safely, job_id)
+            self._pool.submit(self._safely, self.run_job, job_id)
         if outbox.wake_scheduler and self.scheduler_waker is not None:
             self.scheduler_waker()
 
     @staticmethod
-    def _run_safely(fn, *args):
+    def _safely(fn, *args):
         try:
             fn(*args)
         except Exception:
-            LOG.exception('Follow-up work failed')
-
-    def _run_job_safely(self, job_id):
-        try:
-            self.run_job(job_id)
-        except Exception:
-            LOG.exception('Job %s failed', job_id)
+            LOG.exception('Follow-up work failed: %s%r', getattr(
+                fn, '__name__', fn), args)
 
     # --- workflows ---------------------------------------------------------------
 
     def start_workflow(self, workflow_identifier, namespace='', input=None,
                        description='', params=None, execution_id=None,
-                       project_id=None, **kwargs):
-        """Start a workflow; returns a snapshot of the new execution as
-        committed (``models.snapshot``)."""
+                       source_execution_id=None, project_id=None):
         project_id = project_id or DEFAULT_PROJECT
 
-        def do(h):
-            s = h.s
+        def do(t):
+            s = t.s
             if execution_id:
                 existing = s.get(models.WorkflowExecution, execution_id)
                 if existing is not None:
                     return models.snapshot(existing)
-            wf_def = find_workflow(s, workflow_identifier, namespace or '',
-                                   project_id)
+            wf_def = db_workflows.find_workflow(
+                s, workflow_identifier, namespace or '', project_id)
             p = dict(params or {})
             p['namespace'] = wf_def.namespace
-            p['env'] = resolve_env(s, p.get('env'), p.get('evaluate_env',
-                                                          True), project_id)
-            wf_ex = h.create_workflow_execution(
+            p['env'] = resolve_env(s, p.get('env'),
+                                   p.get('evaluate_env', True), project_id)
+            wf_ex = t.workflows.start(
                 wf_def, wf_def.definition, input or {}, description or '',
                 p, wf_ex_id=execution_id, project_id=project_id)
             s.flush()
@@ -116,157 +120,100 @@ class Engine:
     # State changes answer with a snapshot of the execution as committed
     # (trivial follow-up work may change it right after).
 
+    def _change(self, wf_ex_id, change, answer_first=False):
+        def do(t):
+            run = t.lock(wf_ex_id)
+            change(t, run)
+            t.s.flush()
+            return models.snapshot(run.wf_ex)
+        return self._run(do, answer_first=answer_first)
+
     def pause_workflow(self, wf_ex_id, msg=None):
-        def do(h):
-            tx = h.lock_wf(wf_ex_id)
-            h.pause_workflow(tx, msg)
-            h.s.flush()
-            return models.snapshot(tx.wf_ex)
-        return self._run(do)
+        return self._change(wf_ex_id,
+                            lambda t, run: t.control.pause(run, msg))
 
     def resume_workflow(self, wf_ex_id, env=None):
-        def do(h):
-            tx = h.lock_wf(wf_ex_id)
-            h.resume_workflow(tx, env)
-            h.s.flush()
-            return models.snapshot(tx.wf_ex)
-        return self._run(do, answer_first=True)
+        return self._change(wf_ex_id,
+                            lambda t, run: t.control.resume(run, env),
+                            answer_first=True)
 
     def stop_workflow(self, wf_ex_id, state, msg=None):
-        def do(h):
-            tx = h.lock_wf(wf_ex_id)
-            h.stop_workflow(tx, state, msg)
-            h.s.flush()
-            return models.snapshot(tx.wf_ex)
-        return self._run(do)
+        return self._change(wf_ex_id,
+                            lambda t, run: t.control.stop(run, state, msg))
 
     def update_workflow_env(self, wf_ex_id, env):
-        def do(h):
-            tx = h.lock_wf(wf_ex_id)
-            if tx.wf_ex.state not in (states.IDLE, states.PAUSED,
-                                      states.ERROR):
-                raise exc.NotAllowedException(
-                    'Updating env to workflow execution is only permitted '
-                    'if it is in IDLE, PAUSED, or ERROR state.')
-            h.merge_env(tx, env or {})
-        self._run(do)
+        self._run(lambda t: t.control.update_env(t.lock(wf_ex_id), env))
 
     # --- tasks -----------------------------------------------------------------
 
     def rerun_task(self, task_ex_id, reset=True, env=None):
-        def do(h):
-            from mistral_clone.engine import control
-            control.rerun_task(h, task_ex_id, reset, env)
-        self._run(do, answer_first=True)
+        self._run(lambda t: rerun.rerun_task(t, task_ex_id, reset, env),
+                  answer_first=True)
 
     def skip_task(self, task_ex_id):
-        def do(h):
-            from mistral_clone.engine import control
-            control.skip_task(h, task_ex_id)
-        self._run(do, answer_first=True)
+        self._run(lambda t: rerun.skip_task(t, task_ex_id),
+                  answer_first=True)
 
     # --- actions -----------------------------------------------------------------
 
     def on_action_complete(self, action_ex_id, result):
-        def do(h):
-            action_ex = h.s.get(models.ActionExecution, action_ex_id)
+        def do(t):
+            action_ex = t.s.get(models.ActionExecution, action_ex_id)
             if action_ex is None:
                 return False
-            return h.on_action_complete(action_ex, result)
+            return t.actions.on_complete(action_ex, result)
         return self._run(do)
 
     def start_action(self, action_name, action_input=None, namespace='',
                      description='', params=None, project_id=None):
-        from mistral_clone.engine import control
-        return control.start_action(self, action_name, action_input or {},
-                                    namespace or '', params or {},
-                                    project_id or DEFAULT_PROJECT)
+        project_id = project_id or DEFAULT_PROJECT
+        plan = api_actions.prepare(action_name, action_input or {},
+                                   namespace or '', params or {}, project_id,
+                                   self.settings)
+        if plan.run_here:
+            return api_actions.run_unsaved(plan)
+        return self._run(lambda t: api_actions.create(t, plan),
+                         project_id=project_id, answer_first=True)
 
     def complete_action(self, action_ex_id, state, output):
-        from mistral_clone.engine import control
-        return control.complete_action(self, action_ex_id, state, output)
+        result = api_actions.result_of(state, output)
+        if result is None:
+            return self.update_action_state(action_ex_id, state)
+        return self._run(lambda t: api_actions.complete(t, action_ex_id,
+                                                        result))
 
     def update_action_state(self, action_ex_id, state):
-        from mistral_clone.engine import control
-        return control.update_action_state(self, action_ex_id, state)
+        return self._run(lambda t: api_actions.update_state(
+            t, action_ex_id, state))
 
     # --- jobs -------------------------------------------------------------------
 
     def run_job(self, job_id):
         """Run one scheduled job; exactly one caller wins the row."""
-        def do(h):
-            job = h.s.get(models.ScheduledJob, job_id)
+        def do(t):
+            job = t.s.get(models.ScheduledJob, job_id)
             if job is None:
                 return False
-            deleted = h.s.execute(
+            deleted = t.s.execute(
                 sa.delete(models.ScheduledJob)
                 .where(models.ScheduledJob.id == job_id)).rowcount
             if not deleted:
                 return False
-            target = getattr(h, job.target, None)
-            if target is None:
-                LOG.error('Unknown job target %s', job.target)
-                return False
-            target(**(job.args or {}))
-            return True
+            return jobs.run(t, job.target, job.args)
         return self._run(do)
 
     # --- crash recovery (engine/recovery.py) -------------------------------------
 
     def recover_action(self, action_ex_id, stale_seconds,
                        undispatched_seconds):
-        """Re-send, re-run or fail one stuck action (see
-        ``Handler.recover_action``); what was done, or None."""
-        return self._run(lambda h: h.recover_action(
-            action_ex_id, stale_seconds, undispatched_seconds))
-
-    def report_running_actions(self, action_ex_ids, host=None):
-        """Heartbeats of an executor's running actions, over RPC."""
-        if not action_ex_ids:
-            return 0
-        return self._run(lambda h: h.record_action_heartbeats(
-            action_ex_ids, host))
-
-
-# --- lookups shared with the API ------------------------------------------------
-
-def find_workflow(session, identifier, namespace, project_id):
-    # Own, public, or shared with the project (accepted membership).
-    shared = sa.select(models.ResourceMember.resource_id).where(
-        models.ResourceMember.member_id == project_id,
-        models.ResourceMember.resource_type == 'workflow',
-        models.ResourceMember.status == 'accepted')
-    q = sa.select(models.WorkflowDefinition).where(sa.or_(
-        models.WorkflowDefinition.project_id == project_id,
-        models.WorkflowDefinition.scope == 'public',
-        models.WorkflowDefinition.id.in_(shared)))
-    row = None
-    if _looks_like_uuid(identifier):
-        row = session.execute(
-            q.where(models.WorkflowDefinition.id == identifier)
-        ).scalars().first()
-    if row is None:
-        row = session.execute(
-            q.where(models.WorkflowDefinition.name == identifier,
-                    models.WorkflowDefinition.namespace == (namespace or ''))
-        ).scalars().first()
-    if row is None:
-        raise exc.DBEntityNotFoundError(
-            'Workflow not found [workflow_identifier=%s, namespace=%s]'
-            % (identifier, namespace or ''))
-    return row
-
-
-def _looks_like_uuid(value):
-    import uuid
-    try:
-        uuid.UUID(str(value))
-        return True
-    except ValueError:
-        return False
+        return self._run(lambda t: recovery.recover_action(
+            t, action_ex_id, stale_seconds, undispatched_seconds))
 
 
 def resolve_env(session, env, evaluate_env=True, project_id=None):
+    """An execution's ``env`` param: a dict, or the name of a stored
+    environment; evaluated against itself unless ``evaluate_env`` is
+    false."""
     if env is None:
         return {}
     if isinstance(env, str):

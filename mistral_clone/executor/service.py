@@ -1,10 +1,10 @@
 """The executor service: runs actions and reports their results.
 
-An executor receives prepared actions (python action name + final input,
-see ``engine/action_glue``), runs them in a thread pool with the task's
-timeout, and reports the result to an engine: always for synchronous
-actions, only on immediate failure for asynchronous ones (whose result
-arrives later through the API).
+An executor receives prepared actions (``rpc.contracts.Runnable``: a python
+action name and its final input), runs them in a thread pool with the
+task's timeout, and reports an ``ActionResult`` to an engine: always for
+synchronous actions, only on immediate failure for asynchronous ones (whose
+result arrives later through the API).
 
 In production (``track_actions=True``) an executor also makes its work
 visible in the database, so that crashes are detected
@@ -30,40 +30,39 @@ import threading
 import sqlalchemy as sa
 
 from mistral_clone import actions
-from mistral_clone.engine import action_glue
+from mistral_clone import periodic
+from mistral_clone.rpc import contracts
 
 LOG = logging.getLogger(__name__)
 
 
-class Executor:
+class Executor(contracts.ExecutorApi):
 
     def __init__(self, engine_client, workers=16, host=None,
                  track_actions=False, heartbeat_interval=0):
         self.engine_client = engine_client
         self.host = host or socket.gethostname()
         self.track_actions = track_actions
-        self.heartbeat_interval = heartbeat_interval
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix='executor')
         self._held = set()          # action ids this executor answers for
         self._held_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._hb_thread = None
+        self._heartbeats = None
         if track_actions and heartbeat_interval > 0:
-            self._hb_thread = threading.Thread(
-                target=self._heartbeat_loop, daemon=True,
-                name='action-heartbeats')
-            self._hb_thread.start()
+            self._heartbeats = periodic.Periodic(
+                self.send_heartbeats, heartbeat_interval,
+                'action-heartbeats').start()
 
     def stop(self):
-        self._stop.set()
+        if self._heartbeats is not None:
+            self._heartbeats.stop()
         self._pool.shutdown(wait=False)
 
     # --- receiving ---------------------------------------------------------------
 
     def run_action(self, runnable):
-        """Queue an action; returns at once."""
-        action_ex_id = runnable.get('action_ex_id')
+        """Queue an action (a ``contracts.Runnable``); returns at once."""
+        action_ex_id = runnable.action_ex_id
         if self.track_actions and action_ex_id:
             try:
                 claimed = self._claim(action_ex_id)
@@ -106,13 +105,14 @@ class Executor:
     # --- running -----------------------------------------------------------------
 
     def _run(self, runnable):
-        action_ex_id = runnable.get('action_ex_id')
+        action_ex_id = runnable.action_ex_id
         try:
             try:
                 result = self.execute(runnable)
             except Exception as e:  # never lose an action silently
                 LOG.exception('Executor failed on action %s', action_ex_id)
-                result = {'error': 'Executor failure: %s' % e}
+                result = contracts.ActionResult(
+                    error='Executor failure: %s' % e)
             if result is None:
                 return
             try:
@@ -125,25 +125,21 @@ class Executor:
                 self._release(action_ex_id)
 
     def execute(self, runnable):
-        """Run the action; the result dict to report, or None (async)."""
-        action_ex_id = runnable.get('action_ex_id')
+        """Run the action; the ``ActionResult`` to report, or None (an
+        asynchronous action reports later, through the API)."""
         try:
-            action = action_glue.instantiate_python(runnable['action'],
-                                                    runnable.get('input'))
+            action = actions.instantiate(runnable.action, runnable.input)
         except Exception as e:
-            return {'error': 'Failed to instantiate an action '
-                             '[action=%s]: %s' % (runnable['action'], e)}
-        context = actions.make_action_context(
-            workflow_execution_id=runnable.get('wf_ex_id'),
-            task_execution_id=runnable.get('task_ex_id'),
-            action_execution_id=action_ex_id,
-            workflow_name=runnable.get('workflow_name'),
-        )
-        result = actions.run_action(action, context, runnable.get('timeout'))
+            return contracts.ActionResult(
+                error='Failed to instantiate an action [action=%s]: %s' % (
+                    runnable.action, e))
+        context = actions.make_action_context(**runnable.execution_ids())
+        result = actions.run_action(action, context, runnable.timeout)
         if not actions.should_report(action, result):
             return None
-        result = actions.ensure_deliverable(result, action, action_ex_id)
-        return action_glue.result_to_dict(result)
+        result = actions.ensure_deliverable(result, action,
+                                            runnable.action_ex_id)
+        return contracts.ActionResult.from_lib(result)
 
     # --- heartbeats --------------------------------------------------------------
 
@@ -176,10 +172,3 @@ class Executor:
                     ).rowcount
             count += beat()
         return count
-
-    def _heartbeat_loop(self):
-        while not self._stop.wait(self.heartbeat_interval):
-            try:
-                self.send_heartbeats()
-            except Exception:
-                LOG.exception('Could not send action heartbeats')

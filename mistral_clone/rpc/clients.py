@@ -1,14 +1,17 @@
 """RPC clients of the engine and executor services.
 
-Two transports, one interface:
+Both services implement the interfaces of :mod:`mistral_clone.rpc.contracts`
+(``EngineApi``, ``ExecutorApi``). Two transports, one interface:
 
-* **in-process** (embedded default, no ``transport_url``): calls go straight
-  to the service objects living in this process;
-* **oslo.messaging** (production): ``call`` for requests that need an answer
-  (the API starting a workflow, an executor reporting a result), ``cast``
-  for fire-and-forget work (actions to executors, jobs to engines).
-  Exceptions from ``mistral_clone.exceptions`` cross the wire and are
-  re-raised with their type and message (:func:`translate_remote_error`).
+* **in-process** (embedded default, no ``transport_url``): the client *is*
+  the service object living in this process;
+* **oslo.messaging** (production): :class:`RemoteEngineClient` and
+  :class:`RemoteExecutorClient` implement the same interfaces over RPC:
+  ``call`` for requests that need an answer (the API starting a workflow,
+  an executor reporting a result), ``cast`` for fire-and-forget work
+  (actions to executors, jobs to engines). Exceptions from
+  ``mistral_clone.exceptions`` cross the wire and are re-raised with their
+  type and message (:func:`translate_remote_error`).
 
 Calls that are safe to repeat are retried against the topic (so another
 engine answers) when no engine replied in time: an engine may have died
@@ -17,31 +20,17 @@ receipt. ``start_workflow`` is made repeatable by choosing the execution id
 here, ``on_action_complete`` is idempotent in the engine.
 """
 
-import inspect
 import logging
 import random
 import time
 import uuid
 
+from mistral_clone.rpc import contracts
+
 LOG = logging.getLogger(__name__)
 
 _engine_client = None
 _executor_client = None
-
-ENGINE_METHODS = (
-    'start_workflow', 'pause_workflow', 'resume_workflow', 'stop_workflow',
-    'update_workflow_env', 'rerun_task', 'skip_task', 'start_action',
-    'complete_action', 'update_action_state', 'on_action_complete',
-    'run_job',
-    # crash recovery (engine/recovery.py)
-    'report_running_actions', 'recover_action',
-)
-# Methods whose answer nobody waits for.
-ENGINE_CASTS = ('run_job', 'report_running_actions')
-# Methods repeated (against any engine) when no answer arrived in time.
-ENGINE_RETRIED_CALLS = ('start_workflow', 'on_action_complete')
-
-EXECUTOR_METHODS = ('run_action',)
 
 
 def set_engine_client(client):
@@ -71,49 +60,7 @@ def reset():
     set_executor_client(None)
 
 
-class LocalEngineClient:
-    """Direct calls into an Engine living in this process."""
-
-    def __init__(self, engine):
-        self._engine = engine
-
-    def __getattr__(self, name):
-        if name in ENGINE_METHODS:
-            return getattr(self._engine, name)
-        raise AttributeError(name)
-
-
-class LocalExecutorClient:
-    def __init__(self, executor):
-        self._executor = executor
-
-    def run_action(self, runnable):
-        self._executor.run_action(runnable)
-
-
 # --- oslo.messaging --------------------------------------------------------------
-
-_signatures = {}
-
-
-def _bind(name, args, kwargs):
-    """Positional + keyword arguments → keyword arguments of Engine.name
-    (RPC messages carry keyword arguments only)."""
-    if not args and name not in ('start_workflow',):
-        return dict(kwargs)
-    sig = _signatures.get(name)
-    if sig is None:
-        from mistral_clone.engine.service import Engine
-        sig = _signatures[name] = inspect.signature(getattr(Engine, name))
-    bound = sig.bind(None, *args, **kwargs)
-    result = {}
-    for pname, value in list(bound.arguments.items())[1:]:
-        if sig.parameters[pname].kind is inspect.Parameter.VAR_KEYWORD:
-            result.update(value)
-        else:
-            result[pname] = value
-    return result
-
 
 def translate_remote_error(e):
     """An oslo.messaging RemoteError naming one of our exceptions → that
@@ -131,40 +78,101 @@ def translate_remote_error(e):
     return e
 
 
-class RemoteEngineClient:
-    """oslo.messaging client of the engine topic."""
+def _rpc_client(transport, topic, timeout=None):
+    import oslo_messaging as messaging
+    return messaging.get_rpc_client(
+        transport, messaging.Target(topic=topic, version='1.0'),
+        timeout=timeout)
 
-    def __init__(self, transport, topic, timeout=None, retry_for=600):
+
+class RemoteEngineClient(contracts.EngineApi):
+    """The engine topic over oslo.messaging. RPC messages carry keyword
+    arguments only, in their wire form."""
+
+    def __init__(self, transport, topic, timeout=None, retry_for=600,
+                 rpc_client=None):
         import oslo_messaging as messaging
         self._messaging = messaging
-        self._client = messaging.get_rpc_client(
-            transport, messaging.Target(topic=topic, version='1.0'),
-            timeout=timeout)
+        self._client = rpc_client or _rpc_client(transport, topic, timeout)
         # Total seconds repeatable calls are retried for.
         self.retry_for = retry_for
 
-    def __getattr__(self, name):
-        if name not in ENGINE_METHODS:
-            raise AttributeError(name)
+    # --- the interface ------------------------------------------------------------
 
-        def invoke(*args, **kwargs):
-            return self._invoke(name, _bind(name, args, kwargs))
-        invoke.__name__ = name
-        return invoke
+    def start_workflow(self, workflow_identifier, namespace='', input=None,
+                       description='', params=None, execution_id=None,
+                       source_execution_id=None, project_id=None):
+        # Choosing the id here makes the call repeatable.
+        return self._call_repeated(
+            'start_workflow', workflow_identifier=workflow_identifier,
+            namespace=namespace, input=input, description=description,
+            params=params, execution_id=execution_id or str(uuid.uuid4()),
+            source_execution_id=source_execution_id, project_id=project_id)
 
-    def _invoke(self, name, kwargs):
-        if name in ENGINE_CASTS:
-            self._client.cast({}, name, **kwargs)
-            return None
-        if name not in ENGINE_RETRIED_CALLS:
-            return self._call(name, kwargs)
-        if name == 'start_workflow' and not kwargs.get('execution_id'):
-            kwargs['execution_id'] = str(uuid.uuid4())
+    def pause_workflow(self, wf_ex_id, msg=None):
+        return self._call('pause_workflow', wf_ex_id=wf_ex_id, msg=msg)
+
+    def resume_workflow(self, wf_ex_id, env=None):
+        return self._call('resume_workflow', wf_ex_id=wf_ex_id, env=env)
+
+    def stop_workflow(self, wf_ex_id, state, msg=None):
+        return self._call('stop_workflow', wf_ex_id=wf_ex_id, state=state,
+                          msg=msg)
+
+    def update_workflow_env(self, wf_ex_id, env):
+        return self._call('update_workflow_env', wf_ex_id=wf_ex_id, env=env)
+
+    def rerun_task(self, task_ex_id, reset=True, env=None):
+        return self._call('rerun_task', task_ex_id=task_ex_id, reset=reset,
+                          env=env)
+
+    def skip_task(self, task_ex_id):
+        return self._call('skip_task', task_ex_id=task_ex_id)
+
+    def start_action(self, action_name, action_input=None, namespace='',
+                     description='', params=None, project_id=None):
+        return self._call('start_action', action_name=action_name,
+                          action_input=action_input, namespace=namespace,
+                          description=description, params=params,
+                          project_id=project_id)
+
+    def complete_action(self, action_ex_id, state, output):
+        return self._call('complete_action', action_ex_id=action_ex_id,
+                          state=state, output=output)
+
+    def update_action_state(self, action_ex_id, state):
+        return self._call('update_action_state', action_ex_id=action_ex_id,
+                          state=state)
+
+    def on_action_complete(self, action_ex_id, result):
+        return self._call_repeated('on_action_complete',
+                                   action_ex_id=action_ex_id,
+                                   result=result.to_wire())
+
+    def run_job(self, job_id):
+        self._client.cast({}, 'run_job', job_id=job_id)
+
+    def recover_action(self, action_ex_id, stale_seconds,
+                       undispatched_seconds):
+        return self._call('recover_action', action_ex_id=action_ex_id,
+                          stale_seconds=stale_seconds,
+                          undispatched_seconds=undispatched_seconds)
+
+    # --- plumbing -------------------------------------------------------------------
+
+    def _call(self, name, **kwargs):
+        try:
+            return self._client.call({}, name, **kwargs)
+        except self._messaging.RemoteError as e:
+            raise translate_remote_error(e)
+
+    def _call_repeated(self, name, **kwargs):
+        """``_call``, repeated (reaching any engine) while none answers."""
         deadline = time.monotonic() + self.retry_for
         delay = 0.2
         while True:
             try:
-                return self._call(name, kwargs)
+                return self._call(name, **kwargs)
             except (self._messaging.MessagingTimeout,
                     self._messaging.MessageDeliveryFailure) as e:
                 if time.monotonic() > deadline:
@@ -174,36 +182,16 @@ class RemoteEngineClient:
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, 5.0)
 
-    def _call(self, name, kwargs):
-        try:
-            return self._client.call({}, name, **kwargs)
-        except self._messaging.RemoteError as e:
-            raise translate_remote_error(e)
 
-    # Convenience spellings used by in-process callers.
-    def on_action_complete(self, action_ex_id, result):
-        return self._invoke('on_action_complete',
-                            {'action_ex_id': action_ex_id,
-                             'result': result})
-
-    def run_job(self, job_id):
-        self._client.cast({}, 'run_job', job_id=job_id)
-
-
-class RemoteExecutorClient:
+class RemoteExecutorClient(contracts.ExecutorApi):
     """Casts actions to the executor topic (to one named executor for
     ``target:`` — executor RPC servers are named by ``[executor] host``)."""
 
-    def __init__(self, transport, topic):
-        import oslo_messaging as messaging
-        self._messaging = messaging
-        self._topic = topic
-        self._client = messaging.get_rpc_client(
-            transport, messaging.Target(topic=topic, version='1.0'))
+    def __init__(self, transport, topic, rpc_client=None):
+        self._client = rpc_client or _rpc_client(transport, topic)
 
     def run_action(self, runnable):
-        target = runnable.get('target')
         client = self._client
-        if target:
-            client = client.prepare(server=target)
-        client.cast({}, 'run_action', runnable=runnable)
+        if runnable.target:
+            client = client.prepare(server=runnable.target)
+        client.cast({}, 'run_action', runnable=runnable.to_wire())

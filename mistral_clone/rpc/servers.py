@@ -12,6 +12,8 @@ import logging
 
 from oslo_config import cfg
 
+from mistral_clone.rpc import contracts
+
 LOG = logging.getLogger(__name__)
 
 ALLOWED_EXMODS = ['mistral_clone.exceptions']
@@ -63,28 +65,37 @@ def rpc_response_timeout(conf):
         return 60
 
 
-def _endpoint(service, methods):
-    """An endpoint object whose methods forward to ``service``."""
+def _endpoint(service, api):
+    """An endpoint object exposing the operations of ``api``
+    (``contracts.EngineApi`` or ``ExecutorApi``) of ``service``; arguments
+    that travel as a contract type are decoded from their wire form."""
     import oslo_messaging as messaging
 
     class Endpoint(object):
         target = messaging.Target(version='1.0')
 
     def make(name):
+        decoders = contracts.decoders(api, name)
+
         def method(self, ctxt, **kwargs):
+            for arg, decode in decoders.items():
+                if kwargs.get(arg) is not None:
+                    kwargs[arg] = decode(kwargs[arg])
             return getattr(service, name)(**kwargs)
         method.__name__ = name
         return method
 
-    for name in methods:
+    for name in contracts.operations(api):
         setattr(Endpoint, name, make(name))
     return Endpoint()
 
 
-def make_server(transport, topic, server_name, service, methods):
+def make_server(transport, topic, server_name, service, api):
+    """An RPC server of ``service`` on ``topic`` for the operations of
+    ``api``."""
     import oslo_messaging as messaging
     target = messaging.Target(topic=topic, server=server_name,
                               version='1.0')
     return messaging.get_rpc_server(
-        transport, target, [_endpoint(service, methods)],
+        transport, target, [_endpoint(service, api)],
         executor='threading')

@@ -24,6 +24,7 @@ import threading
 
 import sqlalchemy as sa
 
+from mistral_clone import periodic
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 
@@ -105,22 +106,16 @@ class EventEngine:
         self._transport = transport
         self._listeners = {}          # (exchange, topic) -> listener
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = None
+        self._loop = periodic.Periodic(self.refresh, refresh_interval,
+                                       'event-engine', run_first=True)
 
     # lifecycle
 
     def start(self):
-        self._thread = threading.Thread(target=self._loop, daemon=True,
-                                        name='event-engine')
-        self._thread.start()
+        self._loop.start()
 
     def stop(self):
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._loop.stop(timeout=10)
         with self._lock:
             listeners, self._listeners = self._listeners, {}
         for listener in listeners.values():
@@ -128,21 +123,12 @@ class EventEngine:
 
     def refresh_now(self):
         """Re-read the triggers at once (e.g. right after a change)."""
-        self._wake.set()
+        self._loop.wake()
 
     @property
     def listening(self):
         with self._lock:
             return set(self._listeners)
-
-    def _loop(self):
-        while not self._stop.is_set():
-            try:
-                self.refresh()
-            except Exception:
-                LOG.exception('Event engine refresh failed')
-            self._wake.wait(self.refresh_interval)
-            self._wake.clear()
 
     def refresh(self):
         with db_api.session() as s:
@@ -159,7 +145,7 @@ class EventEngine:
                 LOG.info('Event engine stops listening on %s/%s', *key)
                 self._stop_listener(listener)
         for key in sorted(wanted - current):
-            if self._stop.is_set():
+            if self._loop.stopped:
                 return
             listener = self._start_listener(*key)
             with self._lock:

@@ -12,13 +12,12 @@ scheduler or engine died) and the job is claimed again.
 import concurrent.futures
 import datetime
 import logging
-import random
-import socket
 import os
-import threading
+import socket
 
 import sqlalchemy as sa
 
+from mistral_clone import periodic
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 
@@ -42,20 +41,17 @@ class Scheduler:
         # hold back the others claimed in the same batch.
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=handover_threads, thread_name_prefix='job-handover')
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = None
+        # Polls every fixed_delay (+ up to random_delay), sooner when the
+        # next job is due sooner or an engine scheduled one (wake).
+        self._loop = periodic.Periodic(
+            self._iteration, fixed_delay, 'scheduler',
+            random_extra=random_delay, run_first=True)
 
     def start(self):
-        self._thread = threading.Thread(target=self._loop, daemon=True,
-                                        name='scheduler')
-        self._thread.start()
+        self._loop.start()
 
     def stop(self):
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._loop.stop()
         self._pool.shutdown(wait=True)
         # Periodic tasks that run threads of their own (the event engine)
         # stop with the scheduler.
@@ -68,27 +64,24 @@ class Scheduler:
                     LOG.exception('Could not stop periodic task %s', task)
 
     def wake(self):
-        self._wake.set()
+        self._loop.wake()
 
-    def _loop(self):
-        while not self._stop.is_set():
-            next_due = None
+    def _iteration(self):
+        """Due jobs, then the periodic tasks; seconds until the next job
+        is due (None: none is)."""
+        next_due = None
+        try:
+            next_due = self.run_once()
+        except Exception:
+            LOG.exception('Scheduler iteration failed')
+        for task in self.periodic_tasks:
+            if self._loop.stopped:
+                break
             try:
-                next_due = self.run_once()
+                task()
             except Exception:
-                LOG.exception('Scheduler iteration failed')
-            for task in self.periodic_tasks:
-                if self._stop.is_set():
-                    break
-                try:
-                    task()
-                except Exception:
-                    LOG.exception('Periodic task %s failed', task)
-            delay = self.fixed_delay + random.uniform(0, self.random_delay)
-            if next_due is not None:
-                delay = max(0.0, min(delay, next_due))
-            self._wake.wait(delay)
-            self._wake.clear()
+                LOG.exception('Periodic task %s failed', task)
+        return next_due
 
     def run_once(self):
         """Claim and hand over due jobs; seconds until the next one is due."""

@@ -5,7 +5,8 @@ The rules of the reference:
 * every row carries the ``project_id`` of the project that created it;
 * a project sees its own rows, plus *public* workflows, workbooks, actions,
   environments and event triggers of other projects, plus workflows shared
-  with it through an *accepted* membership (``/workflows/{id}/members``);
+  with it through an *accepted* membership (``/workflows/{id}/members``;
+  the workflow rule is ``db/workflows.py``'s, shared with the engine);
 * executions, tasks, action executions and cron triggers are always
   private (a ``scope`` column on a cron trigger changes nothing);
 * rows of other projects that are not visible do not exist for the caller
@@ -25,24 +26,14 @@ import sqlalchemy as sa
 from mistral_clone import context
 from mistral_clone import exceptions as exc
 from mistral_clone.db import models
+from mistral_clone.db import workflows as db_workflows
 
 # Models whose rows are never visible to other projects, whatever `scope`.
 ALWAYS_PRIVATE = (models.WorkflowExecution, models.TaskExecution,
                   models.ActionExecution, models.CronTrigger)
 
-# Models whose rows can be shared through resource members, by type name.
-SHARABLE = {models.WorkflowDefinition: 'workflow'}
-
 RUNTIME = (models.WorkflowExecution, models.TaskExecution,
            models.ActionExecution)
-
-
-def shared_ids(project_id, resource_type='workflow'):
-    """Subquery: ids of resources shared with ``project_id`` (accepted)."""
-    m = models.ResourceMember
-    return sa.select(m.resource_id).where(
-        m.member_id == project_id, m.resource_type == resource_type,
-        m.status == 'accepted')
 
 
 def visible(model, ctx=None, admin_sees_all=True):
@@ -52,14 +43,12 @@ def visible(model, ctx=None, admin_sees_all=True):
     if ctx.is_admin and admin_sees_all:
         return sa.true()
     own = model.project_id == ctx.project_id
+    if model is models.WorkflowDefinition:
+        # The one rule of every workflow lookup (db/workflows.py).
+        return db_workflows.usable_by(ctx.project_id)
     if model in ALWAYS_PRIVATE or not hasattr(model, 'scope'):
         return own
-    clauses = [own, model.scope == 'public']
-    res_type = SHARABLE.get(model)
-    # Without authentication nothing can be shared (members answer 400).
-    if res_type and ctx.auth_enabled:
-        clauses.append(model.id.in_(shared_ids(ctx.project_id, res_type)))
-    return sa.or_(*clauses)
+    return sa.or_(own, model.scope == 'public')
 
 
 def own_first(model, ctx=None):

@@ -28,6 +28,7 @@ from mistral_clone import exceptions as exc
 from mistral_clone.db import api as db_api
 from mistral_clone.db import errors as db_errors
 from mistral_clone.db import models
+from mistral_clone.db import workflows as db_workflows
 from mistral_clone.services import access
 
 SCOPES = ('private', 'public')
@@ -169,20 +170,8 @@ def _first(s, model, *where):
 
 def find_workflow(s, identifier, namespace='', write=False):
     """A workflow by id or name (name looked up in ``namespace``)."""
-    model = models.WorkflowDefinition
-    scope = _visible(model)
-    namespace = namespace or ''
-    row = None
-    if is_uuid(identifier):
-        row = _first(s, model, model.id == identifier, scope)
-    if row is None:
-        row = _first(s, model, model.name == identifier,
-                     model.namespace == namespace, scope)
-    if row is None:
-        raise exc.DBEntityNotFoundError(
-            'Workflow not found [workflow_identifier=%s, namespace=%s]'
-            % (identifier, namespace))
-    return _found(row, write)
+    return _found(db_workflows.find_workflow(
+        s, identifier, namespace, context.ctx().project_id), write)
 
 
 def _workflow_values(spec, definition, namespace, scope, with_checksum=True):

@@ -13,11 +13,11 @@ table) shows live services only.
 import datetime
 import logging
 import os
-import threading
 import uuid
 
 import sqlalchemy as sa
 
+from mistral_clone import periodic
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 
@@ -44,19 +44,15 @@ class ServiceRegistry:
             '%s:%s:%d:%s' % (GROUPS[c], name, os.getpid(), token):
             (name, GROUPS[c])
             for c, name in services.items() if c in GROUPS}
-        self._stop = threading.Event()
-        self._thread = None
+        self._loop = periodic.Periodic(self.beat, self.interval,
+                                       'service-heartbeats')
 
     def start(self):
         self.register()
-        self._thread = threading.Thread(target=self._loop, daemon=True,
-                                        name='service-heartbeats')
-        self._thread.start()
+        self._loop.start()
 
     def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._loop.stop()
         try:
             self.unregister()
         except Exception:
@@ -90,13 +86,6 @@ class ServiceRegistry:
         if found < len(self.rows):
             # Removed while this process was unreachable: come back.
             self.register()
-
-    def _loop(self):
-        while not self._stop.wait(self.interval):
-            try:
-                self.beat()
-            except Exception:
-                LOG.warning('Service heartbeat failed', exc_info=True)
 
 
 def live_services():

@@ -13,6 +13,7 @@ from mistral_clone import masking
 from mistral_clone import policy
 from mistral_clone.api import app
 from mistral_clone.db import models
+from mistral_clone.db import workflows as db_workflows
 from mistral_clone.services import access
 
 
@@ -90,12 +91,12 @@ class TestAccess(unittest.TestCase):
             clause = str(access.visible(model, ctx))
             self.assertNotIn('scope', clause, model)
 
-    def test_shared_workflows_only_with_auth(self):
-        with_auth = str(access.visible(models.WorkflowDefinition, _ctx()))
-        self.assertIn('resource_members', with_auth)
-        no_auth = str(access.visible(models.WorkflowDefinition,
-                                     _ctx(auth=False)))
-        self.assertNotIn('resource_members', no_auth)
+    def test_workflows_follow_the_one_lookup_rule(self):
+        # Own, public, or shared through an accepted membership: the rule
+        # of db/workflows.py, which the engine's lookups use too.
+        clause = str(access.visible(models.WorkflowDefinition, _ctx()))
+        self.assertEqual(str(db_workflows.usable_by('p1')), clause)
+        self.assertIn('resource_members', clause)
 
     def test_admins_are_not_scoped(self):
         admin = _ctx(roles=('admin',))

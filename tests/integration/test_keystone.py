@@ -920,6 +920,15 @@ class TestMembers(KeystoneTestCase):
         self.assertEqual(beta, done['project_id'])
         self.assertEqual(404, self.call('alice', 'GET', '/executions/%s'
                                         % ex['ID']).status_code)
+        # ... and uses it as a sub-workflow of one of his own
+        parent = _unique('uses_shared')
+        self.create_wf('bob', parent, text=(
+            "---\nversion: '2.0'\n%s:\n  tasks:\n    call:\n"
+            "      workflow: %s\n" % (parent, name)))
+        started = self.ok(self.call('bob', 'POST', '/executions',
+                                    body={'workflow_name': parent}), 201)
+        done = self.wait_execution('bob', started['id'])
+        self.assertEqual('SUCCESS', done['state'], done['state_info'])
         # but cannot change it
         r = self.call('bob', 'PUT', '/workflows/%s' % wid, text=_wf(name))
         self.assertEqual(403, r.status_code)

@@ -1,6 +1,6 @@
 """Crash-recovery building blocks, without a broker (SQLite in memory):
 executor claims and heartbeats, the stuck-action check, the RPC client's
-argument binding and remote error translation."""
+messages and remote error translation."""
 
 import datetime
 import threading
@@ -13,6 +13,7 @@ from mistral_clone.engine import recovery
 from mistral_clone.engine.service import Engine
 from mistral_clone.executor.service import Executor
 from mistral_clone.rpc import clients
+from mistral_clone.rpc import contracts
 
 
 class _Recorder:
@@ -76,9 +77,9 @@ class RecoveryTest(unittest.TestCase):
                                         first_heartbeat_timeout=30,
                                         batch_size=0)
         self.assertEqual({old: 'lost'}, check.run_once())
-        self.assertEqual([old], [r['action_ex_id'] for r in self.rec.sent])
-        self.assertEqual('std.echo', self.rec.sent[0]['action'])
-        self.assertEqual({'output': 'x'}, self.rec.sent[0]['input'])
+        self.assertEqual([old], [r.action_ex_id for r in self.rec.sent])
+        self.assertEqual('std.echo', self.rec.sent[0].action)
+        self.assertEqual({'output': 'x'}, self.rec.sent[0].input)
         # re-sent just now: not again on the next check
         self.assertEqual({}, check.run_once())
         self.assertEqual('RUNNING', _get(fresh).state)
@@ -104,8 +105,10 @@ class RecoveryTest(unittest.TestCase):
 
     def test_result_delivered_twice_counts_once(self):
         a = _action(executor_host='exec-1', last_heartbeat=_ago(1))
-        self.assertTrue(self.engine.on_action_complete(a, {'data': 1}))
-        self.assertFalse(self.engine.on_action_complete(a, {'data': 2}))
+        self.assertTrue(self.engine.on_action_complete(
+            a, contracts.ActionResult(data=1)))
+        self.assertFalse(self.engine.on_action_complete(
+            a, contracts.ActionResult(data=2)))
         self.assertEqual({'result': 1}, _get(a).output)
 
 
@@ -124,13 +127,16 @@ class ExecutorClaimTest(unittest.TestCase):
 
     def test_duplicate_delivery_runs_once(self):
         a = _action()
-        runnable = {'action': 'std.echo', 'input': {'output': 7},
-                    'is_sync': True, 'action_ex_id': a}
+        runnable = contracts.Runnable(action='std.echo',
+                                      input={'output': 7}, is_sync=True,
+                                      action_ex_id=a)
         self.executor.run_action(runnable)
-        self.executor.run_action(dict(runnable))
+        self.executor.run_action(contracts.Runnable.from_wire(
+            runnable.to_wire()))
         self.assertTrue(self.rec.done.wait(10))
         time.sleep(0.2)
-        self.assertEqual([(a, {'data': 7})], self.rec.results)
+        self.assertEqual([(a, contracts.ActionResult(data=7))],
+                         self.rec.results)
         self.assertEqual('exec-1', _get(a).executor_host)
 
     def test_heartbeats_refresh_held_actions(self):
@@ -142,18 +148,77 @@ class ExecutorClaimTest(unittest.TestCase):
         self.assertLess(_get(other).last_heartbeat, _ago(50))
 
 
+class _FakeRpcClient:
+    """Records what an oslo.messaging RPC client would send."""
+
+    def __init__(self, answer=None):
+        self.sent = []
+        self.answer = answer
+
+    def call(self, ctxt, name, **kwargs):
+        self.sent.append(('call', name, kwargs))
+        return self.answer
+
+    def cast(self, ctxt, name, **kwargs):
+        self.sent.append(('cast', name, kwargs))
+
+    def prepare(self, server):
+        self.sent.append(('prepare', server, {}))
+        return self
+
+
 class RemoteClientTest(unittest.TestCase):
 
-    def test_positional_arguments_become_keywords(self):
-        self.assertEqual(
-            {'wf_ex_id': 'x', 'state': 'ERROR', 'msg': 'm'},
-            clients._bind('stop_workflow', ('x', 'ERROR', 'm'), {}))
-        self.assertEqual(
-            {'workflow_identifier': 'wf', 'namespace': '', 'input': {},
-             'source_execution_id': 's'},
-            clients._bind('start_workflow', ('wf',),
-                          {'namespace': '', 'input': {},
-                           'source_execution_id': 's'}))
+    def test_messages_carry_keywords_in_wire_form(self):
+        rpc = _FakeRpcClient(answer=True)
+        client = clients.RemoteEngineClient(None, 'engine', rpc_client=rpc)
+        client.stop_workflow('x', 'ERROR', 'm')
+        client.start_workflow('wf', namespace='', input={},
+                              source_execution_id='s')
+        client.on_action_complete('a', contracts.ActionResult(error='e'))
+        client.run_job('j')
+        self.assertEqual(('call', 'stop_workflow',
+                          {'wf_ex_id': 'x', 'state': 'ERROR', 'msg': 'm'}),
+                         rpc.sent[0])
+        start = rpc.sent[1][2]
+        self.assertEqual('wf', start['workflow_identifier'])
+        self.assertEqual('s', start['source_execution_id'])
+        # the client chooses the id: repeating the call is safe
+        self.assertTrue(start['execution_id'])
+        self.assertEqual(('call', 'on_action_complete',
+                          {'action_ex_id': 'a', 'result': {'error': 'e'}}),
+                         rpc.sent[2])
+        self.assertEqual(('cast', 'run_job', {'job_id': 'j'}), rpc.sent[3])
+
+    def test_runnable_goes_to_its_target_executor(self):
+        rpc = _FakeRpcClient()
+        client = clients.RemoteExecutorClient(None, 'executor',
+                                              rpc_client=rpc)
+        runnable = contracts.Runnable('std.noop', {}, True, 'a',
+                                      target='exec-2')
+        client.run_action(runnable)
+        self.assertEqual(('prepare', 'exec-2', {}), rpc.sent[0])
+        self.assertEqual(('cast', 'run_action',
+                          {'runnable': runnable.to_wire()}), rpc.sent[1])
+        self.assertEqual(runnable, contracts.Runnable.from_wire(
+            rpc.sent[1][2]['runnable']))
+
+    def test_endpoint_decodes_contract_arguments(self):
+        from mistral_clone.rpc import servers
+
+        class Engine:
+            def on_action_complete(self, action_ex_id, result):
+                self.got = (action_ex_id, result)
+                return True
+        engine = Engine()
+        endpoint = servers._endpoint(engine, contracts.EngineApi)
+        self.assertTrue(endpoint.on_action_complete(
+            {}, action_ex_id='a', result={'cancel': True}))
+        self.assertEqual(('a', contracts.ActionResult(cancelled=True)),
+                         engine.got)
+        self.assertEqual(contracts.operations(contracts.EngineApi),
+                         sorted(n for n in dir(endpoint)
+                                if not n.startswith('_') and n != 'target'))
 
     def test_remote_error_is_translated(self):
         import oslo_messaging as messaging

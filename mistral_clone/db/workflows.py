@@ -1,0 +1,84 @@
+"""Which workflow definitions a project may use, and finding one.
+
+One visibility rule for every lookup — the API's ``/workflows/{id}``,
+starting an execution (API, cron and event triggers) and a task's
+sub-workflow: a project may use its **own** workflows, **public** ones, and
+those **shared** with it through a member entry it **accepted**
+(``/workflows/{id}/members``).
+"""
+
+import uuid
+
+import sqlalchemy as sa
+
+from mistral_clone import exceptions as exc
+from mistral_clone.db import models
+
+
+def shared_with(project_id, resource_type='workflow'):
+    """Subquery: ids of resources shared with ``project_id`` (accepted)."""
+    m = models.ResourceMember
+    return sa.select(m.resource_id).where(
+        m.member_id == project_id, m.resource_type == resource_type,
+        m.status == 'accepted')
+
+
+def usable_by(project_id):
+    """WHERE clause: workflow definitions ``project_id`` may use."""
+    m = models.WorkflowDefinition
+    return sa.or_(m.project_id == project_id, m.scope == 'public',
+                  m.id.in_(shared_with(project_id)))
+
+
+def _first(session, *where):
+    return session.execute(
+        sa.select(models.WorkflowDefinition).where(*where).limit(1)
+    ).scalars().first()
+
+
+def find_workflow(session, identifier, namespace, project_id):
+    """A workflow by id, or by name in ``namespace``, that ``project_id``
+    may use; ``DBEntityNotFoundError`` (404) otherwise."""
+    m = models.WorkflowDefinition
+    usable = usable_by(project_id)
+    namespace = namespace or ''
+    row = None
+    if _is_uuid(identifier):
+        row = _first(session, m.id == identifier, usable)
+    if row is None:
+        row = _first(session, m.name == identifier,
+                     m.namespace == namespace, usable)
+    if row is None:
+        raise exc.DBEntityNotFoundError(
+            'Workflow not found [workflow_identifier=%s, namespace=%s]'
+            % (identifier, namespace))
+    return row
+
+
+def find_subworkflow(session, name, namespace, parent_name, project_id):
+    """The workflow a task of workflow ``parent_name`` (in ``namespace``)
+    calls ``name``: the workbook-local ``<workbook>.<name>`` first, then
+    ``name`` in the parent's namespace, then in the default namespace.
+    None if ``project_id`` may use none of them."""
+    m = models.WorkflowDefinition
+    candidates = []
+    if parent_name and '.' in parent_name:
+        workbook = parent_name.rsplit('.', 1)[0]
+        candidates.append(('%s.%s' % (workbook, name), namespace))
+    candidates.append((name, namespace))
+    if namespace:
+        candidates.append((name, ''))
+    usable = usable_by(project_id)
+    for n, ns in candidates:
+        row = _first(session, m.name == n, m.namespace == ns, usable)
+        if row is not None:
+            return row
+    return None
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False

@@ -1,0 +1,260 @@
+"""Action executions of tasks: start, results, inline runs.
+
+Starting an item's action resolves it (``action_glue``), applies the
+env's ``__actions`` defaults, checks its input, stores the action
+execution and prepares the ``contracts.Runnable`` an executor gets (sent
+after commit through the Outbox). Trivial built-in actions run right here
+instead (:meth:`ActionRuns.drain_inline`), a bounded number per
+transaction (``EngineSettings.inline_budget``).
+
+A result (:meth:`ActionRuns.on_complete`) is recorded under the workflow's
+lock and, when it belongs to the task's current attempt, hands the item to
+its task kind.
+"""
+
+import logging
+
+import sqlalchemy as sa
+
+from mistral_clone import exceptions as exc
+from mistral_clone import expressions
+from mistral_clone.db import api as db_api
+from mistral_clone.db import models
+from mistral_clone.engine import action_glue
+from mistral_clone.engine import changes
+from mistral_clone.engine import states
+from mistral_clone.engine.failures import ForcedFailure
+from mistral_clone.engine.failures import fmt_error
+from mistral_clone.engine.failures import run_task_error
+from mistral_clone.engine.workflow_run import attempt_of
+from mistral_clone.engine.workflow_run import workbook_of
+
+LOG = logging.getLogger(__name__)
+
+
+class ActionRuns:
+
+    def __init__(self, t):
+        self.t = t
+        self.inline = []        # [(action_ex, runnable)] to run here
+        self.inline_budget = t.settings.inline_budget
+
+    def _resolve(self, run, name):
+        return self.t.resolve_action(name, run.wf_ex.workflow_namespace or '',
+                                     workbook_of(run.wf_ex.workflow_name))
+
+    # --- start ----------------------------------------------------------------------
+
+    def start(self, run, task_ex, task_spec, name, task_input, index, view):
+        """Create the action execution of one item and queue its run."""
+        t = self.t
+        try:
+            desc = self._resolve(run, name)
+        except exc.MistralCloneError as e:
+            raise ForcedFailure(
+                'Failed to run task [error=%s, wf=%s, task=%s]:\n' % (
+                    fmt_error(e), run.wf_ex.workflow_name, task_ex.name))
+        # Per-action defaults from env.__actions (task input wins).
+        defaults = ((run.env or {}).get('__actions') or {}).get(
+            task_spec.action if task_spec.action else name)
+        if isinstance(defaults, dict) and defaults:
+            merged = dict(defaults)
+            merged.update(task_input)
+            task_input = merged
+        try:
+            desc.check_parameters(task_input)
+        except Exception as e:
+            raise run_task_error(run, task_ex, e)
+        t.check_size('input', task_input)
+        safe_rerun = bool(task_spec.safe_rerun)
+        timeout = t.policies.action_timeout(run, task_ex, task_spec, view)
+        try:
+            target = _target(run, task_spec, task_input, view)
+        except Exception as e:
+            raise run_task_error(run, task_ex, e)
+        action_ex = models.ActionExecution(
+            id=models.new_id(),
+            name=desc.name,
+            workflow_name=run.wf_ex.workflow_name,
+            workflow_namespace=run.wf_ex.workflow_namespace,
+            task_execution_id=task_ex.id,
+            workflow_execution_id=run.wf_ex.id,
+            input=desc.input_with_defaults(task_input),
+            accepted=False,
+            is_sync=True,
+            description='',
+            runtime_context={'index': index or 0, 'safe_rerun': safe_rerun,
+                             'attempt': attempt_of(task_ex)},
+            project_id=run.wf_ex.project_id,
+        )
+        changes.set_action_state(action_ex, states.RUNNING)
+        try:
+            call = desc.prepare(task_input, view)
+        except Exception as e:
+            msg = 'Failed to instantiate an action [action_desc=%s]' % (
+                desc.describe() if hasattr(desc, 'describe') else desc.name)
+            changes.set_action_state(action_ex, states.ERROR)
+            action_ex.output = {'result': msg}
+            action_ex.accepted = True
+            t.s.add(action_ex)
+            LOG.debug('Action instantiation failed: %s', e)
+            t.kind_of(task_spec).item_done(run, task_ex, task_spec,
+                                           states.ERROR, msg)
+            return
+        action_ex.is_sync = call.is_sync
+        t.s.add(action_ex)
+        runnable = call.runnable(action_ex.id, task_ex.id, run.wf_ex.id,
+                                 run.wf_ex.workflow_name, timeout,
+                                 safe_rerun, target)
+        if call.inline and not target and self.inline_budget > 0:
+            self.inline_budget -= 1
+            self.inline.append((action_ex, runnable))
+        else:
+            t.outbox.actions.append(runnable)
+
+    # --- inline runs ----------------------------------------------------------------
+
+    def drain_inline(self):
+        """Run the queued trivial actions and process their results, which
+        may queue more (a chain of std.noop runs in one transaction)."""
+        while self.inline:
+            action_ex, runnable = self.inline.pop(0)
+            self.on_complete(action_ex, action_glue.run_here(runnable))
+
+    def defer_inline(self):
+        """Leave queued trivial actions to a follow-up transaction (the
+        caller answers first: a start request returns RUNNING)."""
+        self.t.outbox.inline.extend(r for _, r in self.inline)
+        self.inline = []
+
+    def run_inline_batch(self, runnables):
+        """Follow-up of :meth:`defer_inline`."""
+        t = self.t
+        for runnable in runnables:
+            action_ex = t.s.get(models.ActionExecution,
+                                runnable.action_ex_id)
+            if action_ex is None or action_ex.state != states.RUNNING:
+                continue
+            run = t.lock(action_ex.workflow_execution_id)
+            # A whole chain may follow in this transaction: load the task
+            # list once instead of querying (and flushing) at every step.
+            run.tasks
+            self.inline.append((action_ex, runnable))
+        self.drain_inline()
+
+    # --- results --------------------------------------------------------------------
+
+    def on_complete(self, action_ex, result):
+        """Record an action's ``contracts.ActionResult`` and move its task
+        forward; False if the action had completed already."""
+        t = self.t
+        if states.is_completed(action_ex.state):
+            return False
+        state, value = result.outcome()
+        if action_ex.task_execution_id is None:
+            return self._complete_alone(action_ex, state, value)
+        run = t.lock(action_ex.workflow_execution_id)
+        # Read again under the lock: a concurrent delivery of the same
+        # result may have completed it meanwhile. (Not for an action
+        # created by this very transaction, e.g. one run inline.)
+        if sa.inspect(action_ex).persistent and \
+                action_ex not in t.s.dirty:
+            t.s.refresh(action_ex)
+        if states.is_completed(action_ex.state):
+            return False
+        task_ex = t.get_task_ex(action_ex.task_execution_id)
+        if state != states.CANCELLED:
+            state, value = self._post_process(run, action_ex, state, value)
+        try:
+            t.check_size('output', {'result': value})
+        except exc.SizeLimitExceededException as e:
+            changes.set_action_state(action_ex, states.ERROR)
+            action_ex.output = {'result': None}
+            action_ex.accepted = True
+            if task_ex is not None and not states.is_completed(task_ex.state):
+                t.tasks.force_fail(run, task_ex, fmt_error(e))
+            return True
+        changes.set_action_state(action_ex, state)
+        action_ex.output = {'result': value}
+        if task_ex is None or \
+                task_ex.state not in (states.RUNNING, states.PAUSED) or \
+                (action_ex.runtime_context or {}).get('attempt', 0) != \
+                attempt_of(task_ex):
+            # A late result (task timed out, cancelled or retried since):
+            # recorded, but it does not count as the task's result.
+            action_ex.accepted = False
+            return True
+        action_ex.accepted = True
+        task_spec = run.task_spec(task_ex)
+        if task_ex.state == states.PAUSED:
+            changes.set_task_state(task_ex, states.RUNNING)
+        info = None
+        if state == states.ERROR:
+            info = value if isinstance(value, str) else str(value)
+        t.kind_of(task_spec).item_done(run, task_ex, task_spec, state, info)
+        t.workflows.after_task_event(run)
+        return True
+
+    def _complete_alone(self, action_ex, state, value):
+        """The result of an action run through the API (no task)."""
+        s = self.t.s
+        # Re-read under a row lock: the same result may be delivered twice
+        # (executors repeat unanswered calls to another engine).
+        if sa.inspect(action_ex).persistent and action_ex not in s.dirty:
+            s.refresh(action_ex, with_for_update=not db_api.is_sqlite())
+        if states.is_completed(action_ex.state):
+            return False
+        changes.set_action_state(action_ex, state)
+        action_ex.output = {'result': value}
+        action_ex.accepted = True
+        return True
+
+    def _post_process(self, run, action_ex, state, value):
+        """An ad-hoc action's output transformation."""
+        try:
+            desc = self._resolve(run, action_ex.name)
+            return state, desc.post_process(value, state == states.ERROR)
+        except exc.MistralCloneError:
+            return state, value
+        except Exception as e:
+            return states.ERROR, fmt_error(e)
+
+    # --- again (crash recovery) -----------------------------------------------------
+
+    def runnable_again(self, run, action_ex):
+        """The runnable :meth:`start` sent, rebuilt; None when the action's
+        result no longer matters (its task moved on). ``run`` is None for
+        an action run through the API."""
+        rc = action_ex.runtime_context or {}
+        if run is None:
+            desc = action_glue.Resolver(self.t.s, action_ex.project_id)(
+                action_ex.name, rc.get('namespace') or
+                action_ex.workflow_namespace or '', None)
+            return desc.prepare(action_ex.input or {}, None).runnable(
+                action_ex.id)
+        task_ex = self.t.get_task_ex(action_ex.task_execution_id)
+        if task_ex is None or run.wf_ex.state not in (
+                states.RUNNING, states.PAUSED) or \
+                task_ex.state not in (states.RUNNING, states.PAUSED) or \
+                rc.get('attempt', 0) != attempt_of(task_ex):
+            return None
+        task_spec = run.task_spec(task_ex)
+        item = self.t.kind_of(task_spec).item_of(run, task_ex, task_spec,
+                                                 rc.get('index', 0))
+        view = run.view(task_ex, task_ex.in_context, item)
+        desc = self._resolve(run, action_ex.name)
+        task_input = action_ex.input or {}
+        call = desc.prepare(task_input, view)
+        target = _target(run, task_spec, task_input, view)
+        return call.runnable(
+            action_ex.id, task_ex.id, run.wf_ex.id, run.wf_ex.workflow_name,
+            self.t.policies.action_timeout(run, task_ex, task_spec, view),
+            bool(task_spec.safe_rerun), target)
+
+
+def _target(run, task_spec, task_input, view):
+    """The executor named by the task's ``target:`` (sees its input)."""
+    if not task_spec.target:
+        return None
+    return run.evaluate(task_spec.target,
+                        expressions.ContextView(task_input, view))

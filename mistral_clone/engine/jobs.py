@@ -1,0 +1,55 @@
+"""The job kinds: delayed work stored in the ``scheduled_jobs`` table.
+
+A job row names its kind (``target``) and carries JSON arguments; the
+scheduler claims due rows and an engine runs each one in a transaction
+(``Engine.run_job``) through :data:`TABLE`, which names every kind and the
+room that handles it. The kind strings are stored: never rename one.
+"""
+
+import logging
+
+LOG = logging.getLogger(__name__)
+
+#: A wait-before or retry delay is over: run the task's work.
+TASK_CONTINUE = 'task_continue'
+#: A wait-after delay is over: complete the task.
+TASK_WAIT_AFTER_DONE = 'task_wait_after_done'
+#: A task's timeout policy fired.
+TASK_TIMEOUT = 'task_timeout'
+#: A sub-workflow finished: its parent task goes on (in its own
+#: transaction, under the parent workflow's lock).
+SUBWORKFLOW_COMPLETED = 'subworkflow_completed'
+
+
+def _task_continue(t, task_ex_id, retry=False):
+    t.policies.delay_over(task_ex_id, retry)
+
+
+def _task_wait_after_done(t, task_ex_id):
+    t.policies.wait_after_over(task_ex_id)
+
+
+def _task_timeout(t, task_ex_id, timeout):
+    t.policies.timed_out(task_ex_id, timeout)
+
+
+def _subworkflow_completed(t, wf_ex_id):
+    t.subworkflows.completed(wf_ex_id)
+
+
+TABLE = {
+    TASK_CONTINUE: _task_continue,
+    TASK_WAIT_AFTER_DONE: _task_wait_after_done,
+    TASK_TIMEOUT: _task_timeout,
+    SUBWORKFLOW_COMPLETED: _subworkflow_completed,
+}
+
+
+def run(t, kind, args):
+    """Run a job of ``kind`` in transaction ``t``; False if unknown."""
+    handler = TABLE.get(kind)
+    if handler is None:
+        LOG.error('Unknown job kind %s', kind)
+        return False
+    handler(t, **(args or {}))
+    return True

@@ -1,0 +1,105 @@
+"""Sub-workflow executions of tasks: start and completion.
+
+An item of a ``workflow:`` task starts a child execution in the same
+transaction (the child is found with ``db.workflows.find_subworkflow``:
+workbook-local name first, then the parent's namespace, then the default
+one; own, public or shared with the project). When the child finishes,
+``Workflows.finish`` schedules a ``subworkflow_completed`` job: the parent
+task goes on in a transaction of its own, under its workflow's lock.
+"""
+
+from mistral_clone import exceptions as exc
+from mistral_clone import lang
+from mistral_clone.db import models
+from mistral_clone.db import workflows as db_workflows
+from mistral_clone.engine import changes
+from mistral_clone.engine import states
+from mistral_clone.engine.failures import fmt_error
+from mistral_clone.engine.workflow_run import attempt_of
+
+
+class SubWorkflows:
+
+    def __init__(self, t):
+        self.t = t
+
+    def start(self, run, task_ex, task_spec, name, task_input, index):
+        """Start the child execution of one item."""
+        t = self.t
+        wf_ex = run.wf_ex
+        namespace = wf_ex.workflow_namespace or ''
+        item_done = t.kind_of(task_spec).item_done
+        wf_def = db_workflows.find_subworkflow(
+            t.s, name, namespace, wf_ex.workflow_name, wf_ex.project_id)
+        if wf_def is None:
+            item_done(run, task_ex, task_spec, states.ERROR,
+                      'Failed to find workflow [name=%s] [namespace=%s]' % (
+                          name, namespace))
+            return
+        child_spec = lang.get_workflow_spec(wf_def.definition,
+                                             name=wf_def.name)
+        declared = {n for n, _ in child_spec.input}
+        child_input = {}
+        params = {}
+        for k, v in (task_input or {}).items():
+            if k in declared:
+                child_input[k] = v
+            else:
+                params[k] = v
+        root_id = wf_ex.root_execution_id or wf_ex.id
+        params.update({
+            'root_execution_id': root_id,
+            'task_execution_id': task_ex.id,
+            'index': index or 0,
+            'namespace': wf_def.namespace,
+        })
+        notify = (wf_ex.params or {}).get('notify')
+        if notify:
+            params['notify'] = notify
+        try:
+            child = t.workflows.start(
+                wf_def, wf_def.definition, child_input,
+                'sub-workflow execution', params, parent_task=task_ex,
+                project_id=wf_ex.project_id)
+        except (exc.InputException, exc.WorkflowException,
+                exc.SizeLimitExceededException) as e:
+            item_done(run, task_ex, task_spec, states.ERROR, fmt_error(e))
+            return
+        child.root_execution_id = root_id
+        child.accepted = False
+        rc = dict(child.runtime_context or {})
+        rc['attempt'] = attempt_of(task_ex)
+        child.runtime_context = rc
+
+    def completed(self, wf_ex_id):
+        """Job: the child ``wf_ex_id`` finished; its parent task goes on
+        if the child belongs to the task's current attempt."""
+        t = self.t
+        child = t.s.get(models.WorkflowExecution, wf_ex_id)
+        if child is None or not child.task_execution_id:
+            return
+        task_ex = t.get_task_ex(child.task_execution_id)
+        if task_ex is None:
+            return
+        run = t.lock(task_ex.workflow_execution_id)
+        if task_ex.state not in (states.RUNNING, states.PAUSED):
+            return
+        if child.accepted or (child.runtime_context or {}).get(
+                'attempt', 0) != attempt_of(task_ex):
+            return
+        child.accepted = True
+        task_spec = run.task_spec(task_ex)
+        if child.state == states.SUCCESS:
+            state, info = states.SUCCESS, None
+        elif child.state == states.CANCELLED:
+            state = states.CANCELLED
+            info = child.state_info or (
+                'Cancelled subworkflow [execution_id=%s]' % child.id)
+        else:
+            state = states.ERROR
+            info = child.state_info or (
+                'Failed subworkflow [execution_id=%s]' % child.id)
+        if task_ex.state == states.PAUSED:
+            changes.set_task_state(task_ex, states.RUNNING)
+        t.kind_of(task_spec).item_done(run, task_ex, task_spec, state, info)
+        t.workflows.after_task_event(run)

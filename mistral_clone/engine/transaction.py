@@ -1,0 +1,171 @@
+"""The engine's imperative shell: one transaction per event.
+
+Every event (start, action result, delayed job, pause/resume/...) is handled
+inside one database transaction holding the row lock of the workflow
+execution it concerns. A :class:`Transaction` owns what the event's
+handling shares: the session, the row locks taken, the workflow executions
+loaded (:class:`~workflow_run.WorkflowRun`), the task executions it created,
+and the :class:`Outbox` of effects (actions to send to executors, jobs to run
+right after commit) that the engine service dispatches once the
+transaction has committed.
+
+The work itself lives in rooms, one per concern, each reached through the
+transaction:
+
+=================  ===========================================================
+``workflows``      a workflow's life: start, dispatch of commands, completion
+``control``        pause, resume and stop, up and down sub-workflow trees
+``tasks``          a task's life: start, completion, publish, transitions
+``joins``          join tasks: waiting for their inbound tasks
+``policies``       applying the pure decisions of ``policies.py``
+``single``         the plain task kind: one action or sub-workflow
+``with_items``     the with-items task kind: one per item, concurrency
+``actions``        action executions: start, results, inline runs
+``subworkflows``   sub-workflow executions: start, completion
+=================  ===========================================================
+
+Rooms call each other through the transaction (``self.t.tasks.complete``):
+they import only the pure decision modules and the modules below them, so
+there is no import loop however the work recurses.
+"""
+
+import datetime
+
+from mistral_clone import exceptions as exc
+from mistral_clone.db import api as db_api
+from mistral_clone.db import models
+from mistral_clone.engine import action_runs
+from mistral_clone.engine import joins
+from mistral_clone.engine import subworkflows
+from mistral_clone.engine import task_kinds
+from mistral_clone.engine import task_policies
+from mistral_clone.engine import tasks
+from mistral_clone.engine import with_items
+from mistral_clone.engine import workflow_control
+from mistral_clone.engine import workflows
+from mistral_clone.engine.provider import EngineDataProvider
+from mistral_clone.engine.workflow_run import WorkflowRun
+
+
+class Outbox:
+    """Effects to dispatch after the transaction commits."""
+
+    def __init__(self):
+        self.actions = []       # contracts.Runnable to send to executors
+        self.inline = []        # trivial Runnables to run in a follow-up
+        self.jobs_now = []      # scheduled job ids to run immediately
+        self.wake_scheduler = False
+
+
+class Transaction:
+    """One engine transaction (see the module docstring)."""
+
+    def __init__(self, session, settings, action_resolver, project_id=None):
+        self.s = session
+        self.settings = settings
+        self.resolve_action = action_resolver
+        self.project_id = project_id
+        self.outbox = Outbox()
+        self.provider = EngineDataProvider(session, self)
+        self._runs = {}
+        self._new_tasks = {}
+        self._locked = set()
+        # the rooms
+        self.workflows = workflows.Workflows(self)
+        self.control = workflow_control.WorkflowControl(self)
+        self.tasks = tasks.Tasks(self)
+        self.joins = joins.Joins(self)
+        self.policies = task_policies.TaskPolicies(self)
+        self.single = task_kinds.SingleRun(self)
+        self.with_items = with_items.WithItems(self)
+        self.actions = action_runs.ActionRuns(self)
+        self.subworkflows = subworkflows.SubWorkflows(self)
+
+    # --- workflow executions ----------------------------------------------------
+
+    def run_of(self, wf_ex):
+        """The :class:`WorkflowRun` of ``wf_ex`` (one per transaction)."""
+        run = self._runs.get(wf_ex.id)
+        if run is None:
+            run = WorkflowRun(self.s, self.provider, wf_ex)
+            self._runs[wf_ex.id] = run
+        return run
+
+    def lock(self, wf_ex_id):
+        """Lock a workflow execution's row (once per transaction); its run."""
+        if wf_ex_id in self._locked:
+            return self._runs[wf_ex_id]
+        wf_ex = _found(db_api.lock_for_update(
+            self.s, models.WorkflowExecution, wf_ex_id), 'WorkflowExecution',
+            wf_ex_id)
+        self._locked.add(wf_ex_id)
+        return self.run_of(wf_ex)
+
+    def adopt(self, wf_ex):
+        """A workflow execution this transaction created (hence holds, and
+        whose task list is empty)."""
+        self._locked.add(wf_ex.id)
+        run = self._runs[wf_ex.id] = WorkflowRun(self.s, self.provider,
+                                                 wf_ex, tasks=[])
+        return run
+
+    # --- task executions --------------------------------------------------------
+
+    def load(self, model, row_id, what):
+        """A row by id; ``DBEntityNotFoundError`` (404) naming ``what``."""
+        return _found(self.s.get(model, row_id), what, row_id)
+
+    def get_task_ex(self, task_ex_id):
+        """A task execution by id; also finds the ones this transaction
+        created and has not flushed yet (``Session.get`` would flush)."""
+        task_ex = self._new_tasks.get(task_ex_id)
+        if task_ex is None:
+            task_ex = self.s.get(models.TaskExecution, task_ex_id)
+        return task_ex
+
+    def add_task(self, run, task_ex):
+        self.s.add(task_ex)
+        self._new_tasks[task_ex.id] = task_ex
+        run.add_task(task_ex)
+
+    def kind_of(self, task_spec):
+        """The room that runs a task of this spec: with-items or single."""
+        return self.with_items if task_spec.with_items else self.single
+
+    # --- limits -----------------------------------------------------------------
+
+    def check_size(self, field, value):
+        """Refuse a value over ``[engine] execution_field_size_limit_kb``."""
+        self.settings.check_size(field, value)
+
+    # --- scheduled jobs ---------------------------------------------------------
+
+    def schedule_job(self, kind, args, delay=0.0, run_now=False,
+                     wf_ex_id=None, key=None):
+        """Store a job of ``kind`` (``jobs.py``) due in ``delay`` seconds;
+        ``run_now``: dispatched right after commit."""
+        job = models.ScheduledJob(
+            id=models.new_id(),
+            target=kind,
+            args=args,
+            key=key,
+            workflow_execution_id=wf_ex_id,
+            # Jobs dispatched right after commit get a grace period before
+            # the scheduler would pick them up (it only does if this
+            # process died before running them).
+            run_after=models.utcnow() + datetime.timedelta(
+                seconds=(5.0 if run_now else delay)),
+        )
+        self.s.add(job)
+        if run_now:
+            self.outbox.jobs_now.append(job.id)
+        else:
+            self.outbox.wake_scheduler = True
+        return job
+
+
+def _found(row, what, row_id):
+    if row is None:
+        raise exc.DBEntityNotFoundError('%s not found [id=%s]' % (what,
+                                                                 row_id))
+    return row

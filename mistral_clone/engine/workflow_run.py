@@ -1,0 +1,147 @@
+"""One workflow execution as a transaction sees it.
+
+:class:`WorkflowRun` wraps a (locked) ``WorkflowExecution`` row with what
+the rooms need again and again: its parsed spec, its task executions
+(loaded once, lazily, and kept up to date with the tasks the transaction
+creates), its env, and the expression views of its tasks.
+"""
+
+import sqlalchemy as sa
+
+from mistral_clone import expressions
+from mistral_clone import lang
+from mistral_clone.db import models
+from mistral_clone.engine import dataflow
+from mistral_clone.engine import states
+
+
+class WorkflowRun:
+
+    def __init__(self, session, provider, wf_ex, tasks=None):
+        self.s = session
+        self.provider = provider
+        self.wf_ex = wf_ex
+        self.spec = lang.get_workflow_spec(wf_ex.spec_text,
+                                           name=wf_ex.workflow_name)
+        self._tasks = tasks
+        self._root_env = None
+
+    # --- task executions -------------------------------------------------------
+
+    @property
+    def tasks(self):
+        if self._tasks is None:
+            self._tasks = list(self.s.execute(
+                sa.select(models.TaskExecution)
+                .where(models.TaskExecution.workflow_execution_id ==
+                       self.wf_ex.id)
+                .order_by(models.TaskExecution.seq)).scalars())
+        return self._tasks
+
+    def next_seq(self):
+        self.wf_ex.task_count = (self.wf_ex.task_count or 0) + 1
+        return self.wf_ex.task_count
+
+    def add_task(self, task_ex):
+        if self._tasks is not None:
+            self._tasks.append(task_ex)
+
+    def has_active_tasks(self):
+        """Cheap check used on every event; the full list is only loaded
+        when the workflow may be complete."""
+        if self._tasks is not None:
+            return any(t.state in states.ACTIVE for t in self._tasks)
+        return self.s.execute(
+            sa.select(models.TaskExecution.id)
+            .where(models.TaskExecution.workflow_execution_id ==
+                   self.wf_ex.id,
+                   models.TaskExecution.state.in_(states.ACTIVE))
+            .limit(1)).first() is not None
+
+    def waiting_joins(self):
+        if not self.spec_has_joins:
+            return []
+        if self._tasks is not None:
+            return [t for t in self._tasks
+                    if t.state == states.WAITING and t.unique_key]
+        return list(self.s.execute(
+            sa.select(models.TaskExecution)
+            .where(models.TaskExecution.workflow_execution_id ==
+                   self.wf_ex.id,
+                   models.TaskExecution.state == states.WAITING,
+                   models.TaskExecution.unique_key.is_not(None))
+            .order_by(models.TaskExecution.seq)).scalars())
+
+    # --- the spec --------------------------------------------------------------
+
+    @property
+    def is_direct(self):
+        return self.spec.type == 'direct'
+
+    @property
+    def spec_has_joins(self):
+        return self.is_direct and any(
+            t.join for t in self.spec.tasks.values())
+
+    def task_spec(self, task_ex):
+        return self.spec.tasks[task_ex.name]
+
+    # --- data ------------------------------------------------------------------
+
+    @property
+    def env(self):
+        """The env of the root execution (sub-workflows share it)."""
+        if self._root_env is None:
+            params = self.wf_ex.params or {}
+            root_id = self.wf_ex.root_execution_id
+            if root_id and root_id != self.wf_ex.id:
+                root = self.s.get(models.WorkflowExecution, root_id)
+                params = (root.params if root is not None else params) or {}
+            self._root_env = params.get('env') or {}
+        return self._root_env
+
+    def merge_env(self, env):
+        params = dict(self.wf_ex.params or {})
+        params['env'] = dataflow.deep_merge(params.get('env') or {}, env)
+        self.wf_ex.params = params
+        self._root_env = None
+
+    def view(self, task_ex, ctx, extra=None):
+        """What a task's expressions see (``extra``: with-items values)."""
+        info = None if task_ex is None else {'id': task_ex.id,
+                                             'name': task_ex.name}
+        return dataflow.task_view(info, self.env, self.wf_ex.context,
+                                  self.wf_ex.input, ctx, extra)
+
+    def workflow_view(self, final_ctx=None):
+        """What ``vars``, ``output`` and ``output-on-error`` see."""
+        return dataflow.workflow_view(self.env, self.wf_ex.context,
+                                      self.wf_ex.input, final_ctx)
+
+    def evaluate(self, data, view):
+        with expressions.using_data_provider(self.provider):
+            return expressions.evaluate_recursively(data, view)
+
+    def evaluator(self, view):
+        """``evaluate(data)`` against ``view`` (for the pure decisions)."""
+        return lambda data: self.evaluate(data, view)
+
+
+def outbound(task_ex):
+    """A task's outbound context: its inbound one plus what it published."""
+    return dataflow.outbound_context(task_ex.in_context, task_ex.published)
+
+
+def attempt_of(task_ex):
+    """Which run of the task an action/sub-workflow belongs to: results of
+    earlier runs (before a retry or a rerun) are ignored."""
+    rc = task_ex.runtime_context or {}
+    return (rc.get('retry_task_policy') or {}).get('retry_no', 0) + \
+        (task_ex.engine_data or {}).get('rerun_no', 0)
+
+
+def workbook_of(workflow_name):
+    """``wb`` of a workbook workflow ``wb.name``, else None."""
+    if workflow_name and '.' in workflow_name:
+        return workflow_name.rsplit('.', 1)[0]
+    return None

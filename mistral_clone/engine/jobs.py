@@ -8,6 +8,8 @@ room that handles it. The kind strings are stored: never rename one.
 
 import logging
 
+from mistral_clone.engine import recovery
+
 LOG = logging.getLogger(__name__)
 
 #: A wait-before or retry delay is over: run the task's work.
@@ -19,6 +21,10 @@ TASK_TIMEOUT = 'task_timeout'
 #: A sub-workflow finished: its parent task goes on (in its own
 #: transaction, under the parent workflow's lock).
 SUBWORKFLOW_COMPLETED = 'subworkflow_completed'
+#: An action whose executor may be gone gets Mistral's verdict (re-sent,
+#: re-run under safe-rerun, or failed): written by ``import-mistral`` for
+#: the actions that were in flight when Mistral stopped.
+RECOVER_ACTION = 'recover_action'
 
 
 def _task_continue(t, task_ex_id, retry=False):
@@ -37,11 +43,17 @@ def _subworkflow_completed(t, wf_ex_id):
     t.subworkflows.completed(wf_ex_id)
 
 
+def _recover_action(t, action_ex_id, stale_seconds, undispatched_seconds):
+    recovery.recover_action(t, action_ex_id, stale_seconds,
+                            undispatched_seconds)
+
+
 TABLE = {
     TASK_CONTINUE: _task_continue,
     TASK_WAIT_AFTER_DONE: _task_wait_after_done,
     TASK_TIMEOUT: _task_timeout,
     SUBWORKFLOW_COMPLETED: _subworkflow_completed,
+    RECOVER_ACTION: _recover_action,
 }
 
 

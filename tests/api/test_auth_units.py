@@ -20,7 +20,7 @@ def _ctx(project='p1', roles=('member',), auth=True):
     environ = {'HTTP_X_PROJECT_ID': project, 'HTTP_X_USER_ID': 'u1',
                'HTTP_X_ROLES': ','.join(roles),
                'HTTP_X_AUTH_TOKEN': 'secret-token'}
-    return context.from_environ(environ, 'http://h', auth)
+    return app.request_context(environ, 'http://h', auth)
 
 
 class TestContext(unittest.TestCase):
@@ -60,7 +60,7 @@ class TestPolicy(unittest.TestCase):
             self.assertTrue(policy.check(rule, member), rule)
             self.assertTrue(policy.check(rule, noauth), rule)
         for rule in ('workflows:list:all_projects', 'workflows:publicize',
-                     'event_triggers:create:public', 'code_sources:list'):
+                     'event_triggers:publicize', 'code_sources:list'):
             self.assertFalse(policy.check(rule, member), rule)
             self.assertFalse(policy.check(rule, noauth), rule)
             self.assertTrue(policy.check(rule, admin), rule)

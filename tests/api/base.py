@@ -17,10 +17,13 @@ import uuid
 import requests
 
 from mistral_clone import config
+from tests import paths
 
 _state = {}
 _counter = itertools.count()
-MISTRAL_CLI = '/work/venv/bin/mistral'
+# python-mistralclient's CLI, installed beside this interpreter (test
+# requirement).
+MISTRAL_CLI = paths.command('mistral')
 
 
 def server_url():

@@ -319,7 +319,15 @@ def _register_library_opts(conf):
     from oslo_middleware.healthcheck import opts as healthcheck
     from oslo_middleware import http_proxy_to_wsgi
     from oslo_policy import opts as policy_opts
-    log.register_options(conf)
+    try:
+        log.register_options(conf)
+    except cfg.ArgsAlreadyParsedError:
+        # Imported by a tool that parsed its command line already (the
+        # oslopolicy-* generators load our enforcer): the same options,
+        # without their command-line form (oslo.log's own opts listing).
+        from oslo_log import _options
+        for _group, opts in _options.list_opts():
+            conf.register_opts(opts)
     conf.register_opts(cors.CORS_OPTS, group='cors')
     conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
     conf.register_opts(healthcheck.HEALTHCHECK_OPTS, group='healthcheck')

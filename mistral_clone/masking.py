@@ -33,11 +33,15 @@ _URL = re.compile(r'(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)'
 _CREDENTIALS = re.compile(r'(?P<user>^|(?<=,))(?P<name>[^:@,]*):'
                           r'(?P<password>[^@,]*)@')
 # "auth": ["user", "password"] / 'auth': ('user', 'password') /
-# auth=['user', 'password'] — keep the user, hide the password.
+# auth=['user', 'password'] / YAML's auth: [user, password] — keep the
+# user, hide the password.
 _AUTH_PAIR = re.compile(
-    r'''(?P<head>["']?auth["']?\s*[:=]\s*[\[(]\s*(?P<q1>["'])'''
-    r'''(?:(?!(?P=q1)).)*(?P=q1)\s*,\s*(?P<q2>["']))'''
-    r'''(?:(?!(?P=q2)).)*(?P<tail>(?P=q2))''')
+    r'''(?P<head>["']?\bauth["']?\s*[:=]\s*[\[(]\s*(?P<q1>["']?)'''
+    r'''[^,\]\)\n]*?(?P=q1)\s*,\s*(?P<q2>["']?))'''
+    r'''[^\]\)\n]*?(?P<tail>(?P=q2)\s*[\])])''')
+# YAML's block list:  auth:\n  - user\n  - password
+_AUTH_BLOCK = re.compile(r'(?P<head>\bauth:[ \t]*\n[ \t]*-[^\n]*\n[ \t]*-[ \t]*)'
+                         r'[^\n]+')
 
 
 def _mask_netloc(match):
@@ -60,12 +64,14 @@ def mask(text):
     """``text`` with every secret we can recognise replaced by ``***``."""
     if not text:
         return text
-    text = strutils.mask_password(text, secret=MASK)
+    # URLs first: a password in a URL may contain a key name that
+    # mask_password would cut in the middle.
     text = mask_url(text)
     if 'auth' in text:
         text = _AUTH_PAIR.sub(
             lambda m: m.group('head') + MASK + m.group('tail'), text)
-    return text
+        text = _AUTH_BLOCK.sub(lambda m: m.group('head') + MASK, text)
+    return strutils.mask_password(text, secret=MASK)
 
 
 class MaskingFormatter(logging.Formatter):

@@ -127,12 +127,15 @@ def action_state_changed(action_ex_id, action_name, task_ex_id, old, new,
         ACTIONS_FINISHED.labels(new).inc()
         if duration is not None:
             ACTION_DURATION.labels(new).observe(max(0.0, duration))
-    if TRACE.isEnabledFor(logging.INFO):
-        TRACE.info("Action '%s' %s (action_execution_id=%s%s)%s%s",
-                   action_name, _transition(old, new), action_ex_id,
-                   ', task_id=%s' % task_ex_id if task_ex_id else '',
-                   ' in %.3fs' % duration if final and duration is not None
-                   else '', _info(state_info))
+    # Starts at DEBUG: the task's line says it already, and an action's
+    # end is the line an operator looks for.
+    level = logging.DEBUG if old is None else logging.INFO
+    if TRACE.isEnabledFor(level):
+        TRACE.log(level, "Action '%s' %s (action_execution_id=%s%s)%s%s",
+                  action_name, _transition(old, new), action_ex_id,
+                  ', task_id=%s' % task_ex_id if task_ex_id else '',
+                  ' in %.3fs' % duration if final and duration is not None
+                  else '', _info(state_info))
 
 
 # --- the rest of the service ---------------------------------------------------

@@ -65,8 +65,11 @@ class BrokerCheck(_CachedCheck):
         url = self.oslo_conf.transport_url
         if not url:
             return True, 'broker: none (embedded mode)'
+        from oslo_config import cfg
         import oslo_messaging
-        parsed = oslo_messaging.TransportURL.parse(self.oslo_conf, url)
+        # A conf of its own: parse() registers oslo.messaging's
+        # transport_url, which ours (same name, Mistral's) would clash with.
+        parsed = oslo_messaging.TransportURL.parse(cfg.ConfigOpts(), url)
         errors = []
         for host in parsed.hosts:
             where = '%s:%s' % (host.hostname, host.port or 5672)

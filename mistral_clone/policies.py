@@ -36,74 +36,53 @@ BASE_RULES = [
                     'every request context.'),
 ]
 
+_CRUD = {'create': ADMIN_OR_OWNER, 'delete': ADMIN_OR_OWNER,
+         'get': ADMIN_OR_OWNER, 'list': ADMIN_OR_OWNER,
+         'update': ADMIN_OR_OWNER}
+# Definitions: owned by a project, made public by an administrator, listed
+# across projects by an administrator.
+_SHAREABLE = dict(_CRUD, **{'list:all_projects': ADMIN_ONLY,
+                            'publicize': ADMIN_ONLY})
+_ADMIN_ONLY_CRUD = dict.fromkeys(
+    ('create', 'delete', 'get', 'list', 'publicize', 'update'), ADMIN_ONLY)
+
 # collection -> (noun, path of one item, {operation: default})
 _RESOURCES = {
     'action_executions': (
         'action execution', '/v2/action_executions/{action_execution_id}',
-        {'create': ADMIN_OR_OWNER, 'delete': ADMIN_OR_OWNER,
-         'get': ADMIN_OR_OWNER, 'list': ADMIN_OR_OWNER,
-         'update': ADMIN_OR_OWNER}),
+        _CRUD),
     'actions': (
         'ad-hoc action', '/v2/actions/{action_id}',
-        {'create': ADMIN_OR_OWNER, 'delete': ADMIN_OR_OWNER,
-         'get': ADMIN_OR_OWNER, 'list': ADMIN_OR_OWNER,
-         'publicize': ADMIN_ONLY, 'update': ADMIN_OR_OWNER}),
+        dict(_CRUD, publicize=ADMIN_ONLY)),
     'code_sources': (
         'code source', '/v2/code_sources/{code_source_id}',
-        {'create': ADMIN_ONLY, 'delete': ADMIN_ONLY, 'get': ADMIN_ONLY,
-         'list': ADMIN_ONLY, 'publicize': ADMIN_ONLY,
-         'update': ADMIN_ONLY}),
+        _ADMIN_ONLY_CRUD),
     'cron_triggers': (
         'cron trigger', '/v2/cron_triggers/{cron_trigger_id}',
-        {'create': ADMIN_OR_OWNER, 'delete': ADMIN_OR_OWNER,
-         'get': ADMIN_OR_OWNER, 'list': ADMIN_OR_OWNER,
-         'list:all_projects': ADMIN_ONLY, 'publicize': ADMIN_ONLY}),
+        {k: v for k, v in _SHAREABLE.items() if k != 'update'}),
     'dynamic_actions': (
         'dynamic action', '/v2/dynamic_actions/{dynamic_action_id}',
-        {'create': ADMIN_ONLY, 'delete': ADMIN_ONLY, 'get': ADMIN_ONLY,
-         'list': ADMIN_ONLY, 'publicize': ADMIN_ONLY,
-         'update': ADMIN_ONLY}),
+        _ADMIN_ONLY_CRUD),
     'environments': (
-        'environment', '/v2/environments/{environment_name}',
-        {'create': ADMIN_OR_OWNER, 'delete': ADMIN_OR_OWNER,
-         'get': ADMIN_OR_OWNER, 'list': ADMIN_OR_OWNER,
-         'list:all_projects': ADMIN_ONLY, 'publicize': ADMIN_ONLY,
-         'update': ADMIN_OR_OWNER}),
+        'environment', '/v2/environments/{environment_name}', _SHAREABLE),
     'event_triggers': (
         'event trigger', '/v2/event_triggers/{event_trigger_id}',
-        {'create': ADMIN_OR_OWNER, 'delete': ADMIN_OR_OWNER,
-         'get': ADMIN_OR_OWNER, 'list': ADMIN_OR_OWNER,
-         'list:all_projects': ADMIN_ONLY, 'publicize': ADMIN_ONLY,
-         'update': ADMIN_OR_OWNER}),
+        _SHAREABLE),
     'executions': (
         'workflow execution', '/v2/executions/{execution_id}',
-        {'create': ADMIN_OR_OWNER, 'delete': ADMIN_OR_OWNER,
-         'get': ADMIN_OR_OWNER, 'list': ADMIN_OR_OWNER,
-         'list:all_projects': ADMIN_ONLY, 'update': ADMIN_OR_OWNER}),
+        dict(_CRUD, **{'list:all_projects': ADMIN_ONLY})),
     'members': (
         'resource member',
-        '/v2/{resource_type}/{resource_id}/members/{member_id}',
-        {'create': ADMIN_OR_OWNER, 'delete': ADMIN_OR_OWNER,
-         'get': ADMIN_OR_OWNER, 'list': ADMIN_OR_OWNER,
-         'update': ADMIN_OR_OWNER}),
+        '/v2/{resource_type}/{resource_id}/members/{member_id}', _CRUD),
     'services': (
         'service', None, {'list': ADMIN_OR_OWNER}),
     'tasks': (
         'task execution', '/v2/tasks/{task_id}',
-        {'get': ADMIN_OR_OWNER, 'list': ADMIN_OR_OWNER,
-         'update': ADMIN_OR_OWNER}),
+        {k: _CRUD[k] for k in ('get', 'list', 'update')}),
     'workbooks': (
-        'workbook', '/v2/workbooks/{workbook_name}',
-        {'create': ADMIN_OR_OWNER, 'delete': ADMIN_OR_OWNER,
-         'get': ADMIN_OR_OWNER, 'list': ADMIN_OR_OWNER,
-         'list:all_projects': ADMIN_ONLY, 'publicize': ADMIN_ONLY,
-         'update': ADMIN_OR_OWNER}),
+        'workbook', '/v2/workbooks/{workbook_name}', _SHAREABLE),
     'workflows': (
-        'workflow', '/v2/workflows/{workflow_id}',
-        {'create': ADMIN_OR_OWNER, 'delete': ADMIN_OR_OWNER,
-         'get': ADMIN_OR_OWNER, 'list': ADMIN_OR_OWNER,
-         'list:all_projects': ADMIN_ONLY, 'publicize': ADMIN_ONLY,
-         'update': ADMIN_OR_OWNER}),
+        'workflow', '/v2/workflows/{workflow_id}', _SHAREABLE),
 }
 
 # Collections reached under another path too.

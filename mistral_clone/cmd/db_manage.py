@@ -52,14 +52,7 @@ def args_upgrade(parser):
 
 
 def cmd_upgrade(conf, args):
-    if args.sql:
-        migration.upgrade(args.revision, conf.database.connection, sql=True,
-                          stdout=sys.stdout)
-        return 0
-    before, after = migration.upgrade(args.revision,
-                                      conf.database.connection)
-    _changed(conf, 'upgraded', before, after)
-    return 0
+    return _migrate(conf, args, migration.upgrade, 'upgraded')
 
 
 def args_downgrade(parser):
@@ -69,13 +62,16 @@ def args_downgrade(parser):
 
 
 def cmd_downgrade(conf, args):
+    return _migrate(conf, args, migration.downgrade, 'downgraded')
+
+
+def _migrate(conf, args, run, what):
     if args.sql:
-        migration.downgrade(args.revision, conf.database.connection,
-                            sql=True, stdout=sys.stdout)
+        run(args.revision, conf.database.connection, sql=True,
+            stdout=sys.stdout)
         return 0
-    before, after = migration.downgrade(args.revision,
-                                        conf.database.connection)
-    _changed(conf, 'downgraded', before, after)
+    before, after = run(args.revision, conf.database.connection)
+    _changed(conf, what, before, after)
     return 0
 
 

@@ -150,26 +150,22 @@ def upgrade(revision, url, sql=False, stdout=None):
     """Upgrade to ``revision``; ``(before, after)`` revisions (``None`` for
     an empty database). With ``sql`` the SQL is written to ``stdout``
     instead and the database is not touched."""
-    cfg = alembic_config(url, stdout)
-    if sql:
-        if stdout is not None:
-            cfg.output_buffer = stdout
-        command.upgrade(cfg, revision, sql=True)
-        return None, None
-    before = check_ours(url)
-    command.upgrade(cfg, revision)
-    return (', '.join(sorted(before)) or None), current_revision(url)
+    return _migrate(command.upgrade, revision, url, sql, stdout)
 
 
 def downgrade(revision, url, sql=False, stdout=None):
+    return _migrate(command.downgrade, revision, url, sql, stdout)
+
+
+def _migrate(run, revision, url, sql, stdout):
     cfg = alembic_config(url, stdout)
     if sql:
         if stdout is not None:
             cfg.output_buffer = stdout
-        command.downgrade(cfg, revision, sql=True)
+        run(cfg, revision, sql=True)
         return None, None
     before = check_ours(url)
-    command.downgrade(cfg, revision)
+    run(cfg, revision)
     return (', '.join(sorted(before)) or None), current_revision(url)
 
 
@@ -180,7 +176,7 @@ def stamp(revision, url):
     return (', '.join(sorted(before)) or None), current_revision(url)
 
 
-def history(url, stdout=None):
+def history(url):
     """The revisions, newest first, as text."""
     out = io.StringIO()
     command.history(alembic_config(url, out), verbose=False)

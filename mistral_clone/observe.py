@@ -5,9 +5,9 @@ scheduler, recovery and API call one function here where something happens,
 and this module turns it into
 
 - a line of the **workflow trace** logger (Mistral's ``workflow_trace``,
-  renamed by ``[DEFAULT] workflow_trace_log_name``): every state change of a
-  workflow execution, task execution or action execution at INFO, with ids
-  and names;
+  renamed by ``[DEFAULT] workflow_trace_log_name``): every committed state
+  change of a workflow execution or task execution at INFO, of an action
+  execution at DEBUG, with ids and names;
 - **Prometheus metrics** (``prometheus_client``), served as ``GET /metrics``
   by the API (:func:`exposition`) and, for processes without an API, on a
   port of their own (``[metrics] port``, :func:`start_http_server`).
@@ -47,7 +47,8 @@ WORKFLOWS_FINISHED = prometheus_client.Counter(
     'Workflow executions that reached a final state.', ['state'])
 TASK_TRANSITIONS = prometheus_client.Counter(
     'mistral_task_transitions',
-    'State changes of task executions, by the state entered.', ['state'])
+    'Committed state changes of task executions, by the state entered.',
+    ['state'])
 ACTIONS_FINISHED = prometheus_client.Counter(
     'mistral_action_executions_finished',
     'Action executions that reached a final state.', ['state'])
@@ -98,11 +99,10 @@ def _info(state_info):
 
 def workflow_state_changed(wf_ex_id, workflow_name, old, new,
                            state_info=None, parent_task_id=None):
-    if old is None and new == 'RUNNING' or \
-            old == 'IDLE' and new == 'RUNNING':
+    if old is None or old == 'IDLE' and new == 'RUNNING':
         WORKFLOWS_STARTED.labels(
             'subworkflow' if parent_task_id else 'root').inc()
-    elif new in FINAL_STATES and old not in FINAL_STATES:
+    if new in FINAL_STATES and old not in FINAL_STATES:
         WORKFLOWS_FINISHED.labels(new).inc()
     if TRACE.isEnabledFor(logging.INFO):
         TRACE.info("Workflow '%s' %s (execution_id=%s%s)%s", workflow_name,
@@ -127,15 +127,14 @@ def action_state_changed(action_ex_id, action_name, task_ex_id, old, new,
         ACTIONS_FINISHED.labels(new).inc()
         if duration is not None:
             ACTION_DURATION.labels(new).observe(max(0.0, duration))
-    # Starts at DEBUG: the task's line says it already, and an action's
-    # end is the line an operator looks for.
-    level = logging.DEBUG if old is None else logging.INFO
-    if TRACE.isEnabledFor(level):
-        TRACE.log(level, "Action '%s' %s (action_execution_id=%s%s)%s%s",
-                  action_name, _transition(old, new), action_ex_id,
-                  ', task_id=%s' % task_ex_id if task_ex_id else '',
-                  ' in %.3fs' % duration if final and duration is not None
-                  else '', _info(state_info))
+    # At DEBUG: the task's line tells the outcome at INFO (with the
+    # action's error); one line per action would double an engine's log.
+    if TRACE.isEnabledFor(logging.DEBUG):
+        TRACE.debug("Action '%s' %s (action_execution_id=%s%s)%s%s",
+                    action_name, _transition(old, new), action_ex_id,
+                    ', task_id=%s' % task_ex_id if task_ex_id else '',
+                    ' in %.3fs' % duration if final and duration is not None
+                    else '', _info(state_info))
 
 
 # --- the rest of the service ---------------------------------------------------

@@ -31,6 +31,10 @@ _engine = None
 _sessionmaker = None
 _write_lock = threading.RLock()
 _local = threading.local()
+# Called (no arguments, exceptions logged) after each outermost
+# transaction() ends, once its lock is released: work that must not hold
+# the SQLite write lock (see db/tracking.py).
+after_transaction_hooks = []
 
 
 def get_engine():
@@ -179,6 +183,11 @@ def transaction():
         if sqlite:
             _local.sqlite_begin = 'DEFERRED'
             _write_lock.release()
+        for hook in after_transaction_hooks:
+            try:
+                hook()
+            except Exception:
+                LOG.exception('After-transaction hook %s failed', hook)
 
 
 @contextlib.contextmanager

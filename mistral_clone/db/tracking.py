@@ -3,17 +3,22 @@
 Every change of the ``state`` column of a workflow, task or action execution
 goes through the ORM, whichever module of the engine makes it. SQLAlchemy's
 attribute events (``set`` on the ``state`` attributes) note each change in
-the session of the running transaction, and the session's ``after_commit``
-event hands them to :mod:`mistral_clone.observe` (workflow trace and
-metrics). So the trace shows exactly what was committed — a transaction that
-rolls back (a deadlock retried, a validation error) leaves no line — and the
-engine needs no logging calls of its own.
+the session of the running transaction; the session's ``after_commit`` event
+keeps them, and once the transaction is over (``db_api`` releases the SQLite
+write lock first) they go to :mod:`mistral_clone.observe` (workflow trace
+and metrics). So the trace shows exactly what was committed — a transaction
+that rolls back (a deadlock retried, a validation error) leaves no line, and
+an object that went through several states in one transaction (a task
+created, run inline and finished) shows as one change, from the state
+before the transaction to the state committed — and the engine needs no
+logging calls of its own.
 
 :class:`BacklogCollector` adds, at scrape time, the backlog of delayed jobs
 read from the database.
 """
 
 import logging
+import threading
 
 import sqlalchemy as sa
 from sqlalchemy import event, orm
@@ -26,6 +31,7 @@ LOG = logging.getLogger(__name__)
 
 _KEY = 'mistral_clone.state_changes'
 _installed = []
+_committed = threading.local()
 
 
 def _noter(kind):
@@ -37,8 +43,12 @@ def _noter(kind):
             return
         if not isinstance(oldvalue, str):  # NO_VALUE / NEVER_SET: created
             oldvalue = None
-        session.info.setdefault(_KEY, []).append(
-            (kind, target, oldvalue, value))
+        changes = session.info.setdefault(_KEY, {})
+        noted = changes.get(id(target))
+        if noted is None:
+            changes[id(target)] = [kind, target, oldvalue, value]
+        else:
+            noted[3] = value  # same transaction: keep the first old state
     return on_set
 
 
@@ -62,12 +72,23 @@ def _emit(kind, obj, old, new):
 
 def _after_commit(session):
     changes = session.info.pop(_KEY, None)
-    if not changes:
+    if changes:
+        pending = getattr(_committed, 'changes', None)
+        if pending is None:
+            pending = _committed.changes = []
+        pending.extend(c for c in changes.values() if c[2] != c[3])
+
+
+def _report():
+    """After the transaction (``db_api.after_transaction_hooks``)."""
+    pending = getattr(_committed, 'changes', None)
+    if not pending:
         return
-    for change in changes:
+    _committed.changes = None
+    for change in pending:
         try:
             _emit(*change)
-        except Exception:  # observing must never break a transaction
+        except Exception:  # observing must never break the engine
             LOG.debug('Could not report a state change', exc_info=True)
 
 
@@ -86,6 +107,7 @@ def install():
     event.listen(orm.Session, 'after_commit', _after_commit)
     event.listen(orm.Session, 'after_soft_rollback',
                  lambda session, _tx: _after_rollback(session))
+    db_api.after_transaction_hooks.append(_report)
     observe.add_scrape_collector(BacklogCollector())
     _installed.append(True)
 

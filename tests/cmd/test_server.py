@@ -107,7 +107,9 @@ class ServerLogTest(unittest.TestCase):
         return server
 
     def test_debug_log_tells_everything_but_secrets(self):
-        server = self.start({('DEFAULT', 'debug'): 'True'})
+        metrics_port = pe.free_port()
+        server = self.start({('DEFAULT', 'debug'): 'True',
+                             ('metrics', 'port'): metrics_port})
         v2 = server.root + '/v2'
         r = requests.post(v2 + '/workflows', data=WF,
                           headers={'Content-Type': 'text/plain'})
@@ -122,6 +124,12 @@ class ServerLogTest(unittest.TestCase):
             time.sleep(0.2)
             ex = requests.get(v2 + '/executions/%s' % ex['id']).json()
         self.assertEqual('SUCCESS', ex['state'])
+        # The process's own metrics port ([metrics] port), as engines,
+        # executors and schedulers are scraped.
+        text = requests.get('http://127.0.0.1:%d/metrics' % metrics_port,
+                            timeout=30).text
+        self.assertIn('mistral_workflow_executions_finished_total{state='
+                      '"SUCCESS"} 1.0', text)
         # Idle: nothing but what helps (no polling chatter, no SQL).
         quiet_from = len(server.text().splitlines())
         time.sleep(3)

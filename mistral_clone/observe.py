@@ -83,7 +83,7 @@ def configure(trace_log_name='workflow_trace'):
     TRACE = logging.getLogger(trace_log_name)
 
 
-# --- state changes (the workflow trace) ---------------------------------------
+# --- state changes (the workflow trace) --------------------------------------
 
 def _transition(old, new):
     return '[%s -> %s]' % (old or 'new', new)
@@ -137,7 +137,7 @@ def action_state_changed(action_ex_id, action_name, task_ex_id, old, new,
                     else '', _info(state_info))
 
 
-# --- the rest of the service ---------------------------------------------------
+# --- the rest of the service -------------------------------------------------
 
 def cron_trigger_fired(trigger_name, trigger_id, workflow, project_id):
     CRON_FIRINGS.inc()
@@ -161,7 +161,7 @@ def api_request(method, route, status, seconds):
     API_REQUESTS.labels(method, route, str(status)).observe(seconds)
 
 
-# --- exposition --------------------------------------------------------------------
+# --- exposition --------------------------------------------------------------
 
 def add_scrape_collector(collector):
     """A collector computed at scrape time (e.g. the jobs backlog, read

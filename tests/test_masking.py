@@ -21,7 +21,8 @@ class MaskTest(unittest.TestCase):
                          'vhost'))
         self.assertEqual(
             "{'url': 'https://me:***@api.example.com/x?y=1'}",
-            masking.mask("{'url': 'https://me:hunter2@api.example.com/x?y=1'}"))
+            masking.mask("{'url': 'https://me:hunter2@api.example.com/"
+                         "x?y=1'}"))
         # A user without a password, an @ in a path: untouched.
         for text in ('http://me@host/x', 'http://host/a@b', 'mailto:a@b'):
             self.assertEqual(text, masking.mask(text))

@@ -129,7 +129,7 @@ class CherootServer(object):
         """Nothing left: ``shutdown`` closed the socket."""
 
 
-# --- worker processes ---------------------------------------------------------
+# --- worker processes --------------------------------------------------------
 
 def worker_count(conf, components):
     """API processes to fork: > 1 only for a production process that runs

@@ -28,18 +28,18 @@ MISTRAL_CLI = paths.command('mistral')
 
 def server_url():
     """Base URL (without /v2) of the shared test server."""
+    from mistral_clone.db import api as db_api
     if 'url' not in _state:
         from mistral_clone.api import server
-        from mistral_clone.db import api as db_api
         from tests.api import fake_lang
 
         config.parse_args([])
         fake_lang.install()
         tmp = tempfile.mkdtemp(prefix='mc_api_tests_')
-        db_api.setup('sqlite:///%s' % os.path.join(tmp, 'api.sqlite'),
-                     create_tables=True)
+        db_url = 'sqlite:///%s' % os.path.join(tmp, 'api.sqlite')
+        db_api.setup(db_url, create_tables=True)
         srv, url = server.start_in_thread('127.0.0.1', 0)
-        _state.update(url=url, server=srv, tmp=tmp)
+        _state.update(url=url, server=srv, tmp=tmp, db_url=db_url)
 
         def _stop():
             srv.shutdown()
@@ -47,6 +47,16 @@ def server_url():
             db_api.dispose()
             shutil.rmtree(tmp, ignore_errors=True)
         atexit.register(_stop)
+    else:
+        # The database is process-wide: a test class of the same worker
+        # that ran an embedded server of its own (tests.base) pointed it
+        # elsewhere, and disposed of it when it stopped.
+        try:
+            current = db_api.get_engine().url.render_as_string(False)
+        except RuntimeError:
+            current = None
+        if current != _state['db_url']:
+            db_api.setup(_state['db_url'])
     return _state['url']
 
 

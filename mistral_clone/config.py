@@ -21,12 +21,14 @@ default_opts = [
                     'rabbit://guest:guest@127.0.0.1:5672/. Unset (the '
                     'embedded default) means in-process RPC: every service '
                     'must then run in the same process (--server all).'),
-    cfg.BoolOpt('debug', default=False, help='Log at DEBUG level.'),
-    cfg.StrOpt('log_file', default=None, help='Write the log to this file.'),
     cfg.StrOpt('control_exchange', default='openstack',
                help='Default exchange for RPC and notifications.'),
     cfg.StrOpt('host', default=None,
                help='Name of this node (defaults to the machine host name).'),
+    cfg.StrOpt('workflow_trace_log_name', default='workflow_trace',
+               help='Logger name of the workflow trace: one INFO line per '
+                    'state change of a workflow execution, task execution '
+                    'or action execution, with ids and names.'),
 ]
 
 api_opts = [
@@ -41,8 +43,21 @@ api_opts = [
                     '(unless ?skip_validation), disabled (never).'),
     cfg.IntOpt('max_limit', default=1000, min=1,
                help='Maximum number of items a list request returns.'),
-    cfg.IntOpt('api_workers', default=1, min=1,
-               help='Number of API worker threads.'),
+    cfg.IntOpt('api_workers', default=None, min=1,
+               help='Processes serving the API when this process runs the '
+                    'API alone in production mode (--server api with '
+                    'transport_url set). Default: the number of CPUs. In '
+                    'the embedded mode, or with other services in the same '
+                    'process, the API is served by this process.'),
+    cfg.IntOpt('api_threads', default=32, min=1,
+               help='Request threads of each API process (production '
+                    'server).'),
+    cfg.BoolOpt('enable_ssl_api', default=False,
+                help='Serve the API over HTTPS, with the certificate and '
+                     'key of [ssl] cert_file and key_file (and client '
+                     'certificates checked against [ssl] ca_file if set).'),
+    cfg.StrOpt('info_json_file_path', default='info.json',
+               help='Accepted for compatibility.'),
     cfg.IntOpt('max_request_body_size', default=10 * 1024 * 1024 - 1,
                help='Largest accepted request body, in bytes.'),
     cfg.BoolOpt('enable_info_endpoint', default=False,
@@ -119,6 +134,45 @@ scheduler_opts = [
                     'not finish it is claimed again.'),
     cfg.IntOpt('pickup_job_after', default=60,
                help='Accepted for compatibility.'),
+]
+
+ssl_opts = [
+    cfg.StrOpt('cert_file',
+               help='Certificate (PEM) of the API when [api] enable_ssl_api '
+                    'is set.'),
+    cfg.StrOpt('key_file',
+               help='Private key (PEM) of that certificate.'),
+    cfg.StrOpt('ca_file',
+               help='CA certificates (PEM) to verify connecting clients '
+                    'with; when set, clients must present a certificate.'),
+    cfg.StrOpt('ciphers',
+               help='OpenSSL cipher list of the API server (default: '
+                    "Python's)."),
+    cfg.StrOpt('version',
+               help='Minimum TLS version (TLSv1_2, TLSv1_3); default: '
+                    "Python's minimum."),
+]
+
+healthcheck_opts = [
+    cfg.BoolOpt('enabled', default=True,
+                help='Serve GET /healthcheck (unauthenticated): 200 when '
+                     'the database (and, in production mode, the broker) '
+                     'answers, 503 otherwise. The checks are the '
+                     'oslo.middleware healthcheck backends listed in '
+                     '[healthcheck] backends.'),
+]
+
+metrics_opts = [
+    cfg.BoolOpt('enabled', default=True,
+                help='Serve GET /metrics (Prometheus text format, '
+                     'unauthenticated) on the API.'),
+    cfg.PortOpt('port', default=0,
+                help='Serve /metrics of this process on its own port too '
+                     '(0: no). Engine, executor and scheduler processes '
+                     'have no API: give each its own port (e.g. in a '
+                     'second --config-file) to scrape them.'),
+    cfg.HostAddressOpt('host', default='127.0.0.1',
+                       help='Address of that metrics port.'),
 ]
 
 cron_trigger_opts = [
@@ -232,14 +286,12 @@ legacy_action_provider_opts = [
     cfg.ListOpt('denylist', default=[], help='Action names to skip.'),
 ]
 
-oslo_policy_opts = [
-    cfg.StrOpt('policy_file', default='policy.yaml',
-               help='Policy overrides file.'),
-]
-
 GROUPS = [
     (None, default_opts),
     ('api', api_opts),
+    ('ssl', ssl_opts),
+    ('healthcheck', healthcheck_opts),
+    ('metrics', metrics_opts),
     ('pecan', pecan_opts),
     ('database', database_opts),
     ('engine', engine_opts),
@@ -259,11 +311,70 @@ GROUPS = [
 ]
 
 
+# Libraries whose options we use, registered up front so that the sample,
+# ``report_unknown_options`` and the middleware all see one definition.
+def _register_library_opts(conf):
+    from oslo_log import log
+    from oslo_middleware import cors
+    from oslo_middleware.healthcheck import opts as healthcheck
+    from oslo_middleware import http_proxy_to_wsgi
+    from oslo_policy import opts as policy_opts
+    try:
+        log.register_options(conf)
+    except cfg.ArgsAlreadyParsedError:
+        # Imported by a tool that parsed its command line already (the
+        # oslopolicy-* generators load our enforcer): the same options,
+        # without their command-line form (oslo.log's own opts listing).
+        from oslo_log import _options
+        for _group, opts in _options.list_opts():
+            conf.register_opts(opts)
+    conf.register_opts(cors.CORS_OPTS, group='cors')
+    conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
+    conf.register_opts(healthcheck.HEALTHCHECK_OPTS, group='healthcheck')
+    policy_opts.set_defaults(conf)
+
+
+# oslo.log's default levels, plus the libraries whose DEBUG output is noise
+# for an operator (SQL echo, migrations, AMQP frames, routing).
+DEFAULT_LOG_LEVELS = [
+    'alembic=WARN', 'kombu=WARN', 'pecan=WARN', 'wsme=WARN', 'yaql=WARN',
+    'cheroot=WARN', 'cotyledon=WARN', 'prometheus_client=WARN',
+]
+
+# Headers a browser may send to / read from the API (CORS), as Mistral.
+CORS_ALLOW_HEADERS = ['X-Auth-Token', 'X-Identity-Status', 'X-Roles',
+                      'X-Service-Catalog', 'X-User-Id', 'X-Tenant-Id',
+                      'X-Project-Id', 'X-User-Name', 'X-Project-Name',
+                      'Content-Type', 'X-OpenStack-Request-ID']
+CORS_EXPOSE_HEADERS = ['X-Auth-Token', 'X-Subject-Token', 'X-Service-Token',
+                       'X-Project-Id', 'X-User-Name', 'X-Project-Name',
+                       'X-OpenStack-Request-ID']
+CORS_ALLOW_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH']
+
+
+def set_lib_defaults():
+    """Our defaults for library options (also the
+    ``oslo.config.opts.defaults`` entry point of the sample generator)."""
+    from oslo_log import log
+    from oslo_middleware import cors
+    from oslo_middleware.healthcheck import opts as healthcheck
+    log.set_defaults(default_log_levels=(
+        log.get_default_log_levels() + DEFAULT_LOG_LEVELS))
+    cors.set_defaults(allow_headers=CORS_ALLOW_HEADERS,
+                      expose_headers=CORS_EXPOSE_HEADERS,
+                      allow_methods=CORS_ALLOW_METHODS)
+    cfg.set_defaults(healthcheck.HEALTHCHECK_OPTS,
+                     backends=['mistral_clone_database',
+                               'mistral_clone_broker'])
+
+
 def _register(conf):
     for group, opts in GROUPS:
         conf.register_opts(opts, group=group)
+    _register_library_opts(conf)
 
 
+set_lib_defaults()
 _register(CONF)
 
 
@@ -273,27 +384,31 @@ def list_opts():
 
 
 def parse_args(argv=None, default_config_files=None):
+    from mistral_clone import version
     CONF(argv if argv is not None else [], project='mistral_clone',
-         default_config_files=default_config_files)
+         version=version.VERSION, default_config_files=default_config_files)
+
+
+# Groups that libraries register only when they are used (auth_token,
+# the RabbitMQ driver, ...): their options are not ours to judge.
+LAZY_GROUPS = frozenset([
+    'keystone_authtoken', 'oslo_messaging_rabbit',
+    'oslo_messaging_notifications', 'oslo_messaging_kafka',
+    'oslo_concurrency'])
+# oslo.messaging's [DEFAULT] options (registered with the transport).
+LAZY_DEFAULTS = frozenset([
+    'rpc_response_timeout', 'executor_thread_pool_size',
+    'rpc_conn_pool_size', 'conn_pool_min_size', 'conn_pool_ttl',
+    'rpc_ping_enabled'])
 
 
 def report_unknown_options(conf=CONF):
     """Log options found in the config files that we do not act upon.
 
     oslo.config silently ignores unregistered options; an operator pointing
-    us at a mistral.conf deserves to know which settings have no effect.
+    us at a mistral.conf deserves to know which settings have no effect
+    (e.g. ``[profiler]``: there is no osprofiler here).
     """
-    known = {}
-    for group, opts in GROUPS:
-        known[(group or 'DEFAULT')] = {o.dest for o in opts}
-    ignored_groups = {'keystone_authtoken', 'oslo_messaging_rabbit',
-                      'oslo_messaging_notifications', 'oslo_policy',
-                      'oslo_concurrency', 'profiler',
-                      'oslo_middleware', 'cors'}
-    # oslo.messaging's own options (see rpc/servers.py).
-    known['DEFAULT'] |= {'rpc_response_timeout', 'executor_thread_pool_size',
-                         'rpc_conn_pool_size', 'conn_pool_min_size',
-                         'conn_pool_ttl'}
     unknown = []
     try:
         sections = conf._namespace._parsed if conf._namespace else []
@@ -301,13 +416,21 @@ def report_unknown_options(conf=CONF):
         sections = []
     for parsed in sections:
         for section, values in parsed.items():
-            if section in ignored_groups:
+            if section in LAZY_GROUPS:
                 continue
-            names = known.get(section)
             for name in values:
-                if names is None or name not in names:
+                if not _is_registered(conf, section, name):
                     unknown.append('%s.%s' % (section, name))
     if unknown:
         LOG.info('Options accepted but not used by mistral_clone: %s',
-                 ', '.join(sorted(unknown)))
+                 ', '.join(sorted(set(unknown))))
     return unknown
+
+
+def _is_registered(conf, section, name):
+    if section == 'DEFAULT':
+        return name in LAZY_DEFAULTS or name in conf
+    try:
+        return name in conf[section]
+    except cfg.NoSuchOptError:
+        return False

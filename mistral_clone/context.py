@@ -5,8 +5,9 @@ With ``[pecan] auth_enable = False`` every request acts for the fixed project
 ``all_projects``, ``/code_sources`` and ``/dynamic_actions`` answer 403).
 With auth enabled, the headers keystonemiddleware's ``auth_token`` sets after
 validating the token (``X-Project-Id``, ``X-User-Id``, ``X-Roles``, ...) fill
-the same object; ``is_admin`` follows the ``context_is_admin`` policy rule
-(the ``admin`` role by default).
+the same object; the API sets ``is_admin`` from the ``context_is_admin``
+policy rule (the ``admin`` role by default): policy depends on the context,
+never the other way round.
 
 The context lives outside ``api/`` so services and the engine side may read
 it without importing the HTTP tier. It never enters the database: executions
@@ -90,8 +91,6 @@ def from_environ(environ, host_url, auth_enabled):
         user_domain_id=environ.get('HTTP_X_USER_DOMAIN_ID'),
         project_domain_id=environ.get('HTTP_X_PROJECT_DOMAIN_ID'),
         auth_enabled=True)
-    from mistral_clone import policy
-    ctx.is_admin = policy.check_is_admin(ctx)
     return ctx
 
 

@@ -32,6 +32,15 @@ def apply_config(conf=config.CONF):
         allowed_hosts=conf.action_std_http.allowed_hosts,
         default_timeout=conf.action_std_http.default_timeout,
         max_response_size_bytes=conf.action_std_http.max_response_size_bytes)
+    start_observing(conf)
+
+
+def start_observing(conf=config.CONF):
+    """Workflow trace and metrics of this process (see observe.py)."""
+    from mistral_clone import observe
+    from mistral_clone.db import tracking
+    observe.configure(conf.workflow_trace_log_name)
+    tracking.install()
 
 
 def setup_database(conf=config.CONF, upgrade=None):
@@ -59,8 +68,11 @@ class Launched:
         self.recovery = None   # production: engine/recovery.ActionRecovery
         self.registry = None   # production: services/heartbeats registry
         self.transport = None  # production: the oslo.messaging transport
+        self.metrics_server = None  # [metrics] port
+        self.components = ()
 
     def stop(self):
+        LOG.info('Stopping: %s', ', '.join(self.components) or 'nothing')
         if self.recovery is not None:
             self.recovery.stop()
         for server in self.rpc_servers:
@@ -72,6 +84,8 @@ class Launched:
         if self.api_server is not None:
             self.api_server.shutdown()
             self.api_server.server_close()
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.executor is not None:
@@ -87,11 +101,15 @@ class Launched:
             except Exception:
                 LOG.debug('Transport cleanup failed', exc_info=True)
         clients.reset()
+        LOG.info('Stopped: %s', ', '.join(self.components) or 'nothing')
 
 
 def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
-           api_host=None, start_api_thread=True):
-    """Start the given components in this process and return handles."""
+           api_host=None, start_api_thread=True, api_socket=None):
+    """Start the given components in this process and return handles.
+
+    ``api_socket``: a listening socket bound by a parent process (the API
+    worker processes of ``api/serving.py``)."""
     from mistral_clone.engine.service import Engine
     from mistral_clone.engine.settings import EngineSettings
     from mistral_clone.executor.service import Executor
@@ -99,6 +117,7 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
     components = tuple(components)
     apply_config(conf)
     launched = Launched()
+    launched.components = components
     host = conf.host or socket.gethostname()
     remote = bool(conf.transport_url)
     if not remote and set(components) != set(COMPONENTS):
@@ -122,22 +141,36 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
         scheduler.start()
     else:
         _launch_remote(components, conf, launched, host)
-    _start_registry(components, conf, launched, host)
+    # API worker processes share one row per name in /v2/services.
+    launched.registry = start_registry(components, conf, host,
+                                       shared=api_socket is not None)
+    if conf.metrics.port and api_socket is None:
+        from mistral_clone import observe
+        launched.metrics_server = observe.start_http_server(
+            conf.metrics.host, conf.metrics.port)
 
     if 'api' in components:
-        from mistral_clone.api import app as api_app
-        from mistral_clone.api import server as api_server
-        app = api_app.setup_app(conf)
-        port = conf.api.port if api_port is None else api_port
         host_ = api_host or conf.api.host
-        srv = api_server.make_server(host_, port, app)
+        srv = make_api_server(
+            conf, host_, conf.api.port if api_port is None else api_port,
+            api_socket)
         launched.api_server = srv
-        launched.url = 'http://%s:%d/v2' % (host_, srv.server_address[1])
+        launched.url = '%s://%s:%d/v2' % (getattr(srv, 'scheme', 'http'),
+                                          host_, srv.server_address[1])
         if start_api_thread:
             import threading
             threading.Thread(target=srv.serve_forever, daemon=True,
                              name='api').start()
     return launched
+
+
+def make_api_server(conf, host, port, sock=None):
+    """The API's HTTP server (cheroot, see api/serving.py and, for why the
+    embedded mode uses it too, api/server.py)."""
+    from mistral_clone.api import app as api_app
+    from mistral_clone.api import serving
+    return serving.CherootServer(host, port, api_app.setup_app(conf), conf,
+                                 sock=sock)
 
 
 def setup_remote_clients(conf=config.CONF):
@@ -209,19 +242,22 @@ def executor_name(conf, host=None):
     return conf.executor.host or host or conf.host or socket.gethostname()
 
 
-def _start_registry(components, conf, launched, host):
-    """Register this process's services in the services table."""
+def start_registry(components, conf=config.CONF, host=None, shared=False):
+    """Register this process's services in the services table (heartbeat
+    thread); the registry, or None when the database refused."""
     from mistral_clone.services import heartbeats
+    host = host or conf.host or socket.gethostname()
     names = {c: (executor_name(conf, host) if c == 'executor' else host)
              for c in components}
     registry = heartbeats.ServiceRegistry(
-        names, host, interval=conf.coordination.heartbeat_interval)
+        names, host, interval=conf.coordination.heartbeat_interval,
+        shared=shared)
     try:
         registry.start()
     except Exception:
         LOG.exception('Could not register the services of this process')
-        return
-    launched.registry = registry
+        return None
+    return registry
 
 
 def _periodic_tasks(conf, engine_client):

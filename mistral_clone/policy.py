@@ -5,13 +5,15 @@ Every API handler calls :func:`enforce` with its rule (``workflows:create``,
 the reference: ordinary operations are ``admin_or_owner`` (the target is the
 caller's own project, so any authenticated project member passes), listing
 other projects' resources (``*:list:all_projects``), making definitions
-public (``*:publicize``, ``event_triggers:create:public``) and the
+public (``*:publicize``) and the
 ``/code_sources`` and ``/dynamic_actions`` APIs are ``admin_only``.
 
-Operators override any rule in ``[oslo_policy] policy_file`` (``policy.yaml``
-found next to the config file; ``etc/policy.yaml`` lists every rule,
-commented out). A denied call answers 403 with the reference's text,
-``Operation forbidden (insufficient permissions)``.
+The rules, with their defaults and documentation, are in
+:mod:`mistral_clone.policies`. Operators override any rule in
+``[oslo_policy] policy_file`` (``policy.yaml`` found next to the config
+file; ``etc/policy.yaml.sample`` lists every rule, commented out). A denied
+call answers 403 with the reference's text, ``Operation forbidden
+(insufficient permissions)``.
 
 With ``[pecan] auth_enable = False`` the context is the non-admin
 ``<default-project>``: policies still apply, which is why ``all_projects``
@@ -26,93 +28,14 @@ from oslo_policy import policy as oslo_policy
 from mistral_clone import config
 from mistral_clone import context
 from mistral_clone import exceptions as exc
+from mistral_clone import policies
 
 FORBIDDEN = 'Operation forbidden (insufficient permissions)'
 
-ADMIN_ONLY = 'rule:admin_only'
-ADMIN_OR_OWNER = 'rule:admin_or_owner'
-
-_BASE = [
-    oslo_policy.RuleDefault(
-        'admin_only', 'is_admin:True',
-        description='Only administrators.'),
-    oslo_policy.RuleDefault(
-        'admin_or_owner', 'is_admin:True or project_id:%(project_id)s',
-        description='Administrators or members of the owning project.'),
-    oslo_policy.RuleDefault(
-        'context_is_admin', 'role:admin',
-        description='Who is an administrator (sets the context is_admin).'),
-]
-
-# resource → [(operation, default)]; rule name is "<resource>:<operation>".
-_RESOURCE_RULES = {
-    'action_executions': [('create', ADMIN_OR_OWNER),
-                          ('delete', ADMIN_OR_OWNER),
-                          ('get', ADMIN_OR_OWNER),
-                          ('list', ADMIN_OR_OWNER),
-                          ('update', ADMIN_OR_OWNER)],
-    'actions': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
-                ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
-                ('publicize', ADMIN_ONLY), ('update', ADMIN_OR_OWNER)],
-    'code_sources': [('create', ADMIN_ONLY), ('delete', ADMIN_ONLY),
-                     ('get', ADMIN_ONLY), ('list', ADMIN_ONLY),
-                     ('update', ADMIN_ONLY)],
-    'cron_triggers': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
-                      ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
-                      ('list:all_projects', ADMIN_ONLY),
-                      ('publicize', ADMIN_ONLY)],
-    'dynamic_actions': [('create', ADMIN_ONLY), ('delete', ADMIN_ONLY),
-                        ('get', ADMIN_ONLY), ('list', ADMIN_ONLY),
-                        ('update', ADMIN_ONLY)],
-    'environments': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
-                     ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
-                     ('list:all_projects', ADMIN_ONLY),
-                     ('publicize', ADMIN_ONLY), ('update', ADMIN_OR_OWNER)],
-    'event_triggers': [('create', ADMIN_OR_OWNER),
-                       ('create:public', ADMIN_ONLY),
-                       ('delete', ADMIN_OR_OWNER), ('get', ADMIN_OR_OWNER),
-                       ('list', ADMIN_OR_OWNER),
-                       ('list:all_projects', ADMIN_ONLY),
-                       ('update', ADMIN_OR_OWNER)],
-    'executions': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
-                   ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
-                   ('list:all_projects', ADMIN_ONLY),
-                   ('update', ADMIN_OR_OWNER)],
-    'members': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
-                ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
-                ('update', ADMIN_OR_OWNER)],
-    'services': [('list', ADMIN_OR_OWNER)],
-    'tasks': [('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
-              ('update', ADMIN_OR_OWNER)],
-    'workbooks': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
-                  ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
-                  ('list:all_projects', ADMIN_ONLY),
-                  ('publicize', ADMIN_ONLY), ('update', ADMIN_OR_OWNER)],
-    'workflows': [('create', ADMIN_OR_OWNER), ('delete', ADMIN_OR_OWNER),
-                  ('get', ADMIN_OR_OWNER), ('list', ADMIN_OR_OWNER),
-                  ('list:all_projects', ADMIN_ONLY),
-                  ('publicize', ADMIN_ONLY), ('update', ADMIN_OR_OWNER)],
-}
-
-_DESCRIPTIONS = {
-    'create': 'Create a %s.', 'delete': 'Delete a %s.', 'get': 'Show a %s.',
-    'list': 'List %ss.', 'update': 'Update a %s.',
-    'list:all_projects': 'List %ss of every project (all_projects=true).',
-    'publicize': 'Create or update a public (scope=public) %s.',
-    'create:public': 'Create a public (scope=public) %s.',
-}
-
 
 def list_rules():
-    """Every rule with its default (also for oslopolicy-sample-generator)."""
-    rules = list(_BASE)
-    for resource, ops in sorted(_RESOURCE_RULES.items()):
-        noun = resource[:-1].replace('_', ' ')
-        for op, check in ops:
-            rules.append(oslo_policy.RuleDefault(
-                '%s:%s' % (resource, op), check,
-                description=_DESCRIPTIONS[op] % noun))
-    return rules
+    """Every rule with its default (defined in :mod:`policies`)."""
+    return policies.list_rules()
 
 
 RULE_NAMES = frozenset(r.name for r in list_rules())
@@ -132,7 +55,12 @@ _MAX_DECISIONS = 10000
 
 
 def get_enforcer(conf=None):
+    """The process's enforcer (also the ``oslo.policy.enforcer`` entry
+    point of the oslopolicy-* tools, which call it without arguments)."""
     global _enforcer
+    if conf is None and _enforcer is None and not config.CONF.config_file \
+            and getattr(config.CONF, '_args', None) is None:
+        config.parse_args([])
     if _enforcer is None:
         with _lock:
             if _enforcer is None:
@@ -206,8 +134,8 @@ def check_is_admin(ctx):
     return _decide('context_is_admin', ctx, creds=creds)
 
 
-def enforce_scope(collection, scope, operation='publicize'):
+def enforce_scope(collection, scope):
     """Creating/updating with ``scope=public`` needs
-    ``<collection>:publicize`` (``event_triggers:create:public``)."""
+    ``<collection>:publicize``."""
     if scope == 'public':
-        enforce('%s:%s' % (collection, operation))
+        enforce('%s:publicize' % collection)

@@ -5,13 +5,17 @@ wraps it, from the outside in, with:
 
 1. :class:`ServerHeaderMiddleware` — every response carries
    ``Server: mistral_api`` and a ``Content-Length``;
-2. :class:`BodySizeLimitMiddleware` — oversized bodies are refused with a
+2. the operator middleware of :mod:`mistral_clone.api.middleware`: request
+   ids, the access log and metrics, CORS, proxy headers, ``/healthcheck``
+   and ``/metrics``;
+3. :class:`BodySizeLimitMiddleware` — oversized bodies are refused with a
    clear 413 before anything reads them;
-3. keystonemiddleware ``auth_token`` when ``[pecan] auth_enable`` is set
+4. the web console's static files under ``/ui/`` (public, outside auth);
+5. keystonemiddleware ``auth_token`` when ``[pecan] auth_enable`` is set
    (the hook point: :func:`_wrap_auth`);
-4. :class:`~mistral_clone.api.hygiene.RequestHygiene` — malformed lengths,
+6. :class:`~mistral_clone.api.hygiene.RequestHygiene` — malformed lengths,
    URLs and JSON bodies get a clear 400 before anything parses them;
-5. Pecan itself, with :class:`ContextHook` building the request context.
+7. Pecan itself, with :class:`ContextHook` building the request context.
 """
 
 import functools
@@ -19,7 +23,6 @@ import json
 import logging
 
 from oslo_config import cfg
-from oslo_utils import strutils
 import pecan
 from pecan import hooks
 
@@ -28,6 +31,8 @@ from mistral_clone import context
 from mistral_clone.api import hygiene
 from mistral_clone.console import app as console_app
 from mistral_clone.api import xml_render
+from mistral_clone import masking
+from mistral_clone import policy
 
 LOG = logging.getLogger(__name__)
 
@@ -42,8 +47,7 @@ class ContextHook(hooks.PecanHook):
 
     def before(self, state):
         req = state.request
-        ctx = context.from_environ(req.environ, req.host_url,
-                                   self.auth_enabled)
+        ctx = request_context(req.environ, req.host_url, self.auth_enabled)
         context.set_ctx(ctx)
         if LOG.isEnabledFor(logging.DEBUG):
             LOG.debug('%s %s%s [context=%s] body=%s', req.method, req.path,
@@ -54,6 +58,15 @@ class ContextHook(hooks.PecanHook):
         context.set_ctx(None)
 
 
+def request_context(environ, host_url, auth_enabled):
+    """The context of one request; with authentication on, ``is_admin``
+    follows the ``context_is_admin`` policy rule."""
+    ctx = context.from_environ(environ, host_url, auth_enabled)
+    if auth_enabled:
+        ctx.is_admin = policy.check_is_admin(ctx)
+    return ctx
+
+
 def masked_body(req, limit=4096):
     """The request body for a log line, passwords and tokens masked."""
     if not req.content_length:
@@ -62,7 +75,7 @@ def masked_body(req, limit=4096):
         text = req.body[:limit].decode('utf-8', 'replace')
     except Exception:  # pragma: no cover - unreadable body
         return '<unreadable>'
-    return strutils.mask_password(text)
+    return masking.mask(text)
 
 
 class BodySizeLimitMiddleware(object):
@@ -191,7 +204,6 @@ def _wrap_auth(app, conf):
     object (``oslo_config_config``), so one config file configures both.
     """
     from keystonemiddleware import auth_token
-    from mistral_clone import policy
     policy.get_enforcer(conf)
     gate = AuthGate(app)
     protocol = auth_token.AuthProtocol(
@@ -254,4 +266,6 @@ def setup_app(conf=None):
     # The web console's static files, public (outside the auth gate).
     app = console_app.mount(app)
     app = BodySizeLimitMiddleware(app, conf.api.max_request_body_size)
+    from mistral_clone.api import middleware
+    app = middleware.wrap(app, conf, auth_enabled)
     return ServerHeaderMiddleware(app)

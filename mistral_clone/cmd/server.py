@@ -1,10 +1,13 @@
 """mistral-clone-server: start the API, engine, executor and scheduler.
 
     mistral-clone-server [--config-file FILE] [--server all|api,engine,...]
+    mistral-clone-server --version
 
 Without a config file (or without ``transport_url`` in it) this is the
 embedded default: every service in this process, RPC in-process, and a
-SQLite database that creates/upgrades itself on first start.
+SQLite database that creates/upgrades itself on first start. With
+``transport_url``, ``--server api`` alone runs ``[api] api_workers`` API
+processes (``api/serving.py``).
 """
 
 import logging
@@ -16,7 +19,7 @@ from oslo_config import cfg
 
 from mistral_clone import config
 from mistral_clone import launcher
-from mistral_clone import masking
+from mistral_clone import log
 
 LOG = logging.getLogger('mistral_clone')
 
@@ -49,35 +52,33 @@ def parse_components(value):
     return result
 
 
-def setup_logging(conf):
-    level = logging.DEBUG if conf.debug else logging.INFO
-    handlers = None
-    if conf.log_file:
-        handlers = [logging.FileHandler(conf.log_file)]
-    logging.basicConfig(
-        level=level, handlers=handlers,
-        format='%(asctime)s %(process)d %(levelname)s %(name)s %(message)s')
-    # Passwords and tokens never reach the log (request bodies, SQL echo).
-    masking.install()
-    # Third-party chatter.
-    for noisy in ('oslo_messaging', 'amqp', 'kombu', 'stevedore',
-                  'keystonemiddleware', 'pecan', 'sqlalchemy'):
-        logging.getLogger(noisy).setLevel(
-            logging.DEBUG if conf.debug else logging.WARNING)
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     config.parse_args(argv)
     conf = config.CONF
-    setup_logging(conf)
-    config.report_unknown_options(conf)
     components = parse_components(conf.server)
-    launcher.setup_database(conf)
+    from mistral_clone.api import serving
+    workers = serving.worker_count(conf, components)
+    log.setup(conf)
+    log.banner(conf, components)
+    config.report_unknown_options(conf)
+    if workers > 1:
+        serving.run_workers(conf, workers)
+        return 0
+    from mistral_clone.db import migration
+    refused = None
+    try:
+        launcher.setup_database(conf)
+    except (migration.ForeignDatabase, migration.MigrationsNotFound) as e:
+        refused = str(e)
+    if refused:  # logged outside the handler: the message, no traceback
+        LOG.error('%s', refused)
+        return 2
     launched = launcher.launch(components, conf, start_api_thread=False)
     stop = threading.Event()
 
     def on_signal(signum, frame):
+        LOG.info('Signal %d received: shutting down', signum)
         stop.set()
         if launched.api_server is not None:
             threading.Thread(target=launched.api_server.shutdown,

@@ -14,6 +14,7 @@ lets readers proceed while a writer works. PostgreSQL and MySQL use row locks
 import contextlib
 import functools
 import logging
+import os
 import random
 import threading
 import time
@@ -31,6 +32,10 @@ _engine = None
 _sessionmaker = None
 _write_lock = threading.RLock()
 _local = threading.local()
+# Called (no arguments, exceptions logged) after each outermost
+# transaction() ends, once its lock is released: work that must not hold
+# the SQLite write lock (see db/tracking.py).
+after_transaction_hooks = []
 
 
 def get_engine():
@@ -106,6 +111,22 @@ def _configure_sqlite(engine, synchronous):
         conn.exec_driver_sql('BEGIN %s' % mode)
 
 
+def _after_fork_in_child():
+    """A forked process (gunicorn/uwsgi workers, our API workers) must not
+    use the connections it inherited: they belong to the parent, and two
+    processes talking over one socket corrupt each other's answers. Drop
+    the pool without closing those sockets (closing would tell the server
+    the parent's session ended); the child opens its own connections."""
+    global _write_lock
+    _write_lock = threading.RLock()
+    if _engine is not None:
+        _engine.dispose(close=False)
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def dispose():
     global _engine, _sessionmaker
     if _engine is not None:
@@ -115,10 +136,14 @@ def dispose():
 
 
 def upgrade_to_head(url=None):
-    """Run the alembic migrations shipped in the repository up to head."""
+    """Run our alembic migrations up to head (refuses a database that is
+    not ours: ``migration.ForeignDatabase``)."""
     from mistral_clone.db import migration
-    migration.upgrade('head', url or str(get_engine().url.render_as_string(
-        hide_password=False)))
+    url = url or get_engine().url.render_as_string(hide_password=False)
+    before, after = migration.upgrade('head', url)
+    if before != after:
+        LOG.info('Database schema upgraded from %s to %s',
+                 before or 'nothing', after)
 
 
 # --- transactions ------------------------------------------------------------
@@ -161,6 +186,11 @@ def transaction():
         if sqlite:
             _local.sqlite_begin = 'DEFERRED'
             _write_lock.release()
+        for hook in after_transaction_hooks:
+            try:
+                hook()
+            except Exception:
+                LOG.exception('After-transaction hook %s failed', hook)
 
 
 @contextlib.contextmanager
@@ -180,6 +210,11 @@ def session():
 
 def in_transaction():
     return getattr(_local, 'session', None) is not None
+
+
+def current_session():
+    """The session of this thread's open transaction, or None."""
+    return getattr(_local, 'session', None)
 
 
 def retry_on_conflict(fn):

@@ -29,6 +29,7 @@ import logging
 import sqlalchemy as sa
 
 from mistral_clone import periodic
+from mistral_clone import observe
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 from mistral_clone.engine import states
@@ -114,6 +115,7 @@ class ActionRecovery:
                 continue
             if what:
                 done[action_ex_id] = what
+                observe.recovered(what, action_ex_id)
         return done
 
 

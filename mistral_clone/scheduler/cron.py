@@ -23,6 +23,7 @@ import time
 
 import sqlalchemy as sa
 
+from mistral_clone import observe
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 from mistral_clone.services.definitions import NEVER_PATTERN
@@ -92,6 +93,9 @@ def process_cron_triggers(engine_client, now=None):
         if not won:
             continue
         try:
+            observe.cron_trigger_fired(trigger.name, trigger.id,
+                                       trigger.workflow_name,
+                                       trigger.project_id)
             fire(engine_client, trigger)
             started += 1
         except Exception:

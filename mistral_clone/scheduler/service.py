@@ -18,6 +18,7 @@ import socket
 import sqlalchemy as sa
 
 from mistral_clone import periodic
+from mistral_clone import observe
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 
@@ -90,8 +91,12 @@ class Scheduler:
         if db_api.dialect_name() in ('postgresql', 'sqlite'):
             claimed = self._claim_batch(now, stale)
         else:
-            claimed = [job_id for job_id in self._due(now, stale)
+            claimed = [(job_id, run_after) for job_id, run_after
+                       in self._due(now, stale)
                        if self._claim(job_id, now, stale)]
+        observe.jobs_claimed((now - run_after).total_seconds()
+                             for _, run_after in claimed)
+        claimed = [job_id for job_id, _ in claimed]
         for job_id in claimed:
             self._pool.submit(self._hand_over, job_id)
         with db_api.session() as s:
@@ -117,9 +122,9 @@ class Scheduler:
         M = models.ScheduledJob
         with db_api.session() as s:
             return s.execute(
-                sa.select(M.id).where(*self._claimable(now, stale))
-                .order_by(M.run_after).limit(self.batch_size)
-            ).scalars().all()
+                sa.select(M.id, M.run_after)
+                .where(*self._claimable(now, stale))
+                .order_by(M.run_after).limit(self.batch_size)).all()
 
     def _claim_batch(self, now, stale):
         """One UPDATE claims up to ``batch_size`` due jobs. On PostgreSQL
@@ -143,7 +148,7 @@ class Scheduler:
                     .returning(M.id, M.run_after)
                     .execution_options(synchronize_session=False)
                 ).all()
-        return [job_id for job_id, _ in sorted(claim(), key=lambda r: r[1])]
+        return sorted(claim(), key=lambda r: r[1])
 
     def _claim(self, job_id, now, stale):
         @db_api.retry_on_conflict

@@ -10,7 +10,6 @@ import itertools
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 import uuid
@@ -18,28 +17,29 @@ import uuid
 import requests
 
 from mistral_clone import config
+from tests import paths
 
 _state = {}
 _counter = itertools.count()
-# python-mistralclient's CLI, installed in the venv running the tests.
-MISTRAL_CLI = os.path.join(os.path.dirname(sys.executable), 'mistral')
+# python-mistralclient's CLI, installed beside this interpreter (test
+# requirement).
+MISTRAL_CLI = paths.command('mistral')
 
 
 def server_url():
     """Base URL (without /v2) of the shared test server."""
+    from mistral_clone.db import api as db_api
     if 'url' not in _state:
         from mistral_clone.api import server
-        from mistral_clone.db import api as db_api
         from tests.api import fake_lang
 
         config.parse_args([])
         fake_lang.install()
         tmp = tempfile.mkdtemp(prefix='mc_api_tests_')
-        db_api.setup('sqlite:///%s' % os.path.join(tmp, 'api.sqlite'),
-                     create_tables=True)
+        db_url = 'sqlite:///%s' % os.path.join(tmp, 'api.sqlite')
+        db_api.setup(db_url, create_tables=True)
         srv, url = server.start_in_thread('127.0.0.1', 0)
-        _state.update(url=url, server=srv, tmp=tmp,
-                      db='sqlite:///%s' % os.path.join(tmp, 'api.sqlite'))
+        _state.update(url=url, server=srv, tmp=tmp, db_url=db_url)
 
         def _stop():
             srv.shutdown()
@@ -47,18 +47,18 @@ def server_url():
             db_api.dispose()
             shutil.rmtree(tmp, ignore_errors=True)
         atexit.register(_stop)
-    _bind_database()
+    else:
+        # The database is process-wide: a test class of the same worker
+        # that ran an embedded server of its own (tests.base) pointed it
+        # elsewhere, and disposed of it when it stopped.
+        try:
+            current = db_api.get_engine().url.render_as_string(False)
+        except RuntimeError:
+            current = None
+        if current != _state['db_url']:
+            db_api.setup(_state['db_url'])
     return _state['url']
 
-
-def _bind_database():
-    """Point the process-wide database at this server's file again: an
-    embedded server (tests/base.py) run in the same test process in between
-    points it at its own, then disposes of it."""
-    from mistral_clone.db import api as db_api
-    engine = db_api._engine
-    if engine is None or str(engine.url) != _state['db']:
-        db_api.setup(_state['db'])
 
 
 def unique(prefix='x'):

@@ -8,10 +8,13 @@ It can kill -9 / restart processes, restart RabbitMQ, and cleans everything
 up (processes, vhost, database) in :meth:`Deployment.destroy`.
 
 The local services are started when they are not running
-(``rabbitmq-server -detached``, ``pg_ctlcluster ... start``, ``mariadbd``);
-:func:`unavailable_reason` says why a backend cannot be used, for skips.
+(``rabbitmq-server -detached``, ``pg_ctlcluster ... start``, ``mariadbd``),
+by one test process at a time (a lock file); :func:`unavailable_reason`
+says why a backend cannot be used, for skips.
 """
 
+import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -116,8 +119,32 @@ def ensure_mariadb():
     return None
 
 
+@contextlib.contextmanager
+def _services_lock():
+    """Test workers start at the same moment: one of them starts a
+    missing service, the others find it running."""
+    path = os.path.join(tempfile.gettempdir(), 'mistral_clone_services.lock')
+    with open(path, 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def unavailable_reason(backend):
     """None when RabbitMQ and the database ``backend`` are usable."""
+    with _services_lock():
+        return _unavailable_reason(backend)
+
+
+def postgresql_reason():
+    """None when PostgreSQL is usable (started if it was down)."""
+    with _services_lock():
+        return ensure_postgresql()
+
+
+def _unavailable_reason(backend):
     reason = ensure_rabbitmq()
     if reason:
         return reason

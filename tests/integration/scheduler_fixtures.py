@@ -26,6 +26,10 @@ def _admin_engine():
 
 
 def pg_available():
+    """PostgreSQL answers (started first if it is installed but down)."""
+    from tests.integration import production_env
+    if production_env.postgresql_reason():
+        return False
     try:
         engine = _admin_engine()
         with engine.connect() as c:

@@ -12,14 +12,13 @@ import sys
 import unittest
 
 from tests import base
+from tests import paths
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-CONFORMANCE = os.path.normpath(os.path.join(
-    HERE, '..', '..', '..', 'shared', 'conformance'))
+CONFORMANCE = paths.conformance_dir()
 
 
 def _mistral_cli():
-    cand = os.path.join(os.path.dirname(sys.executable), 'mistral')
+    cand = paths.command('mistral')
     return cand if os.path.exists(cand) else None
 
 

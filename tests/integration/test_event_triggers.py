@@ -99,7 +99,6 @@ class EventTriggersTest(unittest.TestCase):
             'triggered_by', {}).get('id') == trigger_id]
 
     def test_notification_starts_workflow(self):
-        started = time.time()
         trigger = self.create_trigger(
             name='on_create', exchange='nova_ex', topic='notif',
             event='compute.instance.create.end',
@@ -138,7 +137,6 @@ class EventTriggersTest(unittest.TestCase):
             self.server.http.delete(self.server.url + '/event_triggers/%s'
                                     % t['id'])
         self.wait_listening('nova_ex', 'notif', present=False)
-        self.assertLess(time.time() - started, 30)
 
     def test_triggers_added_and_deleted_after_start(self):
         first = self.create_trigger(

@@ -22,7 +22,9 @@ The module is skipped, with the reason, only when the Keystone venv cannot
 be created (no network, no PyPI).
 """
 
+import contextlib
 import datetime
+import fcntl
 import getpass
 import grp
 import json
@@ -86,11 +88,31 @@ def _venv_python():
     return os.path.join(VENV, 'bin', 'python')
 
 
+@contextlib.contextmanager
+def _install_lock():
+    """One process at a time installs the Keystone venv or its template
+    (test workers start at the same moment)."""
+    os.makedirs(os.path.dirname(VENV), exist_ok=True)
+    with open(VENV + '.lock', 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def ensure_keystone_venv():
     """Create (once) and return the python of the Keystone venv."""
     marker = os.path.join(VENV, '.mistral_clone_ready')
     if os.path.exists(marker):
         return _venv_python()
+    with _install_lock():
+        if os.path.exists(marker):  # another worker made it meanwhile
+            return _venv_python()
+        return _create_keystone_venv(marker)
+
+
+def _create_keystone_venv(marker):
     shutil.rmtree(VENV, ignore_errors=True)
     shutil.rmtree(TEMPLATE, ignore_errors=True)
     os.makedirs(os.path.dirname(VENV), exist_ok=True)
@@ -153,12 +175,15 @@ class Keystone:
         global ADMIN_PASSWORD, PASSWORD, SERVICE_PASSWORD
         meta = self._template_meta()
         if meta is None:
-            self._write_conf()
-            self._bootstrap()
-            self._serve()
-            ids = self.populate(mistral_url)
-            self._save_template(ids)
-            return ids
+            with _install_lock():
+                meta = self._template_meta()
+                if meta is None:
+                    self._write_conf()
+                    self._bootstrap()
+                    self._serve()
+                    ids = self.populate(mistral_url)
+                    self._save_template(ids)
+                    return ids
         ADMIN_PASSWORD = meta['admin_password']
         PASSWORD = meta['password']
         SERVICE_PASSWORD = meta['service_password']
@@ -590,6 +615,25 @@ class TestAuthentication(KeystoneTestCase):
                 'WWW-Authenticate', ''))
         r = self.call(None, 'POST', '/workflows', text=_wf('nope'))
         self.assertEqual(401, r.status_code)
+        self.assertRegex(r.headers.get('x-openstack-request-id', ''),
+                         r'^req-[0-9a-f-]{36}$')
+
+    def test_health_and_metrics_need_no_token(self):
+        root = self.server.url
+        r = requests.get(root + '/healthcheck', timeout=30)
+        self.assertEqual(200, r.status_code, r.text)
+        r = requests.get(root + '/metrics', timeout=30)
+        self.assertEqual(200, r.status_code)
+        self.assertIn('mistral_api_request_duration_seconds', r.text)
+
+    def test_access_log_names_the_project(self):
+        self.ok(self.call('alice', 'GET', '/workflows'))
+        with open(self.server.log, encoding='utf-8', errors='replace') as f:
+            lines = [line for line in f if '"GET /v2/workflows" status: 200'
+                     in line]
+        self.assertTrue(any(' %s %s ' % (self.ids['alice'],
+                                         self.ids['alpha']) in line
+                            for line in lines), lines[-3:])
 
     def test_forged_token_is_401(self):
         for forged in ('bogus', 'gAAAAAB' + 'x' * 180,

@@ -81,7 +81,7 @@ slow_safe:
   output: {r: <% $.r %>}
   tasks:
     t:
-      action: std.echo output=<% $.n %> delay=4
+      action: std.echo output=<% $.n %> delay=15
       safe-rerun: true
       publish: {r: <% task().result %>}
 slow_unsafe:
@@ -89,7 +89,7 @@ slow_unsafe:
   output: {r: <% $.r %>}
   tasks:
     t:
-      action: std.echo output=<% $.n %> delay=4
+      action: std.echo output=<% $.n %> delay=15
       publish: {r: <% task().result %>}
 targeted:
   input: [n, where]
@@ -118,9 +118,14 @@ class _ProductionSuite(object):
         reason = pe.unavailable_reason(cls.backend)
         if reason:
             raise unittest.SkipTest('%s: %s' % (cls.backend, reason))
+        # Failure detection tuned for a test, yet with room for a loaded
+        # machine: an executor is declared lost after 10 s without
+        # heartbeats (a live one writes one every second, and a busy CI
+        # can stall a process for seconds), a service after 3 x 2 s.
         d = cls.deployment = pe.Deployment(cls.backend, options={
             ('action_heartbeat', 'batch_size'): 0,
-            ('coordination', 'heartbeat_interval'): 1,
+            ('action_heartbeat', 'max_missed_heartbeats'): 10,
+            ('coordination', 'heartbeat_interval'): 2,
         })
         try:
             d.create()
@@ -231,6 +236,11 @@ class _ProductionSuite(object):
                      self.d.api('GET', '/services')['services']}
             if len(names) == 6:
                 return names
+            dead = [p.name for p in self.d.processes.values()
+                    if not p.alive()]
+            if dead:
+                self.fail('processes died: %s\n%s' % (dead, '\n'.join(
+                    self.d.tail(name) for name in dead)))
             time.sleep(0.5)
         self.fail('services not all listed: %s' % names)
 
@@ -313,17 +323,26 @@ class _ProductionSuite(object):
         safe = {self.start('slow_safe', {'n': i}): i for i in range(6)}
         unsafe = {self.start('slow_unsafe', {'n': i}): i for i in range(6)}
         all_ids = list(safe) + list(unsafe)
-        # Wait until every action is claimed by an executor.
-        deadline = time.time() + 30
-        while time.time() < deadline:
+        # Every action claimed by an executor before the kill (an action
+        # claimed after the snapshot would be misjudged): wait for it, and
+        # fail rather than go on with a partial picture.
+        # The actions last 15 s: all must still be running at the kill.
+        deadline = time.time() + 120
+        while True:
             rows = self._actions_of(all_ids)
             if len(rows) == 12 and all(h for _, h in rows):
                 break
+            self.assertLess(time.time(), deadline,
+                            'actions not all claimed: %s' % rows)
             time.sleep(0.1)
+        self.assertEqual({'RUNNING'}, {r[0] for r in self.query(
+            "SELECT state FROM action_executions WHERE workflow_name IN "
+            "('slow_safe', 'slow_unsafe')")}, 'an action ended before the '
+            'kill: the machine is too slow for this scenario')
         on_victim = {ex for ex, h in rows if h == 'exec-1'}
         self.assertTrue(on_victim, 'no action went to exec-1: %s' % rows)
         self.d.kill('exec-1')
-        done = self.wait(all_ids, 90)
+        done = self.wait(all_ids, 180)
         # safe-rerun: re-run on the surviving executor, result intact.
         for ex_id, n in safe.items():
             self.assertEqual('SUCCESS', done[ex_id]['state'],
@@ -343,7 +362,7 @@ class _ProductionSuite(object):
         rerun_hosts = {h for ex, h in self._actions_of(list(safe))}
         self.assertEqual({'exec-2'}, rerun_hosts)
         # The dead executor disappears from /v2/services; restart it.
-        deadline = time.time() + 20
+        deadline = time.time() + 60
         while time.time() < deadline:
             names = {s['name'] for s in
                      self.d.api('GET', '/services')['services']}

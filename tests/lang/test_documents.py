@@ -6,6 +6,7 @@ import yaml
 from mistral_clone import exceptions as exc
 import mistral_clone.lang as L
 from mistral_clone.lang import yaml_loader
+from tests import paths
 
 TWO = """---
 version: '2.0'
@@ -298,7 +299,7 @@ class YamlLoaderTest(unittest.TestCase):
 class ConformanceInvalidDefinitionsTest(unittest.TestCase):
     """Every public iv-* conformance case must be rejected (HTTP 400)."""
 
-    CASES_DIR = '/work/shared/conformance/cases/public'
+    CASES_DIR = os.path.join(paths.conformance_dir(), 'cases', 'public')
 
     def test_iv_cases(self):
         if not os.path.isdir(self.CASES_DIR):

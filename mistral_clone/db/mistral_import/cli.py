@@ -19,10 +19,11 @@ LOG = logging.getLogger(__name__)
 COMMAND = 'import-mistral'
 
 
-def add_command(subparsers):
-    p = subparsers.add_parser(
-        COMMAND, help='Copy definitions, triggers and execution history '
-        'from a Mistral database (read only) into ours.')
+HELP = ('Copy definitions, triggers and execution history from a Mistral '
+        'database (read only) into ours.')
+
+
+def add_arguments(p):
     p.add_argument('source_url', metavar='SOURCE_URL',
                    help='SQLAlchemy URL of the Mistral database, e.g. '
                         'postgresql+psycopg2://user:pw@host/mistral')
@@ -41,9 +42,8 @@ def add_command(subparsers):
                    help='No progress bar.')
 
 
-def main(conf, out=sys.stdout, err=sys.stderr):
-    """Run with the parsed command (``conf.command``); the exit status."""
-    cmd = conf.command
+def main(conf, cmd, out=sys.stdout, err=sys.stderr):
+    """Run the parsed command ``cmd``; the exit status."""
     if not logging.getLogger().handlers:
         # The report says it all on the terminal; with a configured log
         # (log_file...) the record goes there too.

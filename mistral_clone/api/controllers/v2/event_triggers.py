@@ -49,16 +49,14 @@ class EventTriggersController(rest.RestController):
     @expose.wsexpose(None, body=res.EventTriggerBody, status_code=201)
     def post(self, event_trigger):
         policy.enforce('event_triggers:create')
-        policy.enforce_scope('event_triggers', event_trigger.scope,
-                             'create:public')
+        policy.enforce_scope('event_triggers', event_trigger.scope)
         return R.render(definitions.create_event_trigger(
             res.body_dict(event_trigger)))
 
     @expose.wsexpose(None, types.uuid, body=res.EventTriggerBody)
     def put(self, id, event_trigger):
         policy.enforce('event_triggers:update')
-        policy.enforce_scope('event_triggers', event_trigger.scope,
-                             'create:public')
+        policy.enforce_scope('event_triggers', event_trigger.scope)
         return R.render(definitions.update_event_trigger(
             id, res.body_dict(event_trigger)))
 

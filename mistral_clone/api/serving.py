@@ -1,0 +1,221 @@
+"""The API server: cheroot, TLS, worker processes.
+
+The API is served by **cheroot** (the WSGI server of CherryPy: a thread
+pool per process, ``[api] api_threads`` threads; HTTP/1.1 keep-alive
+connections wait in a selector and hold no thread while idle). In
+production mode (``transport_url`` set) ``mistral-clone-server --server
+api`` runs ``[api] api_workers`` such processes (default: the number of
+CPUs):
+
+- the master process binds the listening socket (so a taken port fails at
+  once, with a clear message), then **cotyledon** forks the workers,
+  restarts any that dies, and on SIGTERM stops them all;
+- each worker creates everything it uses *after* the fork — database
+  engine, oslo.messaging transport, the heartbeat thread of
+  ``/v2/services`` (one shared ``api_group`` row), the application — so no
+  connection, thread or lock is ever shared between processes;
+- metrics use prometheus_client's multiprocess mode: the master points
+  ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory before anything imports
+  prometheus_client, and ``/metrics`` answered by any worker adds up all.
+
+TLS (``[api] enable_ssl_api``) uses cheroot's built-in adapter with Mistral's
+``[ssl] cert_file``, ``key_file``, ``ca_file`` (client certificates
+required when set), ``ciphers`` and ``version`` (minimum).
+"""
+
+import logging
+import os
+import shutil
+import socket
+import ssl
+import sys
+import tempfile
+import threading
+
+from cheroot import wsgi
+import cotyledon
+
+LOG = logging.getLogger(__name__)
+
+SERVER_NAME = 'mistral_api'
+
+_TLS_VERSIONS = {
+    'tlsv1_2': ssl.TLSVersion.TLSv1_2, 'tls1.2': ssl.TLSVersion.TLSv1_2,
+    'tlsv1_3': ssl.TLSVersion.TLSv1_3, 'tls1.3': ssl.TLSVersion.TLSv1_3,
+}
+
+
+def ssl_adapter(conf):
+    """cheroot's TLS adapter from ``[api] enable_ssl_api`` / ``[ssl]``, or
+    None for plain HTTP."""
+    if not conf.api.enable_ssl_api:
+        return None
+    from cheroot.ssl import builtin
+    cert, key = conf.ssl.cert_file, conf.ssl.key_file
+    if not cert or not key:
+        raise SystemExit('[api] enable_ssl_api = True needs [ssl] cert_file '
+                         'and [ssl] key_file.')
+    for path in (cert, key, conf.ssl.ca_file):
+        if path and not os.path.isfile(path):
+            raise SystemExit('TLS file not found: %s' % path)
+    adapter = builtin.BuiltinSSLAdapter(cert, key, ciphers=conf.ssl.ciphers)
+    context = adapter.context
+    if conf.ssl.ca_file:
+        context.load_verify_locations(conf.ssl.ca_file)
+        context.verify_mode = ssl.CERT_REQUIRED
+    if conf.ssl.version:
+        try:
+            context.minimum_version = _TLS_VERSIONS[conf.ssl.version.lower()]
+        except KeyError:
+            raise SystemExit('[ssl] version must be one of TLSv1_2, TLSv1_3')
+    return adapter
+
+
+class _Cheroot(wsgi.Server):
+    """cheroot, logging through ``logging``, serving a socket we bound
+    (possibly in a parent process)."""
+
+    listening_socket = None
+
+    def bind(self, family, type, proto=0):  # noqa: A002 - cheroot's name
+        sock = self.listening_socket
+        if self.ssl_adapter is not None:
+            sock = self.ssl_adapter.bind(sock)
+        self.socket = sock
+        self.bind_addr = self.resolve_real_bind_addr(sock)
+        return sock
+
+    def error_log(self, msg='', level=logging.INFO, traceback=False):
+        LOG.log(level if level >= logging.WARNING else logging.DEBUG,
+                '%s', msg, exc_info=traceback)
+
+
+class CherootServer(object):
+    """cheroot with the interface the launcher drives: the socket is bound
+    on creation (``server_address`` is known at once, ``port=0`` picks a
+    free port); ``serve_forever`` starts cheroot's threads in the calling
+    thread (so a server run by a daemon thread has daemon threads only) and
+    blocks until ``shutdown``."""
+
+    def __init__(self, host, port, app, conf, sock=None):
+        server = _Cheroot((host, port), app, numthreads=conf.api.api_threads,
+                          server_name=SERVER_NAME, request_queue_size=128,
+                          timeout=30, shutdown_timeout=10)
+        server.ssl_adapter = ssl_adapter(conf)
+        server.listening_socket = sock if sock is not None else listen(
+            host, port)
+        self.server = server
+        self.server_address = server.listening_socket.getsockname()[:2]
+        self.scheme = 'https' if server.ssl_adapter is not None else 'http'
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def serve_forever(self, poll_interval=None):
+        with self._lock:
+            if self._stopped:
+                return
+            self.server.prepare()
+        self.server.serve()
+
+    def shutdown(self):
+        with self._lock:
+            self._stopped = True
+            if self.server.ready:
+                self.server.stop()
+            elif self.server.listening_socket is not None:
+                self.server.listening_socket.close()
+
+    def server_close(self):
+        """Nothing left: ``shutdown`` closed the socket."""
+
+
+# --- worker processes --------------------------------------------------------
+
+def worker_count(conf, components):
+    """API processes to fork: > 1 only for a production process that runs
+    the API alone (the embedded mode is one process by design: its SQLite
+    writes are serialised by an in-process lock)."""
+    if set(components) != {'api'} or not conf.transport_url:
+        return 1
+    return conf.api.api_workers or os.cpu_count() or 1
+
+
+def use_multiprocess_metrics():
+    """Give the workers a fresh prometheus_client multiprocess directory
+    (unless the operator set ``PROMETHEUS_MULTIPROC_DIR``); returns the
+    directory this process must remove at exit, or None."""
+    if 'prometheus_client' in sys.modules:
+        raise RuntimeError('prometheus_client was imported before the '
+                           'multiprocess directory was set')
+    if os.environ.get('PROMETHEUS_MULTIPROC_DIR'):
+        return None
+    path = tempfile.mkdtemp(prefix='mistral_clone_metrics_')
+    os.environ['PROMETHEUS_MULTIPROC_DIR'] = path
+    return path
+
+
+def listen(host, port, backlog=128):
+    """A listening TCP socket (shared by the workers of a master)."""
+    family = socket.AF_INET6 if ':' in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    if port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as e:
+        sock.close()
+        raise OSError(e.errno, 'Cannot listen on %s:%s: %s'
+                      % (host, port, e.strerror))
+    return sock
+
+
+def run_workers(conf, workers):
+    """Serve the API in ``workers`` processes until SIGTERM/SIGINT."""
+    metrics_dir = use_multiprocess_metrics()
+    try:
+        sock = listen(conf.api.host, conf.api.port)
+    except OSError as e:
+        raise SystemExit(str(e))
+    scheme = 'https' if conf.api.enable_ssl_api else 'http'
+    if conf.api.enable_ssl_api:
+        ssl_adapter(conf)  # wrong TLS settings stop the master, not workers
+    LOG.info('API listening on %s://%s:%d/v2 with %d worker processes',
+             scheme, conf.api.host, sock.getsockname()[1], workers)
+    manager = cotyledon.ServiceManager()
+    manager.add(ApiWorker, workers=workers, args=(conf, sock))
+    try:
+        manager.run()
+    finally:
+        sock.close()
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+        LOG.info('API stopped')
+
+
+class ApiWorker(cotyledon.Service):
+    """One API process: sets everything up after the fork, serves the
+    inherited socket with cheroot."""
+
+    name = 'api'
+
+    def __init__(self, worker_id, conf, sock):
+        super().__init__(worker_id)
+        self.conf = conf
+        self.sock = sock
+        self.launched = None
+
+    def run(self):
+        from mistral_clone import launcher
+        launcher.setup_database(self.conf, upgrade=False)
+        self.launched = launcher.launch(('api',), self.conf,
+                                        api_socket=self.sock,
+                                        start_api_thread=False)
+        LOG.info('API worker %d (pid %d) serving', self.worker_id,
+                 os.getpid())
+        self.launched.api_server.serve_forever()
+
+    def terminate(self):
+        if self.launched is not None:
+            self.launched.stop()

@@ -1,0 +1,147 @@
+"""State changes of executions, seen where they are stored.
+
+Every change of the ``state`` column of a workflow, task or action execution
+goes through the ORM, whichever module of the engine makes it. SQLAlchemy's
+attribute events (``set`` on the ``state`` attributes) note each change in
+the session of the running transaction; the session's ``after_commit`` event
+keeps them, and once the transaction is over (``db_api`` releases the SQLite
+write lock first) they go to :mod:`mistral_clone.observe` (workflow trace
+and metrics). So the trace shows exactly what was committed — a transaction
+that rolls back (a deadlock retried, a validation error) leaves no line, and
+an object that went through several states in one transaction (a task
+created, run inline and finished) shows as one change, from the state
+before the transaction to the state committed — and the engine needs no
+logging calls of its own.
+
+:class:`BacklogCollector` adds, at scrape time, the backlog of delayed jobs
+read from the database.
+"""
+
+import logging
+import threading
+
+import sqlalchemy as sa
+from sqlalchemy import event, orm
+
+from mistral_clone import observe
+from mistral_clone.db import api as db_api
+from mistral_clone.db import models
+
+LOG = logging.getLogger(__name__)
+
+_KEY = 'mistral_clone.state_changes'
+_installed = []
+_committed = threading.local()
+
+
+def _noter(kind):
+    def on_set(target, value, oldvalue, _initiator):
+        if value == oldvalue:
+            return
+        session = db_api.current_session()
+        if session is None:
+            return
+        if not isinstance(oldvalue, str):  # NO_VALUE / NEVER_SET: created
+            oldvalue = None
+        changes = session.info.setdefault(_KEY, {})
+        noted = changes.get(id(target))
+        if noted is None:
+            changes[id(target)] = [kind, target, oldvalue, value]
+        else:
+            noted[3] = value  # same transaction: keep the first old state
+    return on_set
+
+
+def _emit(kind, obj, old, new):
+    if kind == 'workflow':
+        observe.workflow_state_changed(
+            obj.id, obj.workflow_name, old, new, obj.state_info,
+            obj.task_execution_id)
+    elif kind == 'task':
+        observe.task_state_changed(
+            obj.id, obj.name, obj.workflow_execution_id, obj.workflow_name,
+            old, new, obj.state_info)
+    else:
+        duration = None
+        if obj.created_at is not None:
+            duration = (models.utcnow() - obj.created_at).total_seconds()
+        observe.action_state_changed(
+            obj.id, obj.name, obj.task_execution_id, old, new, duration,
+            obj.state_info if new == 'ERROR' else None)
+
+
+def _after_commit(session):
+    changes = session.info.pop(_KEY, None)
+    if changes:
+        pending = getattr(_committed, 'changes', None)
+        if pending is None:
+            pending = _committed.changes = []
+        pending.extend(c for c in changes.values() if c[2] != c[3])
+
+
+def _report():
+    """After the transaction (``db_api.after_transaction_hooks``)."""
+    pending = getattr(_committed, 'changes', None)
+    if not pending:
+        return
+    _committed.changes = None
+    for change in pending:
+        try:
+            _emit(*change)
+        except Exception:  # observing must never break the engine
+            LOG.debug('Could not report a state change', exc_info=True)
+
+
+def _after_rollback(session):
+    session.info.pop(_KEY, None)
+
+
+def install():
+    """Listen to state changes (once per process)."""
+    if _installed:
+        return
+    for kind, model in (('workflow', models.WorkflowExecution),
+                        ('task', models.TaskExecution),
+                        ('action', models.ActionExecution)):
+        event.listen(model.state, 'set', _noter(kind))
+    event.listen(orm.Session, 'after_commit', _after_commit)
+    event.listen(orm.Session, 'after_soft_rollback',
+                 lambda session, _tx: _after_rollback(session))
+    db_api.after_transaction_hooks.append(_report)
+    observe.add_scrape_collector(BacklogCollector())
+    _installed.append(True)
+
+
+class BacklogCollector(object):
+    """``mistral_scheduled_jobs_due`` and ``..._oldest_due_seconds``: the
+    delayed jobs whose time has come and that no scheduler took yet (a
+    growing backlog means too few schedulers or engines)."""
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+        try:
+            due, oldest = self._read()
+        except Exception:
+            LOG.debug('Could not read the jobs backlog', exc_info=True)
+            return
+        yield GaugeMetricFamily(
+            'mistral_scheduled_jobs_due',
+            'Delayed jobs due and not claimed by a scheduler.', value=due)
+        yield GaugeMetricFamily(
+            'mistral_scheduled_jobs_oldest_due_seconds',
+            'Seconds the oldest unclaimed due job has been waiting.',
+            value=oldest)
+
+    @staticmethod
+    def _read():
+        M = models.ScheduledJob
+        now = models.utcnow()
+        with db_api.session() as s:
+            count, oldest = s.execute(
+                sa.select(sa.func.count(), sa.func.min(M.run_after))
+                .where(M.run_after <= now, M.captured_at.is_(None))).one()
+        lag = (now - oldest).total_seconds() if oldest is not None else 0.0
+        return count, max(0.0, lag)

@@ -10,6 +10,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 import uuid
@@ -20,7 +21,8 @@ from mistral_clone import config
 
 _state = {}
 _counter = itertools.count()
-MISTRAL_CLI = '/work/venv/bin/mistral'
+# python-mistralclient's CLI, installed beside this interpreter.
+MISTRAL_CLI = os.path.join(sys.prefix, 'bin', 'mistral')
 
 
 def server_url():

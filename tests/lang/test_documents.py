@@ -298,7 +298,10 @@ class YamlLoaderTest(unittest.TestCase):
 class ConformanceInvalidDefinitionsTest(unittest.TestCase):
     """Every public iv-* conformance case must be rejected (HTTP 400)."""
 
-    CASES_DIR = '/work/shared/conformance/cases/public'
+    # shared/ lies beside the repository (a worktree of it, or CI's clone).
+    CASES_DIR = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+            __file__)))), '..', 'shared', 'conformance', 'cases', 'public')
 
     def test_iv_cases(self):
         if not os.path.isdir(self.CASES_DIR):

@@ -15,7 +15,6 @@ so list/get never re-parse.
 import datetime
 import json
 import hashlib
-import inspect
 import re
 import uuid as uuid_lib
 
@@ -56,17 +55,6 @@ _UNIQUE = {
 def _lang():
     from mistral_clone import lang
     return lang
-
-
-def _call_parser(fn, text, validate):
-    """Call a lang parser, passing ``validate`` when it supports it."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        params = {}
-    if 'validate' in params:
-        return fn(text, validate=validate)
-    return fn(text)
 
 
 def should_validate(skip_validation=False):
@@ -197,19 +185,11 @@ def _workflow_values(spec, definition, namespace, scope, with_checksum=True):
 
 def _workflow_texts(text, specs):
     """Definition text to store per spec (verbatim for a single one)."""
-    if len(specs) == 1:
-        return [text]
-    lang = _lang()
-    return [lang.workflow_fragment(spec) for spec in specs]
+    return [spec.definition for spec in specs]
 
 
 def _parse_workflows(text, validate):
-    specs = _call_parser(_lang().parse_workflows, text, validate)
-    for spec in specs:
-        if is_uuid(spec.name):
-            raise exc.InvalidModelException(
-                'Workflow name cannot be in the format of UUID.')
-    return specs
+    return _lang().parse_workflows(text, validate)
 
 
 def validate_workflows(text):
@@ -306,7 +286,7 @@ def find_workbook(s, name, namespace='', key='name', write=False):
 
 
 def _parse_workbook(text, validate):
-    return _call_parser(_lang().parse_workbook, text, validate)
+    return _lang().parse_workbook(text, validate)
 
 
 def validate_workbook(text):
@@ -315,10 +295,8 @@ def validate_workbook(text):
 
 def _workbook_members(s, spec, namespace, scope, project_id):
     """Create or update the ``<wb>.<name>`` workflows and actions."""
-    lang = _lang()
     for wf in spec.workflows or []:
-        definition = lang.workflow_fragment(wf)
-        values = _workflow_values(wf, definition, namespace, scope,
+        values = _workflow_values(wf, wf.definition, namespace, scope,
                                   with_checksum=False)
         values['name'] = '%s.%s' % (spec.name, wf.name)
         _upsert(s, models.WorkflowDefinition, values, project_id)
@@ -411,7 +389,7 @@ def _action_fragment(spec):
 
 
 def _parse_actions(text, validate):
-    return _call_parser(_lang().parse_actions, text, validate)
+    return _lang().parse_actions(text)
 
 
 def validate_actions(text):

@@ -1,8 +1,10 @@
 import time
 import unittest
+from unittest import mock
 
+from mistral_clone import exceptions as exc
 import mistral_clone.lang as L
-from mistral_clone.lang import schema
+from mistral_clone.lang import validation
 
 
 def big_workflow(n, prefix='big'):
@@ -43,44 +45,78 @@ class PerformanceTest(unittest.TestCase):
         self.assertEqual(['task98'], wf.inbound_task_names('task99'))
 
 
-class SchemaEngineTest(unittest.TestCase):
+H = "version: '2.0'\n"
 
-    def test_basic_keywords(self):
-        c = schema.compile_schema({
-            'type': 'object',
-            'properties': {'a': {'type': 'integer', 'minimum': 0}},
-            'required': ['a'],
-            'additionalProperties': False,
-        })
-        self.assertTrue(c.is_valid({'a': 1}))
-        self.assertTrue(c.is_valid({'a': 1.0}))
-        self.assertFalse(c.is_valid({'a': True}))
-        self.assertEqual("'a' is a required property",
-                         c.first_error({}).message)
-        self.assertEqual('-1 is less than the minimum of 0',
-                         c.first_error({'a': -1}).message)
-        self.assertEqual("Additional properties are not allowed ('b', 'c' "
-                         "were unexpected)",
-                         c.first_error({'a': 1, 'c': 1, 'b': 2}).message)
-        self.assertIsNone(c.first_error({'a': 0}))
 
-    def test_one_of_best_match_descends(self):
-        c = schema.compile_schema({'oneOf': [
-            {'type': 'object', 'required': ['x', 'y']},
-            {'type': 'string'},
-        ]})
-        # Two equally relevant errors -> the oneOf error itself.
-        self.assertEqual('{} is not valid under any of the given schemas',
-                         c.first_error({}).message)
-        # One required error is more relevant than the type error.
-        self.assertEqual("'y' is a required property",
-                         c.first_error({'x': 1}).message)
+def _error(parse, text):
+    try:
+        parse(text)
+    except exc.InvalidModelException as e:
+        return e.message
+    raise AssertionError('accepted: %s' % text)
 
-    def test_unique_items_json_equality(self):
-        c = schema.compile_schema({'type': 'array', 'uniqueItems': True})
-        self.assertTrue(c.is_valid([1, True]))
-        self.assertFalse(c.is_valid([1, 1.0]))
-        self.assertFalse(c.is_valid([{'a': [1]}, {'a': [1]}]))
+
+class SchemaValidationTest(unittest.TestCase):
+    """jsonschema decides and words the error; we add where it is."""
+
+    def test_location_from_the_workflow(self):
+        self.assertEqual(
+            "Invalid DSL: 'abc' is not valid under any of the given schemas"
+            "\n\nOn instance['tasks']['t1']['retry']['count']:\n    'abc'",
+            _error(L.parse_workflows, H + 'wf:\n  tasks:\n    t1:\n'
+                   '      action: std.noop\n'
+                   '      retry: {count: abc, delay: 1}\n'))
+
+    def test_location_of_a_whole_task_shows_it_as_validated(self):
+        msg = _error(L.parse_workflows, H + 'wf:\n  tasks:\n    t1:\n'
+                     '      action: std.noop\n      retries: 3\n')
+        self.assertEqual(
+            "Invalid DSL: Additional properties are not allowed ('retries' "
+            "was unexpected)\n\nOn instance['tasks']['t1']:\n"
+            "    {'action': 'std.noop',\n     'retries': 3,\n"
+            "     'type': 'direct',\n     'name': 't1',\n"
+            "     'version': '2.0'}", msg)
+
+    def test_location_of_workflow_retry_one_liner_and_defaults(self):
+        self.assertIn(
+            "\n\nOn instance['input']:\n    {'a': 1}",
+            _error(L.parse_workflows, H + 'wf:\n  input: {a: 1}\n  tasks:\n'
+                   '    t1: {action: std.noop}\n'))
+        self.assertIn(
+            "\n\nOn instance['tasks']['t1']['retry']:\n"
+            "    {'count': 1, 'foo': 2}",
+            _error(L.parse_workflows, H + 'wf:\n  tasks:\n    t1:\n'
+                   '      action: std.noop\n      retry: count=1 foo=2\n'))
+        self.assertIn(
+            "\n\nOn instance['task-defaults']['timeout']:\n    -1",
+            _error(L.parse_workflows, H + 'wf:\n  task-defaults:\n'
+                   '    timeout: -1\n  tasks:\n    t1: {action: std.noop}\n'))
+
+    def test_location_in_workbooks_and_actions(self):
+        self.assertIn(
+            "\n\nOn instance['workflows']['wf1']['tasks']['t']['timeout']:"
+            "\n    -1",
+            _error(L.parse_workbook, H + 'name: wb\nworkflows:\n  wf1:\n'
+                   '    tasks:\n      t: {action: std.noop, timeout: -1}\n'))
+        self.assertIn(
+            "\n\nOn instance['workflows']:\n",
+            _error(L.parse_workbook, H + 'name: wb\nworkflows: {}\n'))
+        self.assertIn(
+            "\n\nOn instance['input']:\n    {'a': 1}",
+            _error(L.parse_actions, H + 'a1:\n  base: std.noop\n'
+                   '  input: {a: 1}\n'))
+        self.assertIn(
+            "\n\nOn instance:\n",
+            _error(L.parse_actions, 'a1:\n  base: std.noop\n'))
+
+    def test_schemas_compiled_once(self):
+        # Parsing never builds a validator: each spec module compiled its
+        # schema at import.
+        with mock.patch.object(validation, 'compile_schema',
+                               side_effect=AssertionError('compiled')):
+            L.parse_workflows(big_workflow(3, prefix='once'))
+            _error(L.parse_workflows, H + 'wf:\n  tasks:\n    t1:\n'
+                   '      action: std.noop\n      timeout: -1\n')
 
 
 class PickleTest(unittest.TestCase):
@@ -94,5 +130,6 @@ class PickleTest(unittest.TestCase):
         for clone in (pickle.loads(pickle.dumps(wf)), copy.deepcopy(wf)):
             self.assertEqual(wf.raw, clone.raw)
             self.assertIs(L.NO_DEFAULT, clone.input[0][1])
-            self.assertEqual(wf.tasks['t'].retry, clone.tasks['t'].retry)
+            self.assertEqual(wf.tasks['t'].policies.retry,
+                             clone.tasks['t'].policies.retry)
             self.assertEqual(['t'], clone.start_task_names())

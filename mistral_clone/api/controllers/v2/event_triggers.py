@@ -9,7 +9,7 @@ from mistral_clone.api import expose
 from mistral_clone.api import resources as res
 from mistral_clone.api import types
 from mistral_clone.db import api as db_api
-from mistral_clone.services import definitions
+from mistral_clone.services import event_triggers as service
 
 R = res.EVENT_TRIGGER
 
@@ -21,7 +21,7 @@ class EventTriggersController(rest.RestController):
         policy.enforce('event_triggers:get')
         fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
-            return R.render(definitions.find_event_trigger(s, id),
+            return R.render(service.find_event_trigger(s, id),
                             fields or None)
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
@@ -51,7 +51,7 @@ class EventTriggersController(rest.RestController):
         policy.enforce('event_triggers:create')
         policy.enforce_scope('event_triggers', event_trigger.scope,
                              'create:public')
-        return R.render(definitions.create_event_trigger(
+        return R.render(service.create_event_trigger(
             res.body_dict(event_trigger)))
 
     @expose.wsexpose(None, types.uuid, body=res.EventTriggerBody)
@@ -59,10 +59,10 @@ class EventTriggersController(rest.RestController):
         policy.enforce('event_triggers:update')
         policy.enforce_scope('event_triggers', event_trigger.scope,
                              'create:public')
-        return R.render(definitions.update_event_trigger(
+        return R.render(service.update_event_trigger(
             id, res.body_dict(event_trigger)))
 
     @expose.wsexpose(None, types.uuid, status_code=204)
     def delete(self, id):
         policy.enforce('event_triggers:delete')
-        definitions.delete_event_trigger(id)
+        service.delete_event_trigger(id)

@@ -127,10 +127,14 @@ def _not_found(name):
 
 
 def _direct_graph(wf_name, tasks, defaults, checks):
-    """``({task: [inbound task names]}, [start task names])``; with checks
-    on, transitions to unknown tasks, joins without enough inbound tasks
-    and workflows without a start task are refused."""
-    if defaults is not None and checks.enabled:
+    """``({task: [inbound task names]}, [start task names])``.
+
+    Transitions to unknown tasks are refused even without validation (the
+    reference accepts them there and fails the execution when one fires;
+    our engine cannot run them). With checks on, joins without enough
+    inbound tasks and workflows without a start task are refused too.
+    """
+    if defaults is not None:
         for clause in defaults.clauses.values():
             for target, _, _ in clause.entries:
                 if target not in tasks and target not in specs.ENGINE_COMMANDS:
@@ -141,8 +145,7 @@ def _direct_graph(wf_name, tasks, defaults, checks):
             for target, _, _ in t.transitions(kind).entries:
                 sources = inbound.get(target)
                 if sources is None:
-                    if checks.enabled and \
-                            target not in specs.ENGINE_COMMANDS:
+                    if target not in specs.ENGINE_COMMANDS:
                         raise _not_found(target)
                 elif t.name not in sources:
                     sources.append(t.name)

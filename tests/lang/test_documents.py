@@ -258,13 +258,17 @@ class CacheTest(unittest.TestCase):
         # ?skip_validation: what was stored is what runs.
         spec = L.get_workflow_spec(
             "version: '2.0'\nw:\n  tasks:\n    t1:\n      action: std.noop"
-            "\n      timeout: -1\n      on-success: nope\n      foo: 1\n")
+            "\n      timeout: -1\n      on-success: t1\n      foo: 1\n")
         self.assertEqual(-1, spec.tasks['t1'].policies.timeout)
-        self.assertEqual([('nope', {}, None)],
+        self.assertEqual([('t1', {}, None)],
                          spec.tasks['t1'].transitions('on-success').entries)
-        self.assertEqual(['t1'], spec.start_task_names())
+        self.assertEqual([], spec.start_task_names())
         self.assertEqual({}, L.get_workflow_spec(
             "version: '2.0'\nw:\n  tasks: {}\n").tasks)
+        # Except transitions to unknown tasks: the engine cannot run them.
+        with self.assertRaises(exc.InvalidModelException):
+            L.get_workflow_spec("version: '2.0'\nw:\n  tasks:\n    t1:\n"
+                                "      on-success: nope\n")
 
     def test_stored_definition_that_cannot_be_built_raises(self):
         with self.assertRaises(exc.InvalidModelException) as ctx:

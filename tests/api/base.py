@@ -30,10 +30,8 @@ def server_url():
     if 'url' not in _state:
         from mistral_clone.api import server
         from mistral_clone.db import api as db_api
-        from tests.api import fake_lang
 
         config.parse_args([])
-        fake_lang.install()
         tmp = tempfile.mkdtemp(prefix='mc_api_tests_')
         db_api.setup('sqlite:///%s' % os.path.join(tmp, 'api.sqlite'),
                      create_tables=True)

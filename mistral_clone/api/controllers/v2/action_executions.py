@@ -20,11 +20,6 @@ R = res.ACTION_EXECUTION
 STATES = ('RUNNING', 'SUCCESS', 'ERROR', 'CANCELLED', 'PAUSED')
 
 
-def list_action_executions(params, marker, filters):
-    return collection.get_collection(R, params, filters=filters,
-                                     marker=marker)
-
-
 def _render_by_id(id_, fields=res.AE_GET_FIELDS):
     with db_api.session() as s:
         return R.render(runtime.find_action_execution(s, id_), fields)

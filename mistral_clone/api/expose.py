@@ -2,21 +2,35 @@
 
 Two flavours, matching the two error shapes of the Mistral API:
 
-* :func:`wsexpose` — JSON controllers. Arguments (path, query string, JSON
-  body) are parsed and validated by WSME from the function signature, so the
-  messages users see are WSME's own (``Unknown argument: "x"``, ``Invalid
-  input for field/attribute limit. ...``). Errors come out as
-  ``{"faultcode", "faultstring", "debuginfo"}``. Handlers return plain
-  dicts/lists, serialised with ``json.dumps`` in one step (no per-attribute
-  WSME conversion on the way out: that is where most of the time would go).
-* :func:`textexpose` — the YAML-bodied endpoints (``/workflows``,
-  ``/workbooks``, ``/actions``, members, code sources). They read the raw body,
-  answer ``application/json;charset=utf-8`` and report errors as
-  ``{"faultstring"}`` only.
+* :func:`wsexpose` — JSON controllers: ``wsmeext.pecan.wsexpose``, as on
+  the reference. WSME parses and validates the arguments (path, query
+  string, JSON body) from the signature, so users see WSME's own messages
+  (``Unknown argument: "x"``, ``Invalid input for field/attribute limit.
+  ...``), and answers errors as ``{"faultcode", "faultstring",
+  "debuginfo"}``. Three adapters around it:
 
-Both translate :class:`mistral_clone.exceptions.MistralCloneError` to its
-``http_code``; anything unexpected is logged with its traceback and answered
-500 with the exception text (never the traceback).
+  1. handlers return plain JSON-ready dicts and lists; a return type of
+     ``None`` (other than for 204s) becomes a pass-through type, so WSME
+     ``json.dumps`` the result in one step instead of converting it
+     attribute by attribute;
+  2. :class:`mistral_clone.exceptions.MistralCloneError` becomes WSME's
+     fault with the error's ``http_code`` (``faultcode`` "Server" from 500
+     on);
+  3. a JSON body that is not an object is a 400 ``Invalid request body``:
+     wsmeext answers 500 (``'list' object has no attribute 'keys'``, as
+     the reference does), and bad input must get a 4xx here.
+
+  Measured against the hand-written equivalent this replaced: the same CPU
+  time per request within noise (in-process WSGI calls), the same headers
+  and bodies (the public API suite passes unchanged).
+* :func:`textexpose` — the YAML-bodied endpoints (``/workflows``,
+  ``/workbooks``, ``/actions``, members, code sources). They read the raw
+  body, answer ``application/json;charset=utf-8`` and report errors as
+  ``{"faultstring"}`` only, a shape WSME does not produce (the reference
+  writes these responses by hand too).
+
+Anything unexpected is logged with its traceback and answered 500 with the
+exception text (never the traceback).
 """
 
 import functools
@@ -27,10 +41,9 @@ import logging
 import pecan
 import webob
 import wsme
-import wsme.api
 import wsme.exc
-import wsme.rest.args
 import wsme.types
+import wsmeext.pecan
 
 from mistral_clone import exceptions as exc
 
@@ -88,47 +101,74 @@ class Reply(object):
         self.content_type = content_type
 
 
-def wsexpose(*args, **kwargs):
-    """Like ``wsmeext.pecan.wsexpose``, JSON only, with our error mapping.
+class _JsonReady(wsme.types.UserType):
+    """Return type of handlers that return JSON-ready data as it is."""
+    basetype = wsme.types.text
+    name = 'json_ready'
 
-    The first positional argument is the return type and is only kept for
-    documentation (handlers return JSON-ready data). ``status_code`` is the
-    success status.
-    """
-    sig = wsme.signature(*args, **kwargs)
+    def tobasetype(self, value):
+        return value
+
+
+_JSON_READY = _JsonReady()
+
+
+class _ServerFault(Exception):
+    """A 5xx MistralCloneError for WSME: ``code`` is the status."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def _body_is_not_an_object():
+    """A 400 fault when the JSON body is valid JSON but not an object."""
+    body = pecan.request.body
+    if not body:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None  # WSME words it: "Request is not in valid JSON format"
+    if isinstance(data, dict):
+        return None
+    return wsme_fault(400, 'Invalid request body: a JSON object is expected '
+                           '(got %s).' % type(data).__name__)
+
+
+def wsexpose(*args, **kwargs):
+    """``wsmeext.pecan.wsexpose``, JSON only, with the adapters of the
+    module docstring. The first positional argument is the return type
+    (``None``: JSON-ready data); ``status_code`` is the success status."""
+    args = list(args) or [None]
+    if args[0] is None and kwargs.get('status_code') != 204:
+        args[0] = _JSON_READY
+    kwargs.setdefault('rest_content_types', ('json',))
+    has_body = kwargs.get('body') is not None
 
     def decorate(f):
-        sig(f)
-        funcdef = wsme.api.FunctionDefinition.get(f)
-        funcdef.resolve_types(wsme.types.registry)
-        status_code = funcdef.status_code
-
         @functools.wraps(f)
         def handler(self, *a, **kw):
-            request = pecan.request
             try:
-                a, kw = wsme.rest.args.get_args(
-                    funcdef, a, kw, request.params, None, request.body,
-                    request.content_type)
-            except wsme.exc.ClientSideError as e:
-                return wsme_fault(e.code, e.faultstring)
-            except (ValueError, TypeError, AttributeError,
-                    UnicodeDecodeError) as e:
-                # e.g. a JSON array where an object is expected.
-                return wsme_fault(
-                    400, 'Invalid request body: a JSON object is expected '
-                    '(%s).' % e)
-            try:
-                result = f(self, *a, **kw)
-            except Exception as e:  # noqa: broad on purpose, see module doc
-                status, message = _error_info(e)
-                return wsme_fault(status, message)
-            return _respond(result, status_code, JSON)
+                return f(self, *a, **kw)
+            except exc.MistralCloneError as e:
+                if e.http_code >= 500:
+                    raise _ServerFault(e.http_code, e.message)
+                raise wsme.exc.ClientSideError(e.message,
+                                               status_code=e.http_code)
+        # WSME's own convention (wsme.api.wrapfunc): read f's signature.
+        handler._wsme_original_func = f
 
-        pecan.expose(content_type=JSON, generic=False)(handler)
-        pecan.util._cfg(handler)['argspec'] = inspect.getfullargspec(f)
-        handler._wsme_definition = funcdef
-        return handler
+        exposed = wsmeext.pecan.wsexpose(*args, **kwargs)(handler)
+        # Route by f's own signature (wsmeext records the wrapper's).
+        pecan.util._cfg(exposed)['argspec'] = inspect.getfullargspec(f)
+        if not has_body:
+            return exposed
+
+        @functools.wraps(exposed)  # keeps pecan's and WSME's settings
+        def checked(self, *a, **kw):
+            return _body_is_not_an_object() or exposed(self, *a, **kw)
+        return checked
 
     return decorate
 

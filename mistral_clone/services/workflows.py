@@ -84,21 +84,24 @@ def update_workflows(text, identifier=None, namespace='', scope=None,
     return writes.transaction(lambda s: [_update(s, spec) for spec in specs])
 
 
+def _trigger_ids(s, model, wf_id):
+    return s.execute(sa.select(model.id).where(
+        model.workflow_id == wf_id)).scalars().all()
+
+
 def delete_workflow(identifier, namespace=''):
     namespace = namespace or ''
 
     def _delete(s):
         row = find_workflow(s, identifier, namespace, write=True)
-        crons = s.execute(sa.select(models.CronTrigger.id).where(
-            models.CronTrigger.workflow_id == row.id)).scalars().all()
+        crons = _trigger_ids(s, models.CronTrigger, row.id)
         if crons:
             raise exc.InputException(
                 "Can't delete workflow that has cron triggers associated. "
                 "[workflow_identifier=%s, namespace=%s], "
                 "[cron_trigger_id(s)=%s]"
                 % (identifier, namespace, ', '.join(crons)))
-        events = s.execute(sa.select(models.EventTrigger.id).where(
-            models.EventTrigger.workflow_id == row.id)).scalars().all()
+        events = _trigger_ids(s, models.EventTrigger, row.id)
         if events:
             raise exc.InputException(
                 "Can't delete workflow that has event triggers associated. "

@@ -10,9 +10,9 @@ Two flavours, matching the two error shapes of the Mistral API:
   "debuginfo"}``. Three adapters around it:
 
   1. handlers return plain JSON-ready dicts and lists; a return type of
-     ``None`` (other than for 204s) becomes a pass-through type, so WSME
-     ``json.dumps`` the result in one step instead of converting it
-     attribute by attribute;
+     ``None`` (other than for 204s) becomes ``types.anytype``, which WSME
+     passes through: it ``json.dumps`` the result in one step instead of
+     converting it attribute by attribute;
   2. :class:`mistral_clone.exceptions.MistralCloneError` becomes WSME's
      fault with the error's ``http_code`` (``faultcode`` "Server" from 500
      on);
@@ -42,10 +42,10 @@ import pecan
 import webob
 import wsme
 import wsme.exc
-import wsme.types
 import wsmeext.pecan
 
 from mistral_clone import exceptions as exc
+from mistral_clone.api import types
 
 LOG = logging.getLogger(__name__)
 
@@ -101,18 +101,6 @@ class Reply(object):
         self.content_type = content_type
 
 
-class _JsonReady(wsme.types.UserType):
-    """Return type of handlers that return JSON-ready data as it is."""
-    basetype = wsme.types.text
-    name = 'json_ready'
-
-    def tobasetype(self, value):
-        return value
-
-
-_JSON_READY = _JsonReady()
-
-
 class _ServerFault(Exception):
     """A 5xx MistralCloneError for WSME: ``code`` is the status."""
 
@@ -142,7 +130,7 @@ def wsexpose(*args, **kwargs):
     (``None``: JSON-ready data); ``status_code`` is the success status."""
     args = list(args) or [None]
     if args[0] is None and kwargs.get('status_code') != 204:
-        args[0] = _JSON_READY
+        args[0] = types.anytype
     kwargs.setdefault('rest_content_types', ('json',))
     has_body = kwargs.get('body') is not None
 

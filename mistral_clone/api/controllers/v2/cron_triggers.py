@@ -36,10 +36,9 @@ class CronTriggersController(rest.RestController):
                 first_execution_time=None, next_execution_time=None,
                 created_at=None, updated_at=None, project_id=None,
                 all_projects=False):
-        params = collection.ListParams(R, limit, sort_keys, sort_dirs,
-                                       fields)
-        return collection.get_collection(
-            R, params, marker=marker, all_projects=all_projects,
+        return collection.list_response(
+            R, marker, limit, sort_keys, sort_dirs, fields,
+            all_projects=all_projects,
             filters=[('name', name), ('workflow_name', workflow_name),
                      ('workflow_id', workflow_id),
                      ('workflow_input', workflow_input),

@@ -33,10 +33,9 @@ class EnvironmentsController(rest.RestController):
                 sort_dirs='asc', fields='', name=None, description=None,
                 variables=None, scope=None, created_at=None,
                 updated_at=None, all_projects=False):
-        params = collection.ListParams(R, limit, sort_keys, sort_dirs,
-                                       fields)
-        return collection.get_collection(
-            R, params, marker=marker, all_projects=all_projects,
+        return collection.list_response(
+            R, marker, limit, sort_keys, sort_dirs, fields,
+            all_projects=all_projects,
             filters=[('name', name), ('description', description),
                      ('variables', variables), ('scope', scope),
                      ('created_at', created_at), ('updated_at', updated_at)])

@@ -34,10 +34,9 @@ class EventTriggersController(rest.RestController):
                 workflow_id=None, workflow_input=None, workflow_params=None,
                 exchange=None, topic=None, event=None, scope=None,
                 project_id=None, created_at=None, updated_at=None):
-        params = collection.ListParams(R, limit, sort_keys, sort_dirs,
-                                       fields)
-        return collection.get_collection(
-            R, params, marker=marker, all_projects=all_projects,
+        return collection.list_response(
+            R, marker, limit, sort_keys, sort_dirs, fields,
+            all_projects=all_projects,
             filters=[('name', name), ('workflow_id', workflow_id),
                      ('workflow_input', workflow_input),
                      ('workflow_params', workflow_params),

@@ -31,9 +31,9 @@ def _render_task(id_):
 
 def list_tasks(marker, limit, sort_keys, sort_dirs, fields, filters,
                extra_where=()):
-    params = collection.ListParams(R, limit, sort_keys, sort_dirs, fields)
-    return collection.get_collection(R, params, filters=filters,
-                                     marker=marker, extra_where=extra_where)
+    return collection.list_response(R, marker, limit, sort_keys, sort_dirs,
+                                    fields, filters=filters,
+                                    extra_where=extra_where)
 
 
 _LIST_ARGS = (types.uuid, int, wtypes.text, wtypes.text, wtypes.text,
@@ -64,11 +64,9 @@ class TaskActionExecutionsController(rest.RestController):
                      wtypes.text, wtypes.text)
     def get_all(self, task_execution_id, marker=None, limit=None,
                 sort_keys='created_at', sort_dirs='asc', fields=''):
-        params = collection.ListParams(res.ACTION_EXECUTION, limit,
-                                       sort_keys, sort_dirs, fields)
-        return collection.get_collection(
-            res.ACTION_EXECUTION, params, marker=marker,
-            filters=[('task_execution_id', task_execution_id)])
+        return collection.list_response(
+            res.ACTION_EXECUTION, marker, limit, sort_keys, sort_dirs,
+            fields, filters=[('task_execution_id', task_execution_id)])
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
     def get_one(self, task_execution_id, action_ex_id, fields=''):
@@ -91,10 +89,8 @@ class TaskExecutionsController(rest.RestController):
                      wtypes.text, wtypes.text)
     def get_all(self, task_execution_id, marker=None, limit=None,
                 sort_keys='created_at', sort_dirs='asc', fields=''):
-        params = collection.ListParams(res.EXECUTION, limit, sort_keys,
-                                       sort_dirs, fields)
-        return collection.get_collection(
-            res.EXECUTION, params, marker=marker,
+        return collection.list_response(
+            res.EXECUTION, marker, limit, sort_keys, sort_dirs, fields,
             filters=[('task_execution_id', task_execution_id)],
             render_fields=res.EXECUTION_LIST_FIELDS)
 

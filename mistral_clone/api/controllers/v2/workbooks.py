@@ -36,10 +36,9 @@ class WorkbooksController(rest.RestController):
                 sort_dirs='asc', fields='', name=None, definition=None,
                 tags=None, scope=None, created_at=None, updated_at=None,
                 project_id=None, all_projects=False, namespace=None):
-        params = collection.ListParams(R, limit, sort_keys, sort_dirs,
-                                       fields)
-        return collection.get_collection(
-            R, params, marker=marker, all_projects=all_projects,
+        return collection.list_response(
+            R, marker, limit, sort_keys, sort_dirs, fields,
+            all_projects=all_projects,
             filters=[('name', name), ('definition', definition),
                      ('tags', tags), ('scope', scope),
                      ('created_at', created_at), ('updated_at', updated_at),

@@ -9,6 +9,7 @@ page starts at it.
 from pecan import rest
 from wsme import types as wtypes
 
+from mistral_clone import actions
 from mistral_clone import exceptions as exc
 from mistral_clone import policy
 from mistral_clone.api import collection
@@ -21,22 +22,6 @@ from mistral_clone.db import query
 from mistral_clone.services import actions as service
 
 R = res.ACTION
-
-
-def _system_actions():
-    try:
-        from mistral_clone import actions
-    except ImportError:
-        return []
-    return actions.system_actions()
-
-
-def _find_system_action(name):
-    try:
-        from mistral_clone import actions
-    except ImportError:
-        return None
-    return actions.find_system_action(name)
 
 
 def render_system(desc):
@@ -90,7 +75,7 @@ class ActionsController(rest.RestController):
                 return R.render(service.find_action(
                     s, identifier, namespace))
             except exc.DBEntityNotFoundError:
-                desc = _find_system_action(identifier)
+                desc = actions.find_system_action(identifier)
                 if desc is None:
                     raise
                 return render_system(desc)
@@ -122,7 +107,8 @@ class ActionsController(rest.RestController):
                 s, R.model, filters=filters,
                 extra_where=[collection.visibility_clause(R.model)])
             items = R.render_many(rows)
-        items.extend(item for item in map(render_system, _system_actions())
+        items.extend(item for item in map(render_system,
+                                          actions.system_actions())
                      if _system_matches(item, filters))
         for key, direction in reversed(list(zip(params.sort_keys,
                                                 params.sort_dirs))):

@@ -17,12 +17,15 @@ Public API
     the spec's name (e.g. ``wb.wf`` for a workbook member stored as ``wf:``).
     Stored definitions were validated when they were stored (or stored
     without validation on purpose), so they are only built, as the
-    reference does when it runs them. Results are cached (LRU keyed by md5
-    of the text + name): the same object is returned for the same text.
+    reference does when it runs them.
 ``parse_inline_params(text) -> (name, params)``
     The ``name k=v ...`` one-liner parser (dsl.md section 4).
 ``NO_DEFAULT``
     Sentinel default of required inputs.
+
+Every result is cached (LRU keyed by the md5 of the text and the
+arguments): a document uploaded again is not parsed and validated again,
+and the same spec objects are returned for the same text.
 
 Each spec's ``definition`` is the text stored for it: the document itself
 when it holds one workflow, else the workflow's own fragment (``version``
@@ -65,10 +68,6 @@ __all__ = [
 
 CACHE_SIZE = 1024
 
-parse_workflows = parser.parse_workflows
-parse_workbook = parser.parse_workbook
-parse_actions = parser.parse_actions
-
 
 class _LRU(object):
     def __init__(self, size):
@@ -102,38 +101,60 @@ class _LRU(object):
 
 _wf_cache = _LRU(CACHE_SIZE)
 _action_cache = _LRU(CACHE_SIZE)
+_document_cache = _LRU(CACHE_SIZE)
+_CACHES = (_wf_cache, _action_cache, _document_cache)
 
 
-def _key(text, name):
+def _key(text, extra):
     if isinstance(text, str):
         text = text.encode('utf-8')
-    return hashlib.md5(text).hexdigest(), name
+    return hashlib.md5(text).hexdigest(), extra
 
 
-def _cached(cache, parse, definition_text, name):
-    key = _key(definition_text, name)
-    spec = cache.get(key)
-    if spec is None:
-        spec = cache.put(key, parse(definition_text, validate=False,
-                                    name=name))
-    return spec
+def _memo(cache, text, extra, build):
+    """``build()``, once per (checksum of ``text``, ``extra``)."""
+    key = _key(text, extra)
+    value = cache.get(key)
+    if value is None:
+        value = cache.put(key, build())
+    return value
+
+
+def parse_workflows(text, validate=True):
+    """WorkflowSpecs of a workflow list document, in document order."""
+    return list(_memo(_document_cache, text, ('workflows', validate),
+                      lambda: tuple(parser.parse_workflows(text, validate))))
+
+
+def parse_workbook(text, validate=True):
+    """WorkbookSpec of a workbook document."""
+    return _memo(_document_cache, text, ('workbook', validate),
+                 lambda: parser.parse_workbook(text, validate))
+
+
+def parse_actions(text):
+    """ActionSpecs of an ad-hoc action list document (always validated)."""
+    return list(_memo(_document_cache, text, 'actions',
+                      lambda: tuple(parser.parse_actions(text))))
 
 
 def get_workflow_spec(definition_text, name=None):
     """Cached WorkflowSpec of one stored workflow definition."""
-    return _cached(_wf_cache, parser.parse_single_workflow, definition_text,
-                   name)
+    return _memo(_wf_cache, definition_text, name,
+                 lambda: parser.parse_single_workflow(
+                     definition_text, validate=False, name=name))
 
 
 def get_action_spec(definition_text, name=None):
     """Cached ActionSpec of one stored ad-hoc action definition."""
-    return _cached(_action_cache, parser.parse_single_action,
-                   definition_text, name)
+    return _memo(_action_cache, definition_text, name,
+                 lambda: parser.parse_single_action(
+                     definition_text, validate=False, name=name))
 
 
 def clear_cache():
     """Forget cached specs and expression validations (e.g. after the
     allowed expression languages were reconfigured)."""
-    _wf_cache.clear()
-    _action_cache.clear()
+    for cache in _CACHES:
+        cache.clear()
     validation.forget_checked_expressions()

@@ -41,13 +41,21 @@ def compile_schema(schema):
     return validators.validator_for(schema)(schema)
 
 
+# The offending value is shown up to this many characters (a missing
+# ``version`` would otherwise print the whole document).
+SHOWN_MAX = 2000
+
+
 def invalid(message, path, instance):
     """``InvalidModelException`` for ``message`` about ``instance`` found
     at ``path`` (keys and indexes from the definition's root)."""
     where = 'instance' + ''.join('[%r]' % (p,) for p in path)
-    shown = pprint.pformat(instance, width=72, sort_dicts=False)
+    shown = textwrap.indent(
+        pprint.pformat(instance, width=72, sort_dicts=False), '    ')
+    if len(shown) > SHOWN_MAX:
+        shown = shown[:SHOWN_MAX] + ' ...'
     return exc.InvalidModelException('Invalid DSL: %s\n\nOn %s:\n%s' % (
-        message, where, textwrap.indent(shown, '    ')))
+        message, where, shown))
 
 
 def string_keys(data, path):

@@ -126,6 +126,15 @@ class SchemaValidationTest(unittest.TestCase):
             "\n\nOn instance:\n",
             _error(L.parse_actions, 'a1:\n  base: std.noop\n'))
 
+    def test_long_values_are_cut(self):
+        msg = _error(L.parse_workflows, big_workflow(100).replace(
+            "version: '2.0'\n", ''))
+        self.assertTrue(msg.startswith(
+            "Invalid DSL: 'version' is a required property\n\n"
+            "On instance:\n    {'big': {'input': ['a', {'b': 5}],"), msg)
+        self.assertTrue(msg.endswith(' ...'))
+        self.assertLess(len(msg), validation.SHOWN_MAX + 200)
+
     def test_schemas_compiled_once(self):
         # Parsing never builds a validator: each spec module compiled its
         # schema at import.

@@ -9,7 +9,9 @@ wraps it, from the outside in, with:
    clear 413 before anything reads them;
 3. keystonemiddleware ``auth_token`` when ``[pecan] auth_enable`` is set
    (the hook point: :func:`_wrap_auth`);
-4. Pecan itself, with :class:`ContextHook` building the request context.
+4. :class:`~mistral_clone.api.hygiene.RequestHygiene` — malformed lengths,
+   URLs and JSON bodies get a clear 400 before anything parses them;
+5. Pecan itself, with :class:`ContextHook` building the request context.
 """
 
 import json
@@ -22,7 +24,9 @@ from pecan import hooks
 
 from mistral_clone import config
 from mistral_clone import context
+from mistral_clone.api import hygiene
 from mistral_clone.api import pecan_argspecs
+from mistral_clone.console import app as console_app
 
 LOG = logging.getLogger(__name__)
 
@@ -136,8 +140,11 @@ class ServerHeaderMiddleware(object):
         return [body]
 
 
-# Paths answered without a token, as on the reference (version documents).
-PUBLIC_PATHS = frozenset(['/', '/v2', '/v2/'])
+# Paths answered without a token: the version documents (as on the
+# reference), the OpenAPI document and its docs page with their assets.
+PUBLIC_PATHS = frozenset(['/', '/v2', '/v2/', '/v2/openapi.json',
+                          '/v2/docs'])
+PUBLIC_PREFIXES = ('/v2/docs/',)
 
 
 class AuthGate(object):
@@ -157,7 +164,7 @@ class AuthGate(object):
 
     def __call__(self, environ, start_response):
         path = environ.get('PATH_INFO') or '/'
-        if path in PUBLIC_PATHS or \
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or \
                 environ.get('HTTP_X_IDENTITY_STATUS') == 'Confirmed':
             return self.app(environ, start_response)
         if environ.get('HTTP_X_AUTH_TOKEN'):
@@ -211,7 +218,11 @@ def setup_app(conf=None):
         guess_content_type_from_ext=False,
         logging={},
     )
+    # Malformed URLs, lengths and JSON bodies: a clear 400 (api/hygiene.py).
+    app = hygiene.RequestHygiene(app)
     if auth_enabled:
         app = _wrap_auth(app, conf)
+    # The web console's static files, public (outside the auth gate).
+    app = console_app.mount(app)
     app = BodySizeLimitMiddleware(app, conf.api.max_request_body_size)
     return ServerHeaderMiddleware(app)

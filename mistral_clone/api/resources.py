@@ -11,7 +11,12 @@ a list of a thousand rows costs one dict comprehension per row.
 
 The WSME body types at the bottom define which JSON attributes a POST/PUT
 accepts; their argument names (``wf_ex``, ``env``, ...) appear in WSME's
-messages exactly as on the reference.
+messages exactly as on the reference. Their string lengths are Mistral's
+column sizes, so a too long value is a 400 before the database sees it.
+
+The OpenAPI document (:mod:`mistral_clone.api.openapi`) is generated from
+these tables: a field's JSON Schema comes from its kind and model column, or
+from ``schema=`` where a getter computes it.
 """
 
 import json
@@ -41,16 +46,30 @@ def json_text(value, empty='{}'):
     return json.dumps(value)
 
 
+# JSON Schemas of fields whose type the model column does not tell.
+TAGS = {'type': ['array', 'null'], 'items': {'type': 'string'}}
+ALWAYS_NULL = {'type': 'null'}
+DATE_PATTERN = r'^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$'
+# System actions are not stored: no dates, scope or project (WIRE.md §3).
+_SYSTEM_DATE = {'type': 'string', 'pattern': DATE_PATTERN[:-1] + '|^$',
+                'description': 'Empty for system actions.'}
+_SYSTEM_NULL = {'type': ['string', 'null'],
+                'description': 'null for system actions.'}
+
+
 class Field(object):
-    __slots__ = ('name', 'kind', 'empty', 'getter', 'column')
+    """One API field. ``schema``: its JSON Schema for the OpenAPI document,
+    where the kind and the model column do not determine it (getters)."""
+    __slots__ = ('name', 'kind', 'empty', 'getter', 'column', 'schema')
 
     def __init__(self, name, kind=PLAIN, empty='{}', getter=None,
-                 column=True):
+                 column=True, schema=None):
         self.name = name
         self.kind = kind
         self.empty = empty
         self.getter = getter
         self.column = column and getter is None
+        self.schema = schema
 
 
 class Resource(object):
@@ -127,7 +146,8 @@ WORKFLOW = Resource(
     'Workflow', 'workflows', models.WorkflowDefinition,
     [Field('id'), Field('name'), Field('namespace'), Field('input'),
      Field('interface', JSON, empty=None), Field('definition'),
-     Field('checksum'), Field('tags'), Field('scope'), Field('project_id'),
+     Field('checksum'), Field('tags', schema=TAGS), Field('scope'),
+     Field('project_id'),
      Field('created_at', DATE), Field('updated_at', DATE)],
     marker_not_found=lambda m: 'Workflow not found [workflow_id=%s]' % m)
 
@@ -138,15 +158,16 @@ WORKFLOW_DERIVED = ('input', 'interface')
 WORKFLOW_WRITE = Resource(
     'Workflow', 'workflows', models.WorkflowDefinition,
     [Field('id'), Field('name'), Field('namespace'), Field('input'),
-     Field('interface'), Field('definition'), Field('checksum'),
-     Field('tags'), Field('scope'), Field('project_id'),
+     Field('interface', schema={'type': ['object', 'null']}),
+     Field('definition'), Field('checksum'),
+     Field('tags', schema=TAGS), Field('scope'), Field('project_id'),
      Field('created_at', DATE), Field('updated_at', DATE)])
 WORKFLOW_POST_FIELDS = _without(WORKFLOW_WRITE.field_names, 'updated_at')
 
 WORKBOOK = Resource(
     'Workbook', 'workbooks', models.WorkbookDefinition,
     [Field('id'), Field('name'), Field('namespace'), Field('definition'),
-     Field('tags'), Field('scope'), Field('project_id'),
+     Field('tags', schema=TAGS), Field('scope'), Field('project_id'),
      Field('created_at', DATE), Field('updated_at', DATE)],
     marker_not_found=lambda m: 'Workbook not found [id=%s]' % m)
 WORKBOOK_POST_FIELDS = _without(WORKBOOK.field_names, 'updated_at')
@@ -154,9 +175,12 @@ WORKBOOK_POST_FIELDS = _without(WORKBOOK.field_names, 'updated_at')
 ACTION = Resource(
     'Action', 'actions', models.ActionDefinition,
     [Field('id'), Field('name'), Field('is_system'), Field('input'),
-     Field('description'), Field('tags'), Field('definition'),
-     Field('scope'), Field('project_id'), Field('created_at', DATE),
-     Field('updated_at', DATE), Field('namespace')])
+     Field('description'), Field('tags', schema=TAGS), Field('definition'),
+     Field('scope', schema=_SYSTEM_NULL),
+     Field('project_id', schema=_SYSTEM_NULL),
+     Field('created_at', DATE, schema=_SYSTEM_DATE),
+     Field('updated_at', DATE, schema=dict(_SYSTEM_DATE, type=[
+         'string', 'null'])), Field('namespace')])
 ACTION_POST_FIELDS = _without(ACTION.field_names, 'updated_at')
 
 ENVIRONMENT = Resource(
@@ -194,7 +218,8 @@ EVENT_TRIGGER = Resource(
 
 def _published_global(row):
     ctx = row.context or {}
-    hidden = set((row.runtime_context or {}).get('vars_keys', ()))
+    # Workflow vars live in the context too but are not published.
+    hidden = set((row.runtime_context or {}).get('var_names', ()))
     return {k: v for k, v in ctx.items()
             if k not in ('__execution', 'openstack') and k not in hidden
             and not k.startswith('__')}
@@ -203,11 +228,11 @@ def _published_global(row):
 EXECUTION = Resource(
     'WorkflowExecution', 'executions', models.WorkflowExecution,
     [Field('id'), Field('workflow_id'), Field('workflow_name'),
-     Field('workflow_namespace'), Field('description'), Field('tags'),
-     Field('params', JSON), Field('task_execution_id'),
-     Field('root_execution_id'),
+     Field('workflow_namespace'), Field('description'),
+     Field('tags', schema=TAGS), Field('params', JSON),
+     Field('task_execution_id'), Field('root_execution_id'),
      Field('source_execution_id', column=False,
-           getter=lambda row: None),
+           getter=lambda row: None, schema=ALWAYS_NULL),
      Field('state'), Field('state_info'), Field('input', JSON),
      Field('output', JSON), Field('created_at', DATE),
      Field('updated_at', DATE), Field('project_id'),
@@ -230,7 +255,8 @@ TASK = Resource(
     [Field('id'), Field('name'), Field('type'), Field('workflow_name'),
      Field('workflow_namespace'), Field('workflow_id'),
      Field('workflow_execution_id'),
-     Field('tags', getter=lambda row: row.tags or []),
+     Field('tags', getter=lambda row: row.tags or [],
+           schema={'type': 'array', 'items': {'type': 'string'}}),
      Field('state'), Field('state_info'), Field('project_id'),
      Field('runtime_context', JSON), Field('result', JSON, empty='null',
                                            getter=_task_result),
@@ -238,8 +264,10 @@ TASK = Resource(
      Field('processed'), Field('created_at', DATE),
      Field('updated_at', DATE), Field('started_at', DATE),
      Field('finished_at', DATE),
-     Field('reset', column=False, getter=lambda row: None),
-     Field('env', column=False, getter=lambda row: None)],
+     Field('reset', column=False, getter=lambda row: None,
+           schema=ALWAYS_NULL),
+     Field('env', column=False, getter=lambda row: None,
+           schema=ALWAYS_NULL)],
     marker_not_found=lambda m: 'Task execution not found [id=%s]' % m)
 TASK_LIST_FIELDS = _without(TASK.field_names, 'result', 'published_global',
                             'reset', 'env')
@@ -255,14 +283,17 @@ def _ae_task_name(row):
 ACTION_EXECUTION = Resource(
     'ActionExecution', 'action_executions', models.ActionExecution,
     [Field('id'), Field('workflow_name'), Field('workflow_namespace'),
-     Field('task_name', column=False, getter=_ae_task_name),
+     Field('task_name', column=False, getter=_ae_task_name,
+           schema=ALWAYS_NULL),
      Field('task_execution_id'), Field('state'), Field('state_info'),
-     Field('tags'), Field('name'),
-     Field('description', getter=lambda row: row.description or ''),
+     Field('tags', schema=TAGS), Field('name'),
+     Field('description', getter=lambda row: row.description or '',
+           schema={'type': ['string', 'null']}),
      Field('project_id'), Field('accepted'), Field('input', JSON),
      Field('output', JSON, empty=None), Field('created_at', DATE),
      Field('updated_at', DATE),
-     Field('params', column=False, getter=lambda row: None)],
+     Field('params', column=False, getter=lambda row: None,
+           schema=ALWAYS_NULL)],
     marker_not_found=lambda m: 'ActionExecution not found [id=%s]' % m)
 AE_LIST_FIELDS = _without(ACTION_EXECUTION.field_names, 'task_name',
                           'output', 'params')
@@ -270,16 +301,28 @@ AE_GET_FIELDS = _without(ACTION_EXECUTION.field_names, 'task_name', 'params')
 ACTION_EXECUTION.default_fields = AE_LIST_FIELDS
 
 
+MEMBER = Resource(
+    'Member', 'members', models.ResourceMember,
+    [Field('id'), Field('resource_id'), Field('resource_type'),
+     Field('project_id'), Field('member_id'), Field('status'),
+     Field('created_at', DATE), Field('updated_at', DATE)])
+
+
 # ---------------------------------------------------------------------------
 # Request bodies (WSME complex types)
 # ---------------------------------------------------------------------------
 
+def limited(length):
+    """Text of at most ``length`` characters (Mistral's column size)."""
+    return wtypes.StringType(max_length=length)
+
+
 class ExecutionBody(wtypes.Base):
-    id = wtypes.text
+    id = limited(36)
     workflow_id = wtypes.text
     workflow_name = wtypes.text
     workflow_namespace = wtypes.text
-    description = wtypes.text
+    description = limited(255)
     tags = [wtypes.text]
     params = types.jsontype
     task_execution_id = wtypes.text
@@ -342,14 +385,14 @@ class ActionExecutionBody(wtypes.Base):
 
 class CronTriggerBody(wtypes.Base):
     id = wtypes.text
-    name = wtypes.text
+    name = limited(200)
     workflow_name = wtypes.text
     workflow_id = wtypes.text
     workflow_input = types.jsontype
     workflow_params = types.jsontype
     project_id = wtypes.text
     scope = wtypes.text
-    pattern = wtypes.text
+    pattern = limited(100)
     remaining_executions = wtypes.IntegerType(minimum=1)
     first_execution_time = wtypes.text
     next_execution_time = wtypes.text
@@ -359,7 +402,7 @@ class CronTriggerBody(wtypes.Base):
 
 class EnvironmentBody(wtypes.Base):
     id = wtypes.text
-    name = wtypes.text
+    name = limited(200)
     description = wtypes.text
     variables = types.jsontype
     scope = wtypes.text
@@ -373,13 +416,13 @@ class EventTriggerBody(wtypes.Base):
     created_at = wtypes.text
     updated_at = wtypes.text
     project_id = wtypes.text
-    name = wtypes.text
+    name = limited(200)
     workflow_id = wtypes.text
     workflow_input = types.jsontype
     workflow_params = types.jsontype
-    exchange = wtypes.text
-    topic = wtypes.text
-    event = wtypes.text
+    exchange = limited(80)
+    topic = limited(80)
+    event = limited(80)
     scope = wtypes.text
 
 

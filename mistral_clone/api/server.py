@@ -123,20 +123,61 @@ class _BodyDrainingApp(object):
         self.limit = limit
 
     def __call__(self, environ, start_response):
-        try:
-            length = int(environ.get('CONTENT_LENGTH') or 0)
-        except ValueError:
-            length = 0
+        raw = environ.get('CONTENT_LENGTH') or ''
+        # A malformed length (``-5``) is refused by the application
+        # (api/hygiene.py); nothing is read.
+        length = int(raw) if raw.isdigit() else 0
         if length > self.limit:
             # Refused by the body-size middleware: do not read it, close.
             environ['mistral_clone.close_connection'] = True
         elif length:
             # Buffer the body up front so the application may read it any
             # way it likes and the socket is positioned at the next request.
-            data = environ['wsgi.input'].read(length)
+            try:
+                data = _read_body(environ['wsgi.input'], length)
+            except _ShortBody as e:
+                environ['mistral_clone.close_connection'] = True
+                return e.answer(start_response)
             environ['wsgi.input'] = io.BytesIO(data)
-            environ['CONTENT_LENGTH'] = str(len(data))
         return self.app(environ, start_response)
+
+
+class _ShortBody(Exception):
+    """The client sent less than its Content-Length announced."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def answer(self, start_response):
+        from mistral_clone.api import hygiene
+        LOG.info('Refused a request: %s', self.message)
+        return hygiene.fault(start_response, self.message, self.status,
+                             [('Server', 'mistral_api')])
+
+
+def _read_body(stream, length):
+    """Exactly ``length`` bytes, or :class:`_ShortBody` if the client
+    stops sending (end of stream, or no data for the socket timeout)."""
+    chunks, got = [], 0
+    read = getattr(stream, 'read1', stream.read)
+    while got < length:
+        try:
+            chunk = read(min(length - got, 65536))
+        except OSError:  # socket timeout: the client went quiet
+            raise _ShortBody(
+                '408 Request Timeout',
+                'The request body stopped arriving: %d of the %d bytes '
+                'announced by Content-Length came.' % (got, length))
+        if not chunk:
+            raise _ShortBody(
+                '400 Bad Request',
+                'The request body is shorter than its Content-Length: %d '
+                'of %d bytes.' % (got, length))
+        chunks.append(chunk)
+        got += len(chunk)
+    return b''.join(chunks)
 
 
 def make_server(host, port, app):

@@ -3,6 +3,7 @@
     mistral-clone-db-manage [--config-file FILE] upgrade [head|REV]
     mistral-clone-db-manage [--config-file FILE] downgrade REV
     mistral-clone-db-manage [--config-file FILE] current
+    mistral-clone-db-manage [--config-file FILE] import-mistral SOURCE_URL
 """
 
 import sys
@@ -11,6 +12,7 @@ from oslo_config import cfg
 
 from mistral_clone import config
 from mistral_clone.db import migration
+from mistral_clone.db.mistral_import import cli as import_cli
 
 
 def _add_commands(subparsers):
@@ -22,6 +24,7 @@ def _add_commands(subparsers):
     # Accepted for compatibility with mistral-db-manage; the std actions
     # are built in and need no population.
     subparsers.add_parser('populate', help='No-op (actions are built in).')
+    import_cli.add_command(subparsers)
 
 
 command_opt = cfg.SubCommandOpt('command', title='Commands',
@@ -40,6 +43,8 @@ def main(argv=None):
         migration.downgrade(config.CONF.command.revision, url)
     elif name == 'current':
         migration.current(url)
+    elif name == import_cli.COMMAND:
+        return import_cli.main(config.CONF)
     return 0
 
 

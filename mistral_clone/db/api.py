@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc as sa_exc, orm
 
 from mistral_clone import exceptions as exc
+from mistral_clone.db import limits
 from mistral_clone.db import models
 
 LOG = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
     global _engine, _sessionmaker
     if _engine is not None:
         dispose()
-    kwargs = {'future': True}
+    # Error texts never carry bound values (secrets); see db/errors.py.
+    kwargs = {'future': True, 'hide_parameters': True}
     if url.startswith('sqlite'):
         kwargs['connect_args'] = {'check_same_thread': False, 'timeout': 30}
         if url in ('sqlite://', 'sqlite:///:memory:'):
@@ -75,6 +77,7 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
     _engine = engine
     _sessionmaker = orm.sessionmaker(bind=engine, expire_on_commit=False,
                                      autoflush=True)
+    limits.install(_sessionmaker)
     if create_tables:
         upgrade_to_head(url)
     return engine

@@ -110,6 +110,22 @@ def check_name_spaces(name):
             "Name '%s' must not contain spaces" % name)
 
 
+def check_version(document):
+    """Documents say ``version: '2.0'`` when they say a version at all
+    (checked even without validation, as the reference does for workbooks;
+    unlike the reference we hold workflow and action documents to it too).
+    """
+    if not isinstance(document, dict) or 'version' not in document:
+        return
+    version = document['version']
+    try:
+        ok = str(float(version)) == '2.0'
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise exc.DSLParsingException('Unsupported DSL version: %s' % version)
+
+
 class Checks(object):
     """What a parse refuses: everything (``enabled``) or only what a spec
     cannot be built from."""

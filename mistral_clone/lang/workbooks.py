@@ -58,16 +58,6 @@ class WorkbookSpec(specs.Spec):
     actions: list = ()
 
 
-def check_version(version):
-    """Workbooks are version 2.0 (checked even without validation)."""
-    try:
-        ok = str(float(version)) == '2.0'
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise exc.DSLParsingException('Unsupported DSL version: %s' % version)
-
-
 def _members(data, section):
     return [(n, d) for n, d in (data.get(section) or {}).items()
             if n != 'version']
@@ -76,8 +66,7 @@ def _members(data, section):
 def parse(text, checks):
     """WorkbookSpec of a workbook document (``text`` is a str)."""
     data = yaml_loader.load(text)
-    if isinstance(data, dict) and 'version' in data:
-        check_version(data['version'])
+    validation.check_version(data)
     checks.schema(_VALIDATOR, data)
     wb_name = data['name']
     wfs = []

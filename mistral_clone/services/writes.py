@@ -21,6 +21,7 @@ from mistral_clone import config
 from mistral_clone import context
 from mistral_clone import exceptions as exc
 from mistral_clone.db import api as db_api
+from mistral_clone.db import errors as db_errors
 from mistral_clone.db import models
 from mistral_clone.services import access
 
@@ -42,14 +43,15 @@ _UNIQUE = {
 
 
 def transaction(fn):
-    """``fn(session)`` in one transaction; a stray IntegrityError → 409."""
+    """``fn(session)`` in one transaction; a stray IntegrityError becomes
+    db/errors.py's statement-free error."""
     try:
         with db_api.transaction() as s:
             return fn(s)
     except sa_exc.IntegrityError as e:
-        # A constraint the explicit flushes did not attribute.
-        raise exc.DBDuplicateEntryError(
-            'Duplicate entry: %s' % (getattr(e, 'orig', e),))
+        # A constraint the explicit flushes did not attribute (the message
+        # names it, never the values: db/errors.py).
+        raise db_errors.translate(e)
 
 
 def duplicate(model, values):

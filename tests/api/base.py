@@ -21,8 +21,8 @@ from mistral_clone import config
 
 _state = {}
 _counter = itertools.count()
-# python-mistralclient's CLI, installed beside this interpreter.
-MISTRAL_CLI = os.path.join(sys.prefix, 'bin', 'mistral')
+# python-mistralclient's CLI, installed next to this interpreter.
+MISTRAL_CLI = os.path.join(os.path.dirname(sys.executable), 'mistral')
 
 
 def server_url():

@@ -91,7 +91,7 @@ class ValidationModeTest(base.ApiTestCase):
                 invalid_wf(unique('join'), 'join: all'),
                 "version: '2.0'\n%s:\n  tasks:\n    t: {action: std.noop}\n"
                 % uuid.uuid4(),
-                "version: '3.0'\n%s:\n  tasks: {}\n" % unique('empty')):
+                "%s:\n  tasks: {}\n" % unique('noversion')):
             with self.subTest(text=text):
                 self.assertStatus(
                     self.post_text('/workflows?skip_validation', text), 201)
@@ -108,6 +108,8 @@ class ValidationModeTest(base.ApiTestCase):
              "Name 'a b' must not contain spaces"),
             ("version: '2.0'\n%s:\n  tasks: [\n" % unique('yaml'),
              'Definition could not be parsed: '),
+            ("version: '3.0'\n%s:\n  tasks:\n    t: {action: std.noop}\n"
+             % unique('v3'), 'Unsupported DSL version: 3.0'),
             # The reference accepts this and fails the execution when the
             # transition fires; our engine cannot run it.
             (invalid_wf(unique('nope'), 'on-success: nope'),

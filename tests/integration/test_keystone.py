@@ -572,6 +572,14 @@ class TestAuthentication(KeystoneTestCase):
         self.assertEqual(200, r.status_code)
         self.assertEqual({'uri': self.v2}, r.json())
 
+    def test_api_reference_is_public(self):
+        r = requests.get(self.v2 + '/openapi.json', timeout=10)
+        self.assertEqual(200, r.status_code)
+        self.assertIn('keystone', r.json()['components']['securitySchemes'])
+        for path in ('/docs', '/docs/swagger-ui.css'):
+            self.assertEqual(200, requests.get(self.v2 + path,
+                                               timeout=10).status_code)
+
     def test_missing_token_is_401(self):
         for path in ('/workflows', '/executions', '/actions',
                      '/environments', '/workflows/x/members'):

@@ -160,7 +160,11 @@ WORKFLOW_CASES = [
         '      action: std.noop\n'),
      "The length of a '" + 'a' * 209 + "' join task name must not exceed "
      "208 symbols"),
-    ('version 1.0 accepted', "version: '1.0'\nwf1:\n" + T, None),
+    # The reference accepts any version here; like its workbooks, we do not.
+    ('version 1.0 refused', "version: '1.0'\nwf1:\n" + T,
+     'Unsupported DSL version: 1.0'),
+    ('version 3.0 refused', "version: 3.0\nwf1:\n" + T,
+     'Unsupported DSL version: 3.0'),
     ('missing version', 'wf1:\n' + T,
      "Invalid DSL: 'version' is a required property"),
     ('only version', "version: '2.0'\n",
@@ -480,7 +484,9 @@ ACTION_CASES = [
      "At least one item must be in the list [data={'version': '2.0'}]."),
     ('no version', 'a1:\n  base: std.noop\n',
      "Invalid DSL: 'version' is a required property"),
-    ('version 1.0', "version: '1.0'\na1:\n  base: std.noop\n", None),
+    # The reference accepts any version here; like its workbooks, we do not.
+    ('version 1.0', "version: '1.0'\na1:\n  base: std.noop\n",
+     'Unsupported DSL version: 1.0'),
     ('not a dict', H + 'a1: 5\n', "Invalid DSL: 5 is not of type 'object'"),
     ('expression base', H + 'a1:\n  base: <% $.x %>\n', None),
     ('empty base-input', H + 'a1:\n  base: std.noop\n  base-input: {}\n',

@@ -30,9 +30,6 @@ from mistral_clone.services import workflows
 AUTH_REQUIRED = ('Resource sharing feature can only be supported with '
                  'authentication enabled.')
 STATUSES = ('pending', 'accepted', 'rejected')
-FIELDS = ('id', 'resource_id', 'resource_type', 'project_id', 'member_id',
-          'status', 'created_at', 'updated_at')
-
 M = models.ResourceMember
 
 
@@ -42,9 +39,7 @@ def _require_auth():
 
 
 def render(row):
-    return {f: (res.fmt_date(getattr(row, f))
-                if f in ('created_at', 'updated_at') else getattr(row, f))
-            for f in FIELDS}
+    return res.MEMBER.render(row)
 
 
 def _body():

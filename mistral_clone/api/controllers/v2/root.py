@@ -12,6 +12,7 @@ from mistral_clone.api.controllers.v2 import cron_triggers
 from mistral_clone.api.controllers.v2 import environments
 from mistral_clone.api.controllers.v2 import event_triggers
 from mistral_clone.api.controllers.v2 import executions
+from mistral_clone.api.controllers.v2 import openapi
 from mistral_clone.api.controllers.v2 import services
 from mistral_clone.api.controllers.v2 import tasks
 from mistral_clone.api.controllers.v2 import workbooks
@@ -31,6 +32,7 @@ class V2Controller(object):
     services = services.ServicesController()
     code_sources = admin_only.AdminOnlyController('code_sources')
     dynamic_actions = admin_only.AdminOnlyController('dynamic_actions')
+    docs = openapi.DocsController()
 
     @pecan.expose()
     def index(self):
@@ -39,3 +41,6 @@ class V2Controller(object):
                 location=context.ctx().host_url + '/v2/')
         return expose.json_response(
             200, {'uri': context.ctx().host_url + '/v2'})
+
+
+pecan.route(V2Controller, 'openapi.json', openapi.DocumentController())

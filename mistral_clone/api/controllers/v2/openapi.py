@@ -1,0 +1,74 @@
+"""``/v2/openapi.json`` and the ``/v2/docs`` page (public, no policy).
+
+The document is generated from the served controllers and resource tables
+(:mod:`mistral_clone.api.openapi`); the page is Swagger UI, shipped inside
+the package (``mistral_clone/api/openapi/ui``), so nothing is fetched from
+elsewhere.
+"""
+
+import functools
+import json
+import os
+
+import pecan
+import webob
+
+from mistral_clone import context
+from mistral_clone.api import expose
+from mistral_clone.api.openapi import document
+
+UI_DIR = os.path.join(os.path.dirname(document.__file__), 'ui')
+_TYPES = {'.js': 'application/javascript; charset=UTF-8',
+          '.css': 'text/css; charset=UTF-8',
+          '.txt': 'text/plain; charset=UTF-8'}
+# Served assets: the page's scripts and styles, and the licenses.
+_ASSETS = ('swagger-ui-bundle.js', 'swagger-ui.css', 'init.js',
+           'swagger-ui-bundle.js.LICENSE.txt')
+
+
+@functools.lru_cache(maxsize=8)
+def _document_bytes(base_url):
+    return json.dumps(document.document(base_url)).encode('ascii')
+
+
+@functools.lru_cache(maxsize=None)
+def _read(name):
+    with open(os.path.join(UI_DIR, name), 'rb') as f:
+        return f.read()
+
+
+def _response(body, content_type, cache=True):
+    resp = webob.Response(status=200, headerlist=[])
+    resp.headerlist = [('Content-Type', content_type),
+                       ('Content-Length', str(len(body)))]
+    if cache:
+        resp.headerlist.append(('Cache-Control', 'public, max-age=3600'))
+    resp.body = body
+    return resp
+
+
+class DocumentController(object):
+    """``GET /v2/openapi.json``."""
+
+    @pecan.expose()
+    def index(self):
+        base = context.ctx().host_url + '/v2'
+        return expose.json_response(200, _document_bytes(base))
+
+
+class DocsController(object):
+    """``GET /v2/docs`` and its assets under ``/v2/docs/``."""
+
+    @pecan.expose()
+    def index(self):
+        prefix = pecan.request.script_name + '/v2'
+        page = _read('index.html').decode('utf-8').format(
+            assets=prefix + '/docs', spec_url=prefix + '/openapi.json')
+        return _response(page.encode('utf-8'), 'text/html; charset=UTF-8',
+                         cache=False)
+
+    @pecan.expose()
+    def _default(self, name=None, *rest):
+        if rest or name not in _ASSETS:
+            return expose.wsme_fault(404, 'Not found: %s' % name)
+        return _response(_read(name), _TYPES[os.path.splitext(name)[1]])

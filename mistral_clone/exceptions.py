@@ -75,6 +75,14 @@ class InvalidActionException(MistralCloneError):
     http_code = 400
 
 
+class ActionNotFoundError(InvalidActionException):
+    """No action of that name is visible (``action_name`` says which)."""
+
+    def __init__(self, message, action_name=None):
+        super().__init__(message)
+        self.action_name = action_name
+
+
 class InvalidResultException(MistralCloneError):
     http_code = 400
 

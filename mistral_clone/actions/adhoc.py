@@ -164,6 +164,11 @@ class AdHocActionDescriptor(base_mod.ActionDescriptor):
 
     # -- descriptor API -------------------------------------------------------
 
+    def input_with_defaults(self, input_dict):
+        """What was given plus the defaults of this action's declared
+        input (``input: [a, b: 2]``), as the reference records it."""
+        return self._with_defaults(input_dict or {})
+
     def base_call(self, input_dict, wf_ctx=None):
         """``(python descriptor, its input)`` this action boils down to:
         defaults filled and ``base-input`` evaluated at every chain level."""

@@ -150,6 +150,11 @@ class ActionDescriptor(object):
     def instantiate(self, input_dict, wf_ctx=None):
         raise NotImplementedError
 
+    def input_with_defaults(self, input_dict):
+        """The input an action execution records: what was given (python
+        actions keep their defaults in their signature)."""
+        return dict(input_dict or {})
+
     def post_process_result(self, result):
         return as_result(result)
 

@@ -27,6 +27,7 @@ from mistral_clone import context
 from mistral_clone.api import hygiene
 from mistral_clone.api import pecan_argspecs
 from mistral_clone.console import app as console_app
+from mistral_clone.api import xml_render
 
 LOG = logging.getLogger(__name__)
 
@@ -212,7 +213,7 @@ def setup_app(conf=None):
     pecan_argspecs.install()
     app = pecan.make_app(
         root.RootController(),
-        hooks=[ContextHook(auth_enabled)],
+        hooks=[ContextHook(auth_enabled), xml_render.RefuseXmlBodiesHook()],
         debug=False,
         force_canonical=False,
         guess_content_type_from_ext=False,

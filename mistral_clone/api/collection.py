@@ -52,17 +52,25 @@ def split_csv(value):
 
 
 def validate_sort(resource, sort_keys, sort_dirs):
+    """(keys, dirs) of a list request, checked in the reference's order.
+
+    A key named twice sorts once (by its first position), so repeated keys
+    are dropped before anything else; directions stay positional and are
+    then compared with the distinct keys: ``sort_keys=id,id&
+    sort_dirs=asc,asc`` is one key with two directions, a 400.
+    """
     keys = split_csv(sort_keys) if isinstance(sort_keys, str) else \
         list(sort_keys)
+    keys = list(dict.fromkeys(keys))
     dirs = split_csv(sort_dirs) if isinstance(sort_dirs, str) else \
         list(sort_dirs)
+    if len(dirs) > len(keys):
+        raise exc.InvalidQueryError(
+            'Length of sort_keys must be equal or greater than sort_dirs.')
     for d in dirs:
         if d not in ('asc', 'desc'):
             raise exc.InvalidQueryError(
                 "Unknown sort direction, must be 'desc' or 'asc'.")
-    if len(dirs) > len(keys):
-        raise exc.InvalidQueryError(
-            'Length of sort_keys must be equal or greater than sort_dirs.')
     for key in keys:
         if not _is_sortable(resource.model, key):
             raise exc.InvalidQueryError(
@@ -92,6 +100,18 @@ def validate_fields(resource, fields):
     if 'id' not in names:
         names.insert(0, 'id')
     return names
+
+
+def single_fields(resource, fields, shown=None):
+    """``fields=`` of a single-row GET that ignores unknown names, as the
+    reference does for workflows, triggers and action executions: ``id``
+    plus the asked-for names among ``shown`` (default: every field); ``[]``
+    when nothing was asked for."""
+    names = set(split_csv(fields))
+    if not names:
+        return []
+    return [n for n in (shown or resource.field_names)
+            if n in names or n == 'id']
 
 
 def parse_filters(filters):

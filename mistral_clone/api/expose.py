@@ -10,9 +10,10 @@ Two flavours, matching the two error shapes of the Mistral API:
   "debuginfo"}``. Three adapters around it:
 
   1. handlers return plain JSON-ready dicts and lists; a return type of
-     ``None`` (other than for 204s) becomes ``types.anytype``, which WSME
-     passes through: it ``json.dumps`` the result in one step instead of
-     converting it attribute by attribute;
+     ``None`` (other than for 204s) becomes ``xml_render.json_ready``,
+     which WSME's JSON renderer passes through (one ``json.dumps`` instead
+     of an attribute-by-attribute conversion) and its XML renderer renders
+     with WSME's own rules (:mod:`mistral_clone.api.xml_render`);
   2. :class:`mistral_clone.exceptions.MistralCloneError` (and a database
      error, translated by :mod:`mistral_clone.db.errors` so that no SQL or
      value shows) becomes WSME's fault with the error's ``http_code``
@@ -35,6 +36,13 @@ Two flavours, matching the two error shapes of the Mistral API:
 
 Anything unexpected is logged with its traceback and answered 500 with the
 exception text (never the traceback).
+
+JSON controllers (and the root documents) also answer XML when the client
+prefers it (``Accept: application/xml`` or ``text/xml``), results and faults
+alike: wsmeext offers the content types in its order (XML first, JSON the
+default for ``*/*``), so pecan negotiates exactly as on the reference; the
+root documents use :func:`negotiated` for the same order. The text
+controllers answer JSON only (406 for an XML-only ``Accept``), as there.
 """
 
 import functools
@@ -50,7 +58,7 @@ import wsme.rest.args
 import wsmeext.pecan
 
 from mistral_clone import exceptions as exc
-from mistral_clone.api import types
+from mistral_clone.api import xml_render
 from mistral_clone.db import errors as db_errors
 
 LOG = logging.getLogger(__name__)
@@ -71,6 +79,37 @@ def json_response(status, body, content_type=JSON):
                        ('Content-Length', str(len(data)))]
     resp.body = data
     return resp
+
+
+def negotiated_xml():
+    """The XML content type pecan negotiated for this request, or None."""
+    content_type = pecan.request.pecan.get('content_type')
+    return content_type if content_type in xml_render.CONTENT_TYPES else None
+
+
+def xml_response(status, data, content_type):
+    resp = webob.Response(status=status, headerlist=[])
+    resp.headerlist = [('Content-Type', xml_render.header(content_type)),
+                       ('Content-Length', str(len(data)))]
+    resp.body = data
+    return resp
+
+
+def document(body, status=200):
+    """A JSON-ready ``body`` in the negotiated format (JSON or XML)."""
+    xml_type = negotiated_xml()
+    if xml_type and status != 204 and body is not None:
+        return xml_response(status, xml_render.encode_result(body), xml_type)
+    return json_response(status, body)
+
+
+def negotiated(**kw):
+    """``pecan.expose`` offering XML and JSON, in wsmeext's order."""
+    def decorate(f):
+        for content_type in xml_render.CONTENT_TYPES + (JSON,):
+            pecan.expose(content_type=content_type, **kw)(f)
+        return f
+    return decorate
 
 
 def _translated(error):
@@ -103,10 +142,12 @@ def _error_info(error):
 
 
 def wsme_fault(status, message):
-    return json_response(status, {
-        'faultcode': 'Client' if status < 500 else 'Server',
-        'faultstring': message,
-        'debuginfo': None})
+    fault = {'faultcode': 'Client' if status < 500 else 'Server',
+             'faultstring': message, 'debuginfo': None}
+    xml_type = negotiated_xml()
+    if xml_type:
+        return xml_response(status, xml_render.encode_error(fault), xml_type)
+    return json_response(status, fault)
 
 
 def text_fault(status, message, content_type=JSON_UTF8):
@@ -132,13 +173,12 @@ class _ServerFault(Exception):
 
 
 def wsexpose(*args, **kwargs):
-    """``wsmeext.pecan.wsexpose``, JSON only, with the adapters of the
+    """``wsmeext.pecan.wsexpose`` (JSON and XML), with the adapters of the
     module docstring. The first positional argument is the return type
     (``None``: JSON-ready data); ``status_code`` is the success status."""
     args = list(args) or [None]
     if args[0] is None and kwargs.get('status_code') != 204:
-        args[0] = types.anytype
-    kwargs.setdefault('rest_content_types', ('json',))
+        args[0] = xml_render.json_ready
 
     def decorate(f):
         @functools.wraps(f)

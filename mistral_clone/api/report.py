@@ -38,26 +38,30 @@ def build(execution_id, errors_only=False, max_depth=-1,
             ).order_by(models.TaskExecution.created_at,
                        models.TaskExecution.seq)).scalars().all()
             for t in tasks:
+                # Statistics count the tasks the report shows: with
+                # errors_only, those on error paths only.
+                if errors_only and t.state != 'ERROR':
+                    continue
                 stats['total_tasks_count'] += 1
                 key = _COUNTED.get(t.state)
                 if key:
                     stats[key] += 1
-                if errors_only and t.state != 'ERROR':
-                    continue
-                te = _base(t)
                 actions = s.execute(sa.select(models.ActionExecution).where(
                     models.ActionExecution.task_execution_id == t.id
                 ).order_by(models.ActionExecution.created_at)).scalars()
-                te['action_executions'] = [
-                    dict(_base(a), accepted=a.accepted,
-                         last_heartbeat=fmt_date(a.last_heartbeat))
-                    for a in actions]
                 subs = s.execute(sa.select(models.WorkflowExecution).where(
                     models.WorkflowExecution.task_execution_id == t.id
                 ).order_by(models.WorkflowExecution.created_at)).scalars()
-                te['workflow_executions'] = [
-                    wf_entry(sub, depth + 1) for sub in subs
-                    if max_depth < 0 or depth < max_depth]
+                # The reference's attribute order: the entry's own fields
+                # first, then the ones every entry has (JSON and XML).
+                te = {'action_executions': [
+                    dict({'accepted': a.accepted,
+                          'last_heartbeat': fmt_date(a.last_heartbeat)},
+                         **_base(a)) for a in actions],
+                    'workflow_executions': [
+                        wf_entry(sub, depth + 1) for sub in subs
+                        if max_depth < 0 or depth < max_depth]}
+                te.update(_base(t))
                 entry['task_executions'].append(te)
             return entry
 

@@ -99,6 +99,11 @@ class Resource(object):
 
     # -- rendering -----------------------------------------------------------
     def _compile(self, names):
+        # Attributes come out in the resource's declaration order, whatever
+        # order ``fields=`` asked for them in (WSME renders a type's
+        # attributes that way on the reference).
+        order = {n: i for i, n in enumerate(self.field_names)}
+        names = sorted(names, key=lambda n: order.get(n, len(order)))
         ops = []
         for name in names:
             f = self.by_name.get(name)
@@ -377,7 +382,7 @@ class ActionExecutionBody(wtypes.Base):
     project_id = wtypes.text
     accepted = bool
     input = types.jsontype
-    output = types.anytype
+    output = types.jsontype
     created_at = wtypes.text
     updated_at = wtypes.text
     params = types.jsontype

@@ -6,24 +6,32 @@ import uuid as uuid_lib
 import wsme.exc
 from wsme import types as wtypes
 
+from mistral_clone.db import query
+
 
 class JsonType(wtypes.UserType):
     """A JSON object given either as an object or as JSON text.
 
-    Non-JSON text raises ValueError, which WSME reports as ``Invalid input for
-    field/attribute <arg>. ...``; JSON that is not an object is refused with
-    Mistral's ``JsonType field value must be a dictionary [actual=...]``.
+    As on the reference: an object (or null) is taken as it is; text is
+    parsed as JSON, and must give an object (or null), else Mistral's
+    ``JsonType field value must be a dictionary [actual=...]``; any other
+    JSON value (a number, a list, a boolean) is not JSON *text*. Both kinds
+    of parse error are ValueErrors, which WSME reports against the whole
+    body: ``Invalid input for field/attribute <arg>. Value: '...'. <why>``.
     """
 
     basetype = wtypes.text
     name = 'json'
 
     def validate(self, value):
-        if value is None:
-            return None
-        if isinstance(value, (str, bytes)):
-            value = json.loads(value) if value else {}
-        if not isinstance(value, dict):
+        if value is None or isinstance(value, dict):
+            return value
+        if not isinstance(value, (str, bytes)):
+            # ValueError: WSME reports it against the whole body.
+            raise ValueError('the JSON object must be str, bytes or '
+                             'bytearray, not %s' % type(value).__name__)
+        value = json.loads(value)
+        if value is not None and not isinstance(value, dict):
             raise wsme.exc.ClientSideError(
                 'JsonType field value must be a dictionary [actual=%s]'
                 % (value,))
@@ -33,8 +41,26 @@ class JsonType(wtypes.UserType):
         return self.validate(value)
 
 
+def check_uuid(raw):
+    """The uuid a uuid-typed parameter names, as the reference reads it.
+
+    The value may carry a list-filter operator (``eq:<uuid>``,
+    ``neq:<uuid>``...); what follows it must be one uuid (``in:``/``nin:``
+    give a list, which is refused). Raises ValueError, which WSME reports as
+    ``Invalid input for field/attribute <arg>. Value: '<raw>'. unable to
+    convert to uuid. Error: Expected a uuid but received <value>.``
+    """
+    _op, value = query.parse_filter_value(raw)
+    try:
+        uuid_lib.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise ValueError('Expected a uuid but received %s.' % (value,))
+    return value
+
+
 class UuidType(wtypes.UserType):
-    """A UUID string (query parameters such as ``marker``)."""
+    """A uuid naming one row: ``marker`` and ids in paths (the bare uuid,
+    any operator prefix dropped)."""
 
     basetype = wtypes.text
     name = 'uuid'
@@ -43,14 +69,25 @@ class UuidType(wtypes.UserType):
     def validate(value):
         if value is None:
             return None
-        try:
-            uuid_lib.UUID(str(value))
-        except (ValueError, TypeError, AttributeError):
-            raise ValueError('Expected a uuid but received %s.' % value)
-        return value
+        return check_uuid(value)
 
     def frombasetype(self, value):
         return self.validate(value)
+
+
+class UuidFilterType(UuidType):
+    """A list filter on a uuid column (``workflow_id``, ``project_id``...):
+    checked like :class:`UuidType`, passed on with its operator."""
+
+    # WSME names the type in its messages ("unable to convert to uuid").
+    name = 'uuid'
+
+    @staticmethod
+    def validate(value):
+        if value is None:
+            return None
+        check_uuid(value)
+        return value
 
 
 class AnyType(wtypes.UserType):
@@ -63,4 +100,5 @@ class AnyType(wtypes.UserType):
 
 jsontype = JsonType()
 uuid = UuidType()
+uuid_filter = UuidFilterType()
 anytype = AnyType()

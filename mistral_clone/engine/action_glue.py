@@ -42,6 +42,9 @@ class PreparedAction:
     def check_parameters(self, action_input):
         self.d.check_parameters(action_input)
 
+    def input_with_defaults(self, action_input):
+        return self.d.input_with_defaults(action_input)
+
     def prepare(self, action_input, wf_ctx):
         """Return ``{'action', 'input', 'is_sync'}`` for an executor."""
         if isinstance(self.d, actions.AdHocActionDescriptor):
@@ -86,9 +89,9 @@ class Resolver:
             if desc is None:
                 desc = self._adhoc(name, namespace)
             if desc is None:
-                raise exc.InvalidActionException(
+                raise exc.ActionNotFoundError(
                     'Failed to find action [action_name=%s, namespace=%s]'
-                    % (name, namespace or ''))
+                    % (name, namespace or ''), action_name=name)
             found = PreparedAction(desc)
             self._cache[key] = found
         return found

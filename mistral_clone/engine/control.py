@@ -6,6 +6,7 @@ import logging
 from mistral_clone import exceptions as exc
 from mistral_clone.db import models
 from mistral_clone.engine import action_glue
+from mistral_clone.engine import handler
 from mistral_clone.engine import policies
 from mistral_clone.engine import states
 from mistral_clone.engine.handler import ForcedFailure, utcnow
@@ -145,9 +146,16 @@ def start_action(engine, name, action_input, namespace, params, project_id):
         resolver = action_glue.Resolver(h.s, project_id)
         try:
             desc = resolver(name, namespace, None)
+        except exc.ActionNotFoundError:
+            # Run-action names no namespace in this message (tasks do).
+            raise exc.InvalidActionException(
+                'Failed to find action [action_name=%s]' % name)
         except exc.MistralCloneError as e:
             raise exc.InvalidActionException(str(e))
         desc.check_parameters(action_input)
+        # [engine] execution_field_size_limit_kb holds for run-action too,
+        # stored or not.
+        handler.check_size('input', action_input)
         runnable = desc.prepare(action_input, None)
         return desc, runnable
 
@@ -158,6 +166,7 @@ def start_action(engine, name, action_input, namespace, params, project_id):
         holder.s = s
         desc, runnable = prepare(holder)
     is_sync = runnable['is_sync']
+    recorded_input = desc.input_with_defaults(action_input)
     if run_sync and not is_sync:
         raise exc.InputException(
             'Action does not support synchronous execution.')
@@ -167,14 +176,14 @@ def start_action(engine, name, action_input, namespace, params, project_id):
         if state != states.CANCELLED:
             value = desc.post_process(value, state == states.ERROR)
         return _ae_dict(name=desc.name, workflow_namespace=namespace,
-                        state=state, input=action_input,
+                        state=state, input=recorded_input,
                         output={'result': value})
 
     def create(h):
         action_ex = models.ActionExecution(
             id=models.new_id(), name=desc.name, workflow_name=None,
             workflow_namespace=namespace, task_execution_id=None,
-            state=states.RUNNING, input=action_input, accepted=False,
+            state=states.RUNNING, input=recorded_input, accepted=False,
             is_sync=is_sync, description='',
             runtime_context={'index': 0, 'safe_rerun': False,
                              'namespace': namespace},

@@ -632,7 +632,7 @@ class Handler:
             task_execution_id=task_ex.id,
             workflow_execution_id=tx.wf_ex.id,
             state=states.RUNNING,
-            input=task_input,
+            input=desc.input_with_defaults(task_input),
             accepted=False,
             is_sync=True,
             description='',

@@ -13,9 +13,11 @@ The rules of the reference:
 * a visible row of another project (public or shared) may be used but not
   changed: updates and deletes answer 403 ``Can not access <Model> resource
   of other projects, ID: <id>``, unless the caller is an admin;
-* admins see other projects' rows only when they ask (``all_projects=true``
-  on lists); runtime rows (executions, tasks, action executions) they may
-  also fetch and act on by id.
+* admins are not scoped (the ``admin`` role, ``context_is_admin``): lists
+  and lookups show every project's rows (``?project_id=X`` narrows a list to
+  project X, private rows included), except an environment fetched by name,
+  which stays the caller's own (as on the reference); where a name matches
+  rows of several projects, the caller's own row wins.
 """
 
 import sqlalchemy as sa
@@ -43,9 +45,12 @@ def shared_ids(project_id, resource_type='workflow'):
         m.status == 'accepted')
 
 
-def visible(model, ctx=None):
-    """WHERE clause: rows of ``model`` the caller may see."""
+def visible(model, ctx=None, admin_sees_all=True):
+    """WHERE clause: rows of ``model`` the caller may see (admins: all,
+    unless ``admin_sees_all`` is False)."""
     ctx = ctx or context.ctx()
+    if ctx.is_admin and admin_sees_all:
+        return sa.true()
     own = model.project_id == ctx.project_id
     if model in ALWAYS_PRIVATE or not hasattr(model, 'scope'):
         return own
@@ -55,6 +60,13 @@ def visible(model, ctx=None):
     if res_type and ctx.auth_enabled:
         clauses.append(model.id.in_(shared_ids(ctx.project_id, res_type)))
     return sa.or_(*clauses)
+
+
+def own_first(model, ctx=None):
+    """ORDER BY clause putting the caller's own rows first (a name lookup
+    that admins see across projects picks their own row)."""
+    return sa.case((model.project_id == (ctx or context.ctx()).project_id,
+                    0), else_=1)
 
 
 def own(model, ctx=None):

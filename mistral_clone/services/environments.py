@@ -11,7 +11,10 @@ KEYS = ['name', 'description', 'variables', 'scope']
 
 
 def find_environment(s, name, write=False):
-    row = writes.first(s, M, M.name == name, access.visible(M))
+    # Fetched by name, an environment is the caller's own, admins included
+    # (lists show admins every project's, as on the reference).
+    row = writes.first(s, M, M.name == name,
+                       access.visible(M, admin_sees_all=False))
     if row is None:
         raise exc.DBEntityNotFoundError(
             'Environment not found [name=%s]' % name)

@@ -95,8 +95,12 @@ def update(s, row, values):
 
 
 def first(s, model, *where):
-    return s.execute(sa.select(model).where(*where).limit(1)).scalars(
-    ).first()
+    """The first ``model`` row matching ``where``; the caller's own row
+    first when several projects' rows match (an admin's lookups)."""
+    q = sa.select(model).where(*where)
+    if hasattr(model, 'project_id'):
+        q = q.order_by(access.own_first(model))
+    return s.execute(q.limit(1)).scalars().first()
 
 
 def found(row, write):

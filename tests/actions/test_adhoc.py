@@ -50,6 +50,20 @@ class AdHocSpecTest(unittest.TestCase):
             "Invalid input [name=a1, class=mistral.actions.adhoc.AdHocAction,"
             " missing=['x'], unexpected=['z']]", str(cm.exception))
 
+    def test_input_with_defaults(self):
+        # What an action execution records (issue 12.11): the given input
+        # plus this action's own declared defaults; python actions keep
+        # theirs in their signature.
+        d = self.reg.add(name='dflt', base='std.echo',
+                         input=['a', {'b': 2}, {'c': None}],
+                         base_input={'output': 1})
+        self.assertEqual({'a': 'xyz', 'b': 2, 'c': None},
+                         d.input_with_defaults({'a': 'xyz'}))
+        self.assertEqual({'a': 1, 'b': 5, 'c': None},
+                         d.input_with_defaults({'a': 1, 'b': 5}))
+        self.assertEqual({'output': 'x'}, actions.find_system_action(
+            'std.echo').input_with_defaults({'output': 'x'}))
+
     def test_lang_style_pairs(self):
         d = self.reg.add(name='p', base='std.echo',
                          input=[('x', actions.NO_DEFAULT), ('y', [1, 2])],

@@ -21,7 +21,7 @@ from mistral_clone import config
 
 _state = {}
 _counter = itertools.count()
-# python-mistralclient's CLI, installed next to this interpreter.
+# python-mistralclient's CLI, installed in the venv running the tests.
 MISTRAL_CLI = os.path.join(os.path.dirname(sys.executable), 'mistral')
 
 
@@ -36,7 +36,8 @@ def server_url():
         db_api.setup('sqlite:///%s' % os.path.join(tmp, 'api.sqlite'),
                      create_tables=True)
         srv, url = server.start_in_thread('127.0.0.1', 0)
-        _state.update(url=url, server=srv, tmp=tmp)
+        _state.update(url=url, server=srv, tmp=tmp,
+                      db='sqlite:///%s' % os.path.join(tmp, 'api.sqlite'))
 
         def _stop():
             srv.shutdown()
@@ -44,7 +45,18 @@ def server_url():
             db_api.dispose()
             shutil.rmtree(tmp, ignore_errors=True)
         atexit.register(_stop)
+    _bind_database()
     return _state['url']
+
+
+def _bind_database():
+    """Point the process-wide database at this server's file again: an
+    embedded server (tests/base.py) run in the same test process in between
+    points it at its own, then disposes of it."""
+    from mistral_clone.db import api as db_api
+    engine = db_api._engine
+    if engine is None or str(engine.url) != _state['db']:
+        db_api.setup(_state['db'])
 
 
 def unique(prefix='x'):
@@ -121,12 +133,17 @@ class ApiTestCase(unittest.TestCase):
         return client.client(mistral_url=self.url)
 
     def cli(self, *args, rc=0):
-        env = dict(os.environ, OS_AUTH_TYPE='none')
-        for k in ('OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_CLOUD'):
-            env.pop(k, None)
-        p = subprocess.run([MISTRAL_CLI, '--os-mistral-url', self.url] +
-                           list(args), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, env=env, timeout=60,
-                           universal_newlines=True)
+        p = mistral_cli(self.url, *args)
         self.assertEqual(rc, p.returncode, p.stdout + p.stderr)
         return p
+
+
+def mistral_cli(url, *args):
+    """Run python-mistralclient's ``mistral`` against ``url`` (no auth)."""
+    env = dict(os.environ, OS_AUTH_TYPE='none')
+    for k in ('OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_CLOUD'):
+        env.pop(k, None)
+    return subprocess.run([MISTRAL_CLI, '--os-mistral-url', url] +
+                          list(args), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=env, timeout=60,
+                          universal_newlines=True)

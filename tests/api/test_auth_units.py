@@ -97,6 +97,17 @@ class TestAccess(unittest.TestCase):
                                      _ctx(auth=False)))
         self.assertNotIn('resource_members', no_auth)
 
+    def test_admins_are_not_scoped(self):
+        admin = _ctx(roles=('admin',))
+        for model in (models.WorkflowDefinition, models.WorkflowExecution,
+                      models.Environment):
+            self.assertIsInstance(access.visible(model, admin),
+                                  type(sa.true()))
+        self.assertIn('project_id', str(access.visible(
+            models.Environment, admin, admin_sees_all=False)))
+        self.assertIn('project_id', str(access.visible(
+            models.WorkflowDefinition, _ctx())))
+
     def test_check_access(self):
         row = models.WorkflowDefinition(id='w1', project_id='other')
         with self.assertRaises(exc.NotAllowedException) as cm:

@@ -20,6 +20,15 @@ class ValidateTest(unittest.TestCase):
         self.assertEqual(['name', 'created_at', 'id'], keys)
         self.assertEqual(['desc', 'asc', 'asc'], dirs)
 
+    def test_repeated_sort_keys_are_dropped_directions_positional(self):
+        keys, dirs = collection.validate_sort(res.WORKFLOW, 'name,id,name',
+                                              'desc,asc')
+        self.assertEqual(['name', 'id'], keys)
+        self.assertEqual(['desc', 'asc'], dirs)
+        with self.assertRaises(exc.InvalidQueryError) as cm:
+            collection.validate_sort(res.WORKFLOW, 'id,id', 'asc,asc')
+        self.assertIn('Length of sort_keys', str(cm.exception))
+
     def test_sort_errors(self):
         with self.assertRaises(exc.InvalidQueryError):
             collection.validate_sort(res.WORKFLOW, 'bogus', 'asc')

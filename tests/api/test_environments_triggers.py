@@ -42,9 +42,26 @@ class EnvironmentTest(base.ApiTestCase):
             'name': 'x', 'id': 'y'}), 400, contains='Only: [')
         self.assertFault(self.put_json('/environments', {'description': 'd'}),
                          400, 'Name of the environment is not provided.')
+        # Issue 12.12: JSON values must be objects, or JSON text of one.
+        for variables, why in (
+                ([1], 'the JSON object must be str, bytes or bytearray, '
+                      'not list'),
+                (5, 'the JSON object must be str, bytes or bytearray, not '
+                    'int'),
+                (True, 'the JSON object must be str, bytes or bytearray, '
+                       'not bool'),
+                ('x', 'Expecting value: line 1 column 1 (char 0)'),
+                ('', 'Expecting value: line 1 column 1 (char 0)')):
+            with self.subTest(variables=variables):
+                self.assertFault(self.post_json('/environments', {
+                    'name': 'x', 'variables': variables}), 400,
+                    "Invalid input for field/attribute env. Value: '%r'. %s"
+                    % ({'name': 'x', 'variables': variables}, why))
         self.assertFault(self.post_json('/environments', {
-            'name': 'x', 'variables': [1]}), 400,
+            'name': 'x', 'variables': '[1]'}), 400,
             'JsonType field value must be a dictionary [actual=[1]]')
+        self.assertFault(self.get('/environments/x'), 404,
+                         'Environment not found [name=x]')
 
     def test_pyclient(self):
         c = self.client()
@@ -192,9 +209,9 @@ class EngineEndpointsInputTest(base.ApiTestCase):
                          'Task execution not found [id=%s]' % uid)
         self.assertFault(self.get('/action_executions/%s' % uid), 404,
                          'ActionExecution not found [id=%s]' % uid)
-        self.assertFault(self.put_json('/executions/%s' % uid, {}), 400,
-                         'The property state, description, or env is not '
-                         'provided for update.')
+        # The execution is looked up before the body is judged.
+        self.assertFault(self.put_json('/executions/%s' % uid, {}), 404,
+                         'WorkflowExecution not found [id=%s]' % uid)
         self.assertFault(self.delete('/action_executions/%s' % uid), 403,
                          'Action execution deletion is not allowed.')
         self.assertFault(self.get('/executions/%s/executions' % uid), 404)

@@ -61,16 +61,51 @@ class RootTest(base.ApiTestCase):
                          self.assertStatus(self.get('/services'), 200))
 
     def test_admin_only_resources_403(self):
-        for path in ('/code_sources', '/code_sources/x', '/dynamic_actions'):
-            self.assertFault(
-                self.get(path), 403,
-                'Operation forbidden (insufficient permissions)')
+        forbidden = 'Operation forbidden (insufficient permissions)'
+        for path in ('/code_sources', '/code_sources/x', '/dynamic_actions',
+                     '/dynamic_actions/x'):
+            self.assertFault(self.get(path), 403, forbidden)
+            self.assertFault(self.delete(path + '/y'), 403, forbidden)
+        # Issue 12.13: code sources are written as text, so a refused write
+        # answers the text controllers' fault.
+        for method, path in (('POST', '/code_sources?name=m'),
+                             ('POST', '/code_sources/m'),
+                             ('PUT', '/code_sources/m')):
+            with self.subTest(method=method, path=path):
+                r = self.req(method, path, data=b'x = 1',
+                             headers={'Content-Type': 'text/plain'})
+                self.assertFault(r, 403, forbidden, wsme=False)
+        self.assertFault(self.post_json('/dynamic_actions', {
+            'name': 'a', 'class_name': 'C'}), 403, forbidden)
+        # Arguments are judged before the policy, as on the reference.
+        for path in ('/code_sources', '/dynamic_actions'):
+            self.assertFault(self.get(path + '?bogus=1'), 400,
+                             'Unknown argument: "bogus"')
+            self.assertFault(self.delete(path), 400,
+                             'Missing argument: "identifier"')
+        self.assertFault(self.post_json('/dynamic_actions', {'bogus': 1}),
+                         400, 'Unknown attribute for argument dyn_action: '
+                              'bogus')
+        self.assertFault(self.post_json('/dynamic_actions', {
+            'project_id': 'p'}), 400, "Invalid input for field/attribute "
+                                      "project_id. Value: 'p'. Cannot set "
+                                      "read only field.")
 
     def test_members_need_auth(self):
-        self.assertFault(
-            self.get('/workflows/x/members'), 400,
-            'Resource sharing feature can only be supported with '
-            'authentication enabled.', wsme=False)
+        # Without auth: the reference's text fault, before the arguments
+        # are looked at (behind Keystone they are JSON controllers).
+        for method, path in (('GET', '/workflows/x/members'),
+                             ('GET', '/workflows/x/members?bogus=1'),
+                             ('GET', '/workflows/x/members/y'),
+                             ('POST', '/workflows/x/members'),
+                             ('DELETE', '/workflows/x/members/y')):
+            with self.subTest(method=method, path=path):
+                r = self.req(method, path)
+                self.assertFault(
+                    r, 400, 'Resource sharing feature can only be supported '
+                            'with authentication enabled.', wsme=False)
+                self.assertEqual('application/json',
+                                 r.headers['Content-Type'])
 
     def test_oversized_body_413(self):
         body = b'a' * (10 * 1024 * 1024 + 10)

@@ -166,6 +166,18 @@ class ListHelperTest(base.ApiTestCase):
                         % self.base_name).json()
         self.assertEqual(3, len(body['workflows']))
 
+    def test_repeated_sort_keys_count_once(self):
+        q = ('/workflows?limit=1&fields=name&name=has:%s&'
+             'sort_keys=name,id,name&sort_dirs=desc,asc' % self.base_name)
+        body = self.assertStatus(self.get(q), 200)
+        self.assertEqual([self.names[-1]],
+                         [w['name'] for w in body['workflows']])
+        self.assertIn('sort_keys=name,id&sort_dirs=desc,asc&', body['next'])
+        self.assertFault(
+            self.get('/actions?limit=1&sort_keys=id,id&sort_dirs=asc,asc'),
+            400, 'Length of sort_keys must be equal or greater than '
+                 'sort_dirs.')
+
     def test_fields_projection(self):
         body = self.get('/workflows?fields=name&name=%s' %
                         self.names[0]).json()
@@ -183,6 +195,13 @@ class ListHelperTest(base.ApiTestCase):
             ('sort_keys=name&sort_dirs=asc,asc',
              'Length of sort_keys must be equal or greater than sort_dirs.'),
             ('sort_keys=bogus', 'Sort key supplied is invalid: bogus'),
+            # A repeated key counts once: two directions for one key.
+            ('limit=1&sort_keys=id,id&sort_dirs=asc,asc',
+             'Length of sort_keys must be equal or greater than sort_dirs.'),
+            ('sort_keys=name,name&sort_dirs=asc,up',
+             'Length of sort_keys must be equal or greater than sort_dirs.'),
+            ('sort_keys=bogus&sort_dirs=up',
+             "Unknown sort direction, must be 'desc' or 'asc'."),
             ('marker=abc', "Invalid input for field/attribute marker. Value:"
                            " 'abc'. unable to convert to uuid. Error: "
                            "Expected a uuid but received abc."),

@@ -326,8 +326,9 @@ rs_async:
             self.server.url + '/tasks/%s/action_executions' % a['id']
         ).json()['action_executions'][0]['id']
         self.restart()
+        # The output is a JSON object, as on the reference.
         r = self.server.put('/action_executions/%s' % aid,
-                            {'state': 'SUCCESS', 'output': 7})
+                            {'state': 'SUCCESS', 'output': {'n': 7}})
         self.assertEqual(r.status_code, 200, r.text)
         ex = self.server.wait(ex['id'])
-        self.assertEqual(json.loads(ex['output']), {'got': 7})
+        self.assertEqual(json.loads(ex['output']), {'got': {'n': 7}})

@@ -725,10 +725,10 @@ class TestMultiTenancy(KeystoneTestCase):
         self.assertEqual(self.ids['beta'], ex['project_id'])
         self.assertEqual('SUCCESS', self.wait_execution('bob', ex['id'])[
             'state'])
-        # the admin does not see bob's execution unless asking for all
+        # an admin is not scoped: bob's execution is in the admin's list
         ids = [e['id'] for e in self.ok(self.call(
             'admin', 'GET', '/executions'))['executions']]
-        self.assertNotIn(ex['id'], ids)
+        self.assertIn(ex['id'], ids)
         # not modifiable by others
         r = self.call('bob', 'PUT', '/workflows/%s' % wf['id'],
                       text=_wf(name))
@@ -766,9 +766,6 @@ class TestMultiTenancy(KeystoneTestCase):
         self.assertEqual(403, r.status_code)
         self.assertEqual('Operation forbidden (insufficient permissions)',
                          r.json()['faultstring'])
-        own = [w['id'] for w in self.ok(self.call(
-            'admin', 'GET', '/workflows'))['workflows']]
-        self.assertNotIn(a['id'], own)
         every = [w['id'] for w in self.ok(self.call(
             'admin', 'GET', '/workflows?all_projects=true'))['workflows']]
         self.assertIn(a['id'], every)
@@ -790,6 +787,58 @@ class TestMultiTenancy(KeystoneTestCase):
             'bob', 'GET', '/executions?all_projects=true').status_code)
         # admin reaches an execution by id
         self.ok(self.call('admin', 'GET', '/executions/%s' % ex['id']))
+
+    def test_admin_is_not_scoped(self):
+        # Issue 12.4: with the admin role, lists and gets skip project
+        # scoping (as on the reference); ?project_id=X narrows a list to X.
+        a = self.create_wf('alice', _unique('scope_a'))
+        b = self.create_wf('bob', _unique('scope_b'))
+        listed = {w['id'] for w in self.ok(self.call(
+            'admin', 'GET', '/workflows'))['workflows']}
+        self.assertTrue({a['id'], b['id']} <= listed)
+        alpha = self.ok(self.call('admin', 'GET', '/workflows?project_id=%s'
+                                  % self.ids['alpha']))['workflows']
+        self.assertIn(a['id'], [w['id'] for w in alpha])
+        self.assertEqual({self.ids['alpha']},
+                         {w['project_id'] for w in alpha})
+        for ident in (a['id'], a['name']):
+            got = self.ok(self.call('admin', 'GET', '/workflows/%s' % ident))
+            self.assertEqual(a['id'], got['id'])
+        # projects stay isolated from each other
+        self.assertNotIn(b['id'], [w['id'] for w in self.ok(self.call(
+            'alice', 'GET', '/workflows'))['workflows']])
+        self.assertEqual(404, self.call(
+            'alice', 'GET', '/workflows/%s' % b['id']).status_code)
+        # executions: listed for the admin; naming a project in the filter
+        # is listing across projects, admins only
+        ex = self.ok(self.call('alice', 'POST', '/executions', body={
+            'workflow_id': a['id']}), 201)
+        self.assertIn(ex['id'], [e['id'] for e in self.ok(self.call(
+            'admin', 'GET', '/executions?project_id=%s'
+            % self.ids['alpha']))['executions']])
+        r = self.call('alice', 'GET', '/executions?project_id=%s'
+                      % self.ids['alpha'])
+        self.assertEqual(403, r.status_code, r.text)
+        # environments: listed for the admin, but fetched by name only
+        # from the caller's own project (the reference's rule)
+        env = _unique('scope_env')
+        self.ok(self.call('alice', 'POST', '/environments',
+                          body={'name': env, 'variables': {}}), 201)
+        self.assertIn(env, [e['name'] for e in self.ok(self.call(
+            'admin', 'GET', '/environments'))['environments']])
+        self.assertEqual(404, self.call(
+            'admin', 'GET', '/environments/%s' % env).status_code)
+        for col in ('environments', 'workbooks'):
+            r = self.call('admin', 'GET', '/%s?all_projects=true' % col)
+            self.assertEqual(400, r.status_code, r.text)
+            self.assertEqual('Unknown argument: "all_projects"',
+                             r.json()['faultstring'])
+        # a name several projects use: the admin's own row wins
+        same = _unique('scope_same')
+        self.create_wf('alice', same)
+        mine = self.create_wf('admin', same)
+        self.assertEqual(mine['id'], self.ok(self.call(
+            'admin', 'GET', '/workflows/%s' % same))['id'])
 
     def test_cron_triggers_are_private_and_fire_as_their_project(self):
         name = _unique('cronwf')
@@ -902,10 +951,18 @@ class TestMembers(KeystoneTestCase):
         r = self.call('bob', 'POST', '/workflows/%s/members' % wf['id'],
                       body={'member_id': self.ids['beta']})
         self.assertEqual(404, r.status_code)
-        self.assertEqual({'faultstring'}, set(r.json()))
+        # JSON controllers, as on the reference (WSME faults, XML too).
+        self.assertEqual({'faultcode', 'faultstring', 'debuginfo'},
+                         set(r.json()))
         r = self.call('alice', 'POST', '/workflows/%s/members' % wf['id'],
                       body={})
         self.assertEqual(400, r.status_code)
+        self.assertEqual('Member id must be provided.',
+                         r.json()['faultstring'])
+        r = requests.get(self.v2 + '/workflows/%s/members' % wf['id'],
+                         headers={'X-Auth-Token': self.token('alice'),
+                                  'Accept': 'application/xml'}, timeout=30)
+        self.assertEqual('<result><members /></result>', r.text)
         pub = self.create_wf('admin', _unique('pubshare'), scope='public')
         r = self.call('admin', 'POST', '/workflows/%s/members' % pub['id'],
                       body={'member_id': self.ids['beta']})

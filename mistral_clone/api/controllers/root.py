@@ -11,27 +11,20 @@ from mistral_clone.api.controllers.v2 import root as v2_root
 class RootController(object):
     v2 = v2_root.V2Controller()
 
-    @pecan.expose(generic=True)
-    def index(self):
+    @expose.negotiated()
+    def index(self, *args, **kw):
+        """The versions document, for any method (as the reference)."""
         host = context.ctx().host_url
-        return expose.json_response(200, {'versions': [{
+        return expose.document({'versions': [{
             'id': 'v2.0', 'status': 'CURRENT',
             'links': [{'href': host + '/v2', 'target': 'v2',
                        'rel': 'self'}]}]})
 
-    @index.when(method='POST')
-    def index_post(self):
-        return self.index()
-
-    @index.when(method='HEAD')
-    def index_head(self):
-        return self.index()
-
-    @pecan.expose()
+    @pecan.expose(content_type=expose.JSON)
     def maintenance(self):
         return expose.json_response(200, {'status': 'RUNNING'})
 
-    @pecan.expose()
+    @pecan.expose(content_type=expose.JSON)
     def info(self):
         if not config.CONF.api.enable_info_endpoint:
             return expose.json_response(

@@ -17,12 +17,19 @@ from mistral_clone.db import models
 from mistral_clone.services import resources as runtime
 
 R = res.ACTION_EXECUTION
-STATES = ('RUNNING', 'SUCCESS', 'ERROR', 'CANCELLED', 'PAUSED')
+STATES = ('SUCCESS', 'ERROR', 'CANCELLED', 'PAUSED', 'RUNNING')
 
 
 def _render_by_id(id_, fields=res.AE_GET_FIELDS):
     with db_api.session() as s:
         return R.render(runtime.find_action_execution(s, id_), fields)
+
+
+def projected_fields(fields, default=res.AE_GET_FIELDS):
+    """The fields a single action execution GET shows for ``fields=``:
+    ``id`` and those of its full representation that were asked for;
+    unknown names are ignored, as on the reference."""
+    return collection.single_fields(R, fields, res.AE_GET_FIELDS) or default
 
 
 def render_unsaved(values):
@@ -45,17 +52,14 @@ class ActionExecutionsController(rest.RestController):
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, id, fields=''):
         policy.enforce('action_executions:get')
-        names = [n for n in collection.split_csv(fields)
-                 if n in R.by_name]
-        if names and 'id' not in names:
-            names.insert(0, 'id')
-        return _render_by_id(id, names or res.AE_GET_FIELDS)
+        return _render_by_id(id, projected_fields(fields))
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text,
+                     types.uuid_filter, wtypes.text, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, bool)
+                     wtypes.text, bool)
     def get_all(self, marker=None, limit=None, sort_keys='created_at',
                 sort_dirs='asc', fields='', created_at=None, name=None,
                 tags=None, updated_at=None, workflow_name=None,
@@ -102,14 +106,13 @@ class ActionExecutionsController(rest.RestController):
     def put(self, id, action_ex):
         policy.enforce('action_executions:update')
         v = res.body_dict(action_ex)
+        # The state is part of the body's contract (checked before the
+        # lookup, as on the reference), "Unset" when missing.
         state = v.get('state')
-        if not state:
-            raise exc.InputException(
-                'The property state is not provided for update.')
         if state not in STATES:
             raise exc.InputException(
-                'Cannot change state to %s. Allowed states are: %s'
-                % (state, ', '.join(STATES)))
+                'Error. Expected one of %s, actual: %s'
+                % (list(STATES), 'Unset' if state is None else state))
         with db_api.session() as s:
             runtime.find_action_execution(s, id)
         client = engine_glue.engine()

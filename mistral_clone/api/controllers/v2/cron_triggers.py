@@ -19,16 +19,17 @@ class CronTriggersController(rest.RestController):
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, identifier, fields=''):
         policy.enforce('cron_triggers:get')
-        fields = collection.validate_fields(R, fields)
+        fields = collection.single_fields(R, fields)
         with db_api.session() as s:
             return R.render(service.find_cron_trigger(s, identifier),
                             fields or None)
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, wtypes.text,
+                     types.uuid_filter, wtypes.text, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, bool)
+                     wtypes.text, wtypes.text, wtypes.text,
+                     types.uuid_filter, bool)
     def get_all(self, marker=None, limit=None, sort_keys='created_at',
                 sort_dirs='asc', fields='', name=None, workflow_name=None,
                 workflow_id=None, workflow_input=None, workflow_params=None,

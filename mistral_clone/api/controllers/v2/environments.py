@@ -28,14 +28,13 @@ class EnvironmentsController(rest.RestController):
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, bool)
+                     wtypes.text, wtypes.text, wtypes.text)
     def get_all(self, marker=None, limit=None, sort_keys='created_at',
                 sort_dirs='asc', fields='', name=None, description=None,
                 variables=None, scope=None, created_at=None,
-                updated_at=None, all_projects=False):
+                updated_at=None):
         return collection.list_response(
             R, marker, limit, sort_keys, sort_dirs, fields,
-            all_projects=all_projects,
             filters=[('name', name), ('description', description),
                      ('variables', variables), ('scope', scope),
                      ('created_at', created_at), ('updated_at', updated_at)])

@@ -19,16 +19,16 @@ class EventTriggersController(rest.RestController):
     @expose.wsexpose(None, types.uuid, wtypes.text)
     def get_one(self, id, fields=''):
         policy.enforce('event_triggers:get')
-        fields = collection.validate_fields(R, fields)
+        fields = collection.single_fields(R, fields)
         with db_api.session() as s:
             return R.render(service.find_event_trigger(s, id),
                             fields or None)
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
-                     wtypes.text, bool, wtypes.text, wtypes.text,
+                     wtypes.text, bool, wtypes.text, types.uuid_filter,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text)
+                     wtypes.text, wtypes.text, types.uuid_filter,
+                     wtypes.text, wtypes.text)
     def get_all(self, marker=None, limit=None, sort_keys='created_at',
                 sort_dirs='asc', fields='', all_projects=False, name=None,
                 workflow_id=None, workflow_input=None, workflow_params=None,

@@ -19,16 +19,20 @@ from mistral_clone.services import resources as runtime
 
 R = res.EXECUTION
 STATES = ('RUNNING', 'PAUSED', 'SUCCESS', 'ERROR', 'CANCELLED')
+_ROW_ATTRIBUTES = frozenset(sa.inspect(models.WorkflowExecution).attrs.keys())
 
 
 def _single_fields(fields):
+    """``fields=`` of a single execution GET: a name must be a field of
+    the resource or an attribute of the stored row (shown only if it is a
+    field), as on the reference."""
     names = collection.split_csv(fields)
     for n in names:
-        if n not in R.by_name:
+        if n not in R.by_name and n not in _ROW_ATTRIBUTES:
             raise exc.InputException("Field '%s' does not exist." % n)
-    if names and 'id' not in names:
-        names.insert(0, 'id')
-    return names
+    if not names:
+        return []
+    return ['id'] + [n for n in names if n in R.by_name and n != 'id']
 
 
 def _render_by_id(id_, fields):
@@ -39,14 +43,12 @@ def _render_by_id(id_, fields):
 class SubExecutionsController(rest.RestController):
     """/executions/{id}/executions: the execution tree, root first."""
 
-    @expose.wsexpose(None, wtypes.text, int, bool, wtypes.text)
-    def get_all(self, execution_id, max_depth=-1, errors_only=False,
-                fields=''):
+    @expose.wsexpose(None, types.uuid, int, bool)
+    def get_all(self, id, max_depth=-1, errors_only=False):
         policy.enforce('executions:get')
-        fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
-            runtime.find_execution(s, execution_id)
-            ids = runtime.execution_tree_ids(s, execution_id, max_depth)
+            runtime.find_execution(s, id)
+            ids = runtime.execution_tree_ids(s, id, max_depth)
             rows = {r.id: r for r in s.execute(sa.select(models.
                     WorkflowExecution).where(models.WorkflowExecution.id.in_(
                         ids))).scalars()}
@@ -54,18 +56,18 @@ class SubExecutionsController(rest.RestController):
             if errors_only:
                 ordered = [r for r in ordered if r.state == 'ERROR']
             return {'executions': R.render_many(
-                ordered, fields or res.EXECUTION_LIST_FIELDS)}
+                ordered, res.EXECUTION_LIST_FIELDS)}
 
 
 class ReportController(rest.RestController):
     """/executions/{id}/report (WIRE.md §8)."""
 
-    @expose.wsexpose(None, wtypes.text, bool, int, bool)
-    def get_all(self, execution_id, errors_only=False, max_depth=-1,
+    @expose.wsexpose(None, types.uuid, bool, int, bool)
+    def get_all(self, workflow_execution_id, errors_only=False, max_depth=-1,
                 statistics_only=False):
         policy.enforce('executions:get')
         from mistral_clone.api import report
-        return report.build(execution_id, errors_only, max_depth,
+        return report.build(workflow_execution_id, errors_only, max_depth,
                             statistics_only)
 
 
@@ -81,11 +83,11 @@ class ExecutionsController(rest.RestController):
         return _render_by_id(id, fields or res.EXECUTION_GET_FIELDS)
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
+                     wtypes.text, wtypes.text, types.uuid_filter,
+                     wtypes.text, wtypes.text, wtypes.text,
+                     types.uuid_filter, types.uuid_filter, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, bool, wtypes.text, bool,
-                     wtypes.text)
+                     wtypes.text, bool, types.uuid_filter, bool, wtypes.text)
     def get_all(self, marker=None, limit=None, sort_keys='created_at',
                 sort_dirs='asc', fields='', workflow_name=None,
                 workflow_id=None, description=None, tags=None, params=None,
@@ -94,6 +96,10 @@ class ExecutionsController(rest.RestController):
                 updated_at=None, include_output=False, project_id=None,
                 all_projects=False, nulls=''):
         lp = collection.ListParams(R, limit, sort_keys, sort_dirs, fields)
+        if project_id is not None:
+            # Naming a project is listing across projects (admins only by
+            # default), whichever project it names, as on the reference.
+            policy.enforce('executions:list:all_projects')
         where = []
         for key in collection.split_csv(nulls):
             if not R.is_column(key):
@@ -163,16 +169,24 @@ class ExecutionsController(rest.RestController):
 
     @expose.wsexpose(None, wtypes.text, body=res.ExecutionBody)
     def put(self, id, wf_ex):
+        """Update one execution: its description, its env, or its state.
+
+        As on the reference, the execution is looked up before the body is
+        judged (an unknown id is a 404 whatever the body), and an empty
+        description or env counts as not given.
+        """
         policy.enforce('executions:update')
         v = res.body_dict(wf_ex)
+        with db_api.session() as s:
+            runtime.find_execution(s, id)
         state = v.get('state')
-        description = v.get('description')
+        description = v.get('description') or None
         env = (v.get('params') or {}).get('env')
-        if not (state or description is not None or env):
+        if not (state or description or env):
             raise exc.InputException(
                 'The property state, description, or env is not provided '
                 'for update.')
-        if description is not None and state:
+        if description and state:
             raise exc.InputException(
                 'The property description must be updated separately from '
                 'state.')
@@ -181,22 +195,23 @@ class ExecutionsController(rest.RestController):
                 'The property env can only be updated when workflow '
                 'execution is not running or on resume from pause.')
         if state and state not in STATES:
+            # The reference's text, with its unbalanced quote.
             raise exc.InputException(
-                'Cannot change state to %s. Allowed states are: \'%s\''
+                'Cannot change state to %s. Allowed states are: \'%s'
                 % (state, ', '.join(STATES)))
-        with db_api.session() as s:
-            runtime.find_execution(s, id)
-        if description is not None:
-            runtime.update_execution_description(id, description)
-            return _render_by_id(id, [f for f in res.EXECUTION_POST_FIELDS
-                                      if f not in ('params', 'input',
-                                                   'output')])
         client = engine_glue.engine()
-        msg = v.get('state_info')
         if not state:
-            client.update_workflow_env(id, env)
+            # Description and env together: the env first, so a refused env
+            # (the execution is running) leaves the description as it was.
+            if env:
+                client.update_workflow_env(id, env)
+            if description:
+                runtime.update_execution_description(id, description)
+            hidden = ('input', 'output') if env else ('params', 'input',
+                                                     'output')
             return _render_by_id(id, [f for f in res.EXECUTION_POST_FIELDS
-                                      if f not in ('input', 'output')])
+                                      if f not in hidden])
+        msg = v.get('state_info')
         if state == 'PAUSED':
             committed = client.pause_workflow(id, msg)
         elif state == 'RUNNING':

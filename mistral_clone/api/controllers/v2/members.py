@@ -6,17 +6,20 @@ while accepted, the resource is visible to, and usable by, project P (see
 :mod:`mistral_clone.services.access`). The owner lists every member and
 removes them; a member sees only its own membership.
 
-Sharing needs authentication (project identities); with ``[pecan]
-auth_enable = False`` every call answers the reference's 400 text error.
-All errors are text errors (``{"faultstring": ...}``).
+Sharing needs authentication (project identities): with ``[pecan]
+auth_enable = False`` every call answers the reference's 400 text fault
+(``{"faultstring"}``), before any argument is looked at. Behind Keystone
+these are JSON controllers (WSME arguments and faults, XML on request), as
+on the reference; the body argument is ``member_info``.
 """
 
-import json
-
+import pecan
 from pecan import rest
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from wsme import types as wtypes
 
+from mistral_clone import config
 from mistral_clone import context
 from mistral_clone import exceptions as exc
 from mistral_clone import policy
@@ -33,24 +36,20 @@ STATUSES = ('pending', 'accepted', 'rejected')
 M = models.ResourceMember
 
 
-def _require_auth():
-    if not context.ctx().auth_enabled:
-        raise exc.WorkflowException(AUTH_REQUIRED)
-
-
 def render(row):
     return res.MEMBER.render(row)
 
 
-def _body():
-    text = expose.request_text()
-    try:
-        body = json.loads(text) if text.strip() else {}
-    except ValueError:
-        raise exc.InputException('Request is not in valid JSON format.')
-    if not isinstance(body, dict):
-        raise exc.InputException('Request is not in valid JSON format.')
-    return body
+class Member(wtypes.Base):
+    """The body of POST/PUT (WSME names it in its messages)."""
+    id = wtypes.text
+    resource_id = wtypes.text
+    resource_type = wtypes.text
+    project_id = wtypes.text
+    member_id = wtypes.text
+    status = wtypes.Enum(str, *STATUSES)
+    created_at = wtypes.text
+    updated_at = wtypes.text
 
 
 def _not_found(resource_id, member_id):
@@ -71,9 +70,18 @@ class MembersController(rest.RestController):
         super().__init__()
         self.resource_type = resource_type
 
-    @expose.textexpose()
-    def get_one(self, resource_id, member_id, **kw):
-        _require_auth()
+    @pecan.expose()
+    def _route(self, args, request=None):
+        if not config.CONF.pecan.auth_enable:
+            return self._sharing_needs_auth, []
+        return super()._route(args, request)
+
+    @pecan.expose(content_type=expose.JSON)
+    def _sharing_needs_auth(self, *args, **kw):
+        return expose.json_response(400, {'faultstring': AUTH_REQUIRED})
+
+    @expose.wsexpose(None, wtypes.text, wtypes.text)
+    def get_one(self, resource_id, member_id):
         policy.enforce('members:get')
         project_id = context.ctx().project_id
         with db_api.session() as s:
@@ -85,9 +93,8 @@ class MembersController(rest.RestController):
                 raise _not_found(resource_id, member_id)
             return render(row)
 
-    @expose.textexpose()
-    def get_all(self, resource_id, **kw):
-        _require_auth()
+    @expose.wsexpose(None, wtypes.text)
+    def get_all(self, resource_id):
         policy.enforce('members:list')
         project_id = context.ctx().project_id
         with db_api.session() as s:
@@ -96,11 +103,10 @@ class MembersController(rest.RestController):
                 .order_by(M.created_at, M.id)).scalars().all()
             return {'members': [render(r) for r in rows]}
 
-    @expose.textexpose(status=201)
-    def post(self, resource_id, **kw):
-        _require_auth()
+    @expose.wsexpose(None, wtypes.text, body=Member, status_code=201)
+    def post(self, resource_id, member_info):
         policy.enforce('members:create')
-        member_id = _body().get('member_id')
+        member_id = member_info.member_id
         if not member_id:
             raise exc.WorkflowException('Member id must be provided.')
         owner = context.ctx().project_id
@@ -123,15 +129,12 @@ class MembersController(rest.RestController):
                 "'resource_type', 'member_id']: %s, %s, %s"
                 % (resource_id, self.resource_type, member_id))
 
-    @expose.textexpose()
-    def put(self, resource_id, member_id, **kw):
-        _require_auth()
+    @expose.wsexpose(None, wtypes.text, wtypes.text, body=Member)
+    def put(self, resource_id, member_id, member_info):
         policy.enforce('members:update')
-        status = _body().get('status')
-        if status not in STATUSES:
-            raise exc.InputException(
-                'Invalid input for field/attribute status. Value: \'%s\'. '
-                'Value should be one of: %s' % (status, ', '.join(STATUSES)))
+        status = member_info.status
+        if not status:
+            raise exc.WorkflowException('Status must be provided.')
         # Only the member itself decides about a sharing.
         if member_id != context.ctx().project_id:
             raise _not_found(resource_id, member_id)
@@ -147,9 +150,8 @@ class MembersController(rest.RestController):
             s.flush()
             return render(row)
 
-    @expose.textexpose(status=204)
-    def delete(self, resource_id, member_id, **kw):
-        _require_auth()
+    @expose.wsexpose(None, wtypes.text, wtypes.text, status_code=204)
+    def delete(self, resource_id, member_id):
         policy.enforce('members:delete')
         ctx = context.ctx()
         with db_api.transaction() as s:

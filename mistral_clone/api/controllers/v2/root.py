@@ -30,17 +30,17 @@ class V2Controller(object):
     cron_triggers = cron_triggers.CronTriggersController()
     event_triggers = event_triggers.EventTriggersController()
     services = services.ServicesController()
-    code_sources = admin_only.AdminOnlyController('code_sources')
-    dynamic_actions = admin_only.AdminOnlyController('dynamic_actions')
+    code_sources = admin_only.CodeSourcesController()
+    dynamic_actions = admin_only.DynamicActionsController()
     docs = openapi.DocsController()
 
-    @pecan.expose()
-    def index(self):
+    @expose.negotiated()
+    def index(self, *args, **kw):
         if not pecan.request.path.endswith('/'):
-            return webob.exc.HTTPFound(
+            # Raised, so pecan words it for the client's Accept.
+            raise webob.exc.HTTPFound(
                 location=context.ctx().host_url + '/v2/')
-        return expose.json_response(
-            200, {'uri': context.ctx().host_url + '/v2'})
+        return expose.document({'uri': context.ctx().host_url + '/v2'})
 
 
 pecan.route(V2Controller, 'openapi.json', openapi.DocumentController())

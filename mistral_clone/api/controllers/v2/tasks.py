@@ -36,11 +36,14 @@ def list_tasks(marker, limit, sort_keys, sort_dirs, fields, filters,
                                     extra_where=extra_where)
 
 
-_LIST_ARGS = (types.uuid, int, wtypes.text, wtypes.text, wtypes.text,
-              wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-              wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-              wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-              wtypes.text, wtypes.text)
+# Argument types of the task lists: marker, limit, sort_keys, sort_dirs,
+# fields, name, workflow_name, workflow_id | workflow_execution_id | tags,
+# state, state_info, result, published, processed, created_at, updated_at,
+# reset, env. Ids of rows are uuids, as on the reference.
+_BEFORE_WF_EX = (types.uuid, int, wtypes.text, wtypes.text, wtypes.text,
+                 wtypes.text, wtypes.text, types.uuid_filter)
+_AFTER_WF_EX = (wtypes.text,) * 10
+_LIST_ARGS = _BEFORE_WF_EX + (types.uuid_filter,) + _AFTER_WF_EX
 
 
 def _filters(name, workflow_name, workflow_id, workflow_execution_id, tags,
@@ -60,7 +63,7 @@ def _filters(name, workflow_name, workflow_id, workflow_execution_id, tags,
 class TaskActionExecutionsController(rest.RestController):
     """/tasks/{id}/action_executions[/{aid}]."""
 
-    @expose.wsexpose(None, wtypes.text, types.uuid, int, wtypes.text,
+    @expose.wsexpose(None, types.uuid, types.uuid, int, wtypes.text,
                      wtypes.text, wtypes.text)
     def get_all(self, task_execution_id, marker=None, limit=None,
                 sort_keys='created_at', sort_dirs='asc', fields=''):
@@ -71,34 +74,51 @@ class TaskActionExecutionsController(rest.RestController):
     @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
     def get_one(self, task_execution_id, action_ex_id, fields=''):
         policy.enforce('action_executions:get')
-        # Like the reference: only what `fields` asks for (plus id), and no
-        # check that the action belongs to the task.
-        names = [n for n in collection.split_csv(fields)
-                 if n in res.ACTION_EXECUTION.by_name]
-        if 'id' not in names:
-            names.insert(0, 'id')
+        # Like the reference: no check that the action belongs to the task,
+        # and only the id unless `fields` asks for more.
+        from mistral_clone.api.controllers.v2 import action_executions
         with db_api.session() as s:
             row = runtime.find_action_execution(s, action_ex_id)
-            return res.ACTION_EXECUTION.render(row, names)
+            return res.ACTION_EXECUTION.render(
+                row, action_executions.projected_fields(fields, ('id',)))
 
 
-class TaskExecutionsController(rest.RestController):
-    """/tasks/{id}/executions and /tasks/{id}/workflow_executions."""
+def _sub_executions(task_execution_id, marker, limit, sort_keys, sort_dirs,
+                    fields):
+    return collection.list_response(
+        res.EXECUTION, marker, limit, sort_keys, sort_dirs, fields,
+        filters=[('task_execution_id', task_execution_id)],
+        render_fields=res.EXECUTION_LIST_FIELDS)
 
-    @expose.wsexpose(None, wtypes.text, types.uuid, int, wtypes.text,
+
+class TaskWorkflowExecutionsController(rest.RestController):
+    """/tasks/{id}/workflow_executions: no check that the task exists."""
+
+    @expose.wsexpose(None, types.uuid, types.uuid, int, wtypes.text,
                      wtypes.text, wtypes.text)
     def get_all(self, task_execution_id, marker=None, limit=None,
                 sort_keys='created_at', sort_dirs='asc', fields=''):
-        return collection.list_response(
-            res.EXECUTION, marker, limit, sort_keys, sort_dirs, fields,
-            filters=[('task_execution_id', task_execution_id)],
-            render_fields=res.EXECUTION_LIST_FIELDS)
+        return _sub_executions(task_execution_id, marker, limit, sort_keys,
+                               sort_dirs, fields)
+
+
+class TaskExecutionsController(rest.RestController):
+    """/tasks/{id}/executions: 404 for an unknown task, as the reference."""
+
+    @expose.wsexpose(None, types.uuid, types.uuid, int, wtypes.text,
+                     wtypes.text, wtypes.text)
+    def get_all(self, id, marker=None, limit=None, sort_keys='created_at',
+                sort_dirs='asc', fields=''):
+        with db_api.session() as s:
+            runtime.find_task(s, id)
+        return _sub_executions(id, marker, limit, sort_keys, sort_dirs,
+                               fields)
 
 
 class TasksController(rest.RestController):
     action_executions = TaskActionExecutionsController()
     executions = TaskExecutionsController()
-    workflow_executions = TaskExecutionsController()
+    workflow_executions = TaskWorkflowExecutionsController()
 
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, id, fields=''):
@@ -164,7 +184,7 @@ class TasksController(rest.RestController):
 class ExecutionTasksController(rest.RestController):
     """/executions/{id}/tasks."""
 
-    @expose.wsexpose(None, wtypes.text, *_LIST_ARGS[:-1])
+    @expose.wsexpose(None, types.uuid, *(_BEFORE_WF_EX + _AFTER_WF_EX))
     def get_all(self, workflow_execution_id, marker=None, limit=None,
                 sort_keys='created_at', sort_dirs='asc', fields='',
                 name=None, workflow_name=None, workflow_id=None, tags=None,

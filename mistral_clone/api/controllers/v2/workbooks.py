@@ -30,19 +30,17 @@ class WorkbooksController(rest.RestController):
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     bool, wtypes.text)
+                     wtypes.text, wtypes.text, wtypes.text, wtypes.text)
     def get_all(self, marker=None, limit=None, sort_keys='created_at',
                 sort_dirs='asc', fields='', name=None, definition=None,
                 tags=None, scope=None, created_at=None, updated_at=None,
-                project_id=None, all_projects=False, namespace=None):
+                namespace=None):
         return collection.list_response(
             R, marker, limit, sort_keys, sort_dirs, fields,
-            all_projects=all_projects,
             filters=[('name', name), ('definition', definition),
                      ('tags', tags), ('scope', scope),
                      ('created_at', created_at), ('updated_at', updated_at),
-                     ('project_id', project_id), ('namespace', namespace)])
+                     ('namespace', namespace)])
 
     @expose.textexpose(status=201)
     def post(self, **kw):

@@ -38,7 +38,7 @@ class WorkflowsController(rest.RestController):
     @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
     def get_one(self, identifier, namespace='', fields=''):
         policy.enforce('workflows:get')
-        fields = collection.validate_fields(R, fields)
+        fields = collection.single_fields(R, fields)
         with db_api.session() as s:
             row = service.find_workflow(s, identifier, namespace)
             if fields:
@@ -48,8 +48,8 @@ class WorkflowsController(rest.RestController):
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
                      wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, wtypes.text, wtypes.text, wtypes.text,
-                     wtypes.text, bool, wtypes.text)
+                     wtypes.text, wtypes.text, types.uuid_filter,
+                     wtypes.text, wtypes.text, bool, wtypes.text)
     def get_all(self, marker=None, limit=None, sort_keys='created_at',
                 sort_dirs='asc', fields='', name=None, input=None,
                 definition=None, tags=None, scope=None, project_id=None,

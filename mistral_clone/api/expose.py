@@ -25,9 +25,12 @@ Two flavours, matching the two error shapes of the Mistral API:
      before it (a JSON body that is not an object never gets this far:
      :mod:`mistral_clone.api.hygiene` refuses it first).
 
-  Measured against the hand-written equivalent this replaced: the same CPU
-  time per request within noise (in-process WSGI calls), the same headers
-  and bodies (the public API suite passes unchanged).
+  Measured against the hand-written equivalent this replaced (CPU time
+  per in-process WSGI request, median of 1500): GETs and faults the same
+  within noise; a request with a JSON body ~0.1 ms more (1.1 ms → 1.2 ms
+  for an environment update: its arguments are read twice, see 3). Same
+  headers and bodies, JSON and XML (the public API suite passes
+  unchanged; XML matches the reference byte for byte).
 * :func:`textexpose` — the YAML-bodied endpoints (``/workflows``,
   ``/workbooks``, ``/actions``, members, code sources). They read the raw
   body, answer ``application/json;charset=utf-8`` and report errors as

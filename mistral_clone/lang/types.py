@@ -8,9 +8,15 @@ their structure.
 
 
 def _any(nullable=True):
-    types = ['array', 'boolean', 'integer', 'number', 'object', 'string']
+    # Any JSON value. The reference lists the types alphabetically, null
+    # first; we list the common ones first, because anyOf stops at the first
+    # match and each miss costs jsonschema an error object (25% of the time
+    # of validating a workflow). No message depends on this order: an anyOf
+    # error never prints its branches, and the error best_match reports is
+    # the same whatever their order.
+    types = ['string', 'object', 'array', 'integer', 'number', 'boolean']
     if nullable:
-        types = ['null'] + types
+        types.append('null')
     return {'anyOf': [{'type': t} for t in types]}
 
 

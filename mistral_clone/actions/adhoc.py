@@ -10,21 +10,15 @@ like the reference (a missing base is only noticed when the action runs).
 
 import copy
 import json
-import re
 
 from mistral_clone import exceptions as exc
+from mistral_clone import expressions
 from mistral_clone.actions import base as base_mod
+from mistral_clone.lang.inline import parse_inline_params
+# Marks a required input (AdHocSpec.input and lang's specs alike).
+from mistral_clone.lang.specs import NO_DEFAULT
 
 ADHOC_CLASS_PATH = 'mistral.actions.adhoc.AdHocAction'
-
-
-class _NoDefault(object):
-    def __repr__(self):
-        return 'NO_DEFAULT'
-
-
-#: marks a required input in AdHocSpec.input (lang.NO_DEFAULT works too)
-NO_DEFAULT = _NoDefault()
 
 
 class AdHocSpec(object):
@@ -39,34 +33,6 @@ class AdHocSpec(object):
         self.output = output
         self.description = description
         self.tags = tags
-
-
-def _lang():
-    """lang/ if importable (it is written concurrently; never fatal here)."""
-    try:
-        from mistral_clone import lang
-    except Exception:
-        return None
-    return lang
-
-
-def _foreign_no_defaults():
-    sentinels = []
-    lang = _lang()
-    if lang is not None:
-        sentinels.append(getattr(lang, 'NO_DEFAULT', None))
-        try:
-            from mistral_clone.lang import specs
-            sentinels.append(getattr(specs, 'NO_DEFAULT', None))
-        except Exception:
-            pass
-    return [s for s in sentinels if s is not None]
-
-
-def _is_no_default(value):
-    if value is NO_DEFAULT:
-        return True
-    return any(value is s for s in _foreign_no_defaults())
 
 
 def input_pairs(spec_input):
@@ -92,34 +58,11 @@ def input_pairs(spec_input):
 def params_spec_from_input(spec_input):
     parts = []
     for name, default in input_pairs(spec_input):
-        if _is_no_default(default):
+        if default is NO_DEFAULT:
             parts.append(str(name))
         else:
             parts.append('%s=%s' % (name, json.dumps(default)))
     return ', '.join(parts)
-
-
-# The real parser lives in lang/; this fallback only keeps ad-hoc bases with
-# inline parameters working when lang is not importable.
-_INLINE_NAME = re.compile(r'^\s*([\w.]+[^=(\s"]*)')
-_INLINE_PARAM = re.compile(
-    r'([-_\w]+)=("[^"]*"|\'[^\']*\'|<%.*?%>|\{\{.*?\}\}|\[.*\]|true|false|'
-    r'null|\d+)')
-
-
-def _fallback_inline(text):
-    m = _INLINE_NAME.match(text)
-    name = m.group(1) if m else text.strip()
-    params = {}
-    for key, raw in _INLINE_PARAM.findall(text[m.end() if m else 0:]):
-        if raw[:1] in ('"', "'"):
-            params[key] = raw[1:-1]
-        else:
-            try:
-                params[key] = json.loads(raw)
-            except ValueError:
-                params[key] = raw
-    return name, params
 
 
 def split_base(base):
@@ -127,14 +70,8 @@ def split_base(base):
     base = (base or '').strip()
     if ' ' not in base:
         return base, {}
-    parse = getattr(_lang(), 'parse_inline_params', None) or _fallback_inline
-    name, params = parse(base)
+    name, params = parse_inline_params(base)
     return name, dict(params or {})
-
-
-def _expressions():
-    from mistral_clone import expressions
-    return expressions
 
 
 class AdHocAction(object):
@@ -221,7 +158,7 @@ class AdHocActionDescriptor(base_mod.ActionDescriptor):
     def _with_defaults(self, values):
         filled = dict(values)
         for name, default in input_pairs(self.spec.input):
-            if name not in filled and not _is_no_default(default):
+            if name not in filled and default is not NO_DEFAULT:
                 filled[name] = copy.deepcopy(default)
         return filled
 
@@ -236,7 +173,6 @@ class AdHocActionDescriptor(base_mod.ActionDescriptor):
         """``(python descriptor, its input)`` this action boils down to:
         defaults filled and ``base-input`` evaluated at every chain level."""
         chain, python_desc = self.resolve_chain()
-        expressions = _expressions()
         values = dict(input_dict or {})
         for level in chain:
             values = level._with_defaults(values)
@@ -270,7 +206,7 @@ class AdHocActionDescriptor(base_mod.ActionDescriptor):
         if not result.data:
             # Reference quirk: no evaluation on falsy data, spec as is.
             return type(result)(data=copy.deepcopy(output))
-        return type(result)(data=_expressions().evaluate_recursively(
+        return type(result)(data=expressions.evaluate_recursively(
             output, result.data))
 
     def to_dict(self):

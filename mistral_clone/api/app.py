@@ -18,7 +18,6 @@ wraps it, from the outside in, with:
 7. Pecan itself, with :class:`ContextHook` building the request context.
 """
 
-import functools
 import json
 import logging
 
@@ -29,6 +28,7 @@ from pecan import hooks
 from mistral_clone import config
 from mistral_clone import context
 from mistral_clone.api import hygiene
+from mistral_clone.api import pecan_argspecs
 from mistral_clone.console import app as console_app
 from mistral_clone.api import xml_render
 from mistral_clone import masking
@@ -218,39 +218,11 @@ def _wrap_auth(app, conf):
     return protocol
 
 
-def _cache_pecan_argspecs():
-    """Memoise pecan's argspec lookups (~25% of a small request's time).
-
-    Pecan re-inspects controller signatures on every request; controllers
-    are long-lived objects whose signatures never change.
-    """
-    import pecan.core
-    import pecan.rest
-    import pecan.routing
-    import pecan.util
-    if getattr(pecan.util.getargspec, '_mc_cached', False):
-        return
-    original = pecan.util.getargspec
-
-    @functools.lru_cache(maxsize=4096)
-    def _cached(method):
-        return original(method)
-
-    def getargspec(method):
-        try:
-            return _cached(method)
-        except TypeError:  # unhashable callable
-            return original(method)
-    getargspec._mc_cached = True
-    for module in (pecan.util, pecan.core, pecan.rest, pecan.routing):
-        module.getargspec = getargspec
-
-
 def setup_app(conf=None):
     conf = conf or config.CONF
     from mistral_clone.api.controllers import root
     auth_enabled = conf.pecan.auth_enable
-    _cache_pecan_argspecs()
+    pecan_argspecs.install()
     app = pecan.make_app(
         root.RootController(),
         hooks=[ContextHook(auth_enabled), xml_render.RefuseXmlBodiesHook()],

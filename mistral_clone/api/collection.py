@@ -202,6 +202,16 @@ def get_collection(resource, params, filters=(), marker=None,
     return body
 
 
+def list_response(resource, marker, limit, sort_keys, sort_dirs, fields,
+                  filters=(), **kwargs):
+    """A list request's answer: its paging parameters checked
+    (:class:`ListParams`) and :func:`get_collection` called with
+    ``filters`` and ``kwargs``."""
+    params = ListParams(resource, limit, sort_keys, sort_dirs, fields)
+    return get_collection(resource, params, filters=filters, marker=marker,
+                          **kwargs)
+
+
 def project_fields(item, fields):
     """Keep only ``fields`` (plus id) of an already rendered item."""
     if not fields:

@@ -2,27 +2,49 @@
 
 Two flavours, matching the two error shapes of the Mistral API:
 
-* :func:`wsexpose` — JSON controllers. Arguments (path, query string, JSON
-  body) are parsed and validated by WSME from the function signature, so the
-  messages users see are WSME's own (``Unknown argument: "x"``, ``Invalid
-  input for field/attribute limit. ...``). Errors come out as
-  ``{"faultcode", "faultstring", "debuginfo"}``. Handlers return plain
-  dicts/lists, serialised with ``json.dumps`` in one step (no per-attribute
-  WSME conversion on the way out: that is where most of the time would go).
-* :func:`textexpose` — the YAML-bodied endpoints (``/workflows``,
-  ``/workbooks``, ``/actions``, members, code sources). They read the raw body,
-  answer ``application/json;charset=utf-8`` and report errors as
-  ``{"faultstring"}`` only.
+* :func:`wsexpose` — JSON controllers: ``wsmeext.pecan.wsexpose``, as on
+  the reference. WSME parses and validates the arguments (path, query
+  string, JSON body) from the signature, so users see WSME's own messages
+  (``Unknown argument: "x"``, ``Invalid input for field/attribute limit.
+  ...``), and answers errors as ``{"faultcode", "faultstring",
+  "debuginfo"}``. Three adapters around it:
 
-Both translate :class:`mistral_clone.exceptions.MistralCloneError` to its
-``http_code``; anything unexpected is logged with its traceback and answered
-500 with the exception text (never the traceback).
+  1. handlers return plain JSON-ready dicts and lists; a return type of
+     ``None`` (other than for 204s) becomes ``xml_render.json_ready``,
+     which WSME's JSON renderer passes through (one ``json.dumps`` instead
+     of an attribute-by-attribute conversion) and its XML renderer renders
+     with WSME's own rules (:mod:`mistral_clone.api.xml_render`);
+  2. :class:`mistral_clone.exceptions.MistralCloneError` (and a database
+     error, translated by :mod:`mistral_clone.db.errors` so that no SQL or
+     value shows) becomes WSME's fault with the error's ``http_code``
+     (``faultcode`` "Server" from 500 on);
+  3. a body WSME cannot convert (a field of the wrong JSON type, e.g.
+     ``"remaining_executions": {}``) is a 400 ``Invalid request body``.
+     wsmeext answers 500 there, as the reference does, because it reads
+     the arguments inside its own catch-all; so bodies are read once
+     before it (a JSON body that is not an object never gets this far:
+     :mod:`mistral_clone.api.hygiene` refuses it first).
+
+  Measured against the hand-written equivalent this replaced (CPU time
+  per in-process WSGI request, median of 1500): GETs and faults the same
+  within noise; a request with a JSON body ~0.1 ms more (1.1 ms → 1.2 ms
+  for an environment update: its arguments are read twice, see 3). Same
+  headers and bodies, JSON and XML (the public API suite passes
+  unchanged; XML matches the reference byte for byte).
+* :func:`textexpose` — the YAML-bodied endpoints (``/workflows``,
+  ``/workbooks``, ``/actions``, members, code sources). They read the raw
+  body, answer ``application/json;charset=utf-8`` and report errors as
+  ``{"faultstring"}`` only, a shape WSME does not produce (the reference
+  writes these responses by hand too).
+
+Anything unexpected is logged with its traceback and answered 500 with the
+exception text (never the traceback).
 
 JSON controllers (and the root documents) also answer XML when the client
 prefers it (``Accept: application/xml`` or ``text/xml``), results and faults
-alike, rendered by WSME's XML renderer (:mod:`mistral_clone.api.xml_render`);
-content types are offered in wsmeext's order (XML first, JSON the default
-for ``*/*``), so pecan negotiates exactly as on the reference. The text
+alike: wsmeext offers the content types in its order (XML first, JSON the
+default for ``*/*``), so pecan negotiates exactly as on the reference; the
+root documents use :func:`negotiated` for the same order. The text
 controllers answer JSON only (406 for an XML-only ``Accept``), as there.
 """
 
@@ -34,10 +56,9 @@ import logging
 import pecan
 import webob
 import wsme
-import wsme.api
 import wsme.exc
 import wsme.rest.args
-import wsme.types
+import wsmeext.pecan
 
 from mistral_clone import exceptions as exc
 from mistral_clone.api import xml_render
@@ -94,22 +115,30 @@ def negotiated(**kw):
     return decorate
 
 
-def _error_info(error):
-    """(status, faultstring) for an exception raised by a handler."""
+def _translated(error):
+    """A MistralCloneError for ``error``: itself, or db/errors.py's
+    statement-free translation of a database error (logged without its
+    SQL or values); None for anything else."""
     if isinstance(error, exc.MistralCloneError):
-        return error.http_code, error.message
-    if isinstance(error, wsme.exc.ClientSideError):
-        return error.code, error.faultstring
-    if isinstance(error, webob.exc.HTTPException):
-        raise error
+        return error
     translated = db_errors.translate(error)
     if translated is not None:
-        # Never the statement or its values (db/errors.py).
         LOG.error('Database error while handling %s %s: %s',
                   pecan.request.method, pecan.request.path,
                   db_errors.describe(error))
         LOG.debug('Database error details', exc_info=True)
-        return translated.http_code, translated.message
+    return translated
+
+
+def _error_info(error):
+    """(status, faultstring) for an exception raised by a text handler."""
+    known = _translated(error)
+    if known is not None:
+        return known.http_code, known.message
+    if isinstance(error, wsme.exc.ClientSideError):
+        return error.code, error.faultstring
+    if isinstance(error, webob.exc.HTTPException):
+        raise error
     LOG.exception('Unexpected error while handling %s %s',
                   pecan.request.method, pecan.request.path)
     return 500, str(error) or error.__class__.__name__
@@ -138,63 +167,70 @@ class Reply(object):
         self.content_type = content_type
 
 
-def wsexpose(*args, **kwargs):
-    """Like ``wsmeext.pecan.wsexpose``, JSON only, with our error mapping.
+class _ServerFault(Exception):
+    """A 5xx MistralCloneError for WSME: ``code`` is the status."""
 
-    The first positional argument is the return type and is only kept for
-    documentation (handlers return JSON-ready data). ``status_code`` is the
-    success status.
-    """
-    sig = wsme.signature(*args, **kwargs)
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def wsexpose(*args, **kwargs):
+    """``wsmeext.pecan.wsexpose`` (JSON and XML), with the adapters of the
+    module docstring. The first positional argument is the return type
+    (``None``: JSON-ready data); ``status_code`` is the success status."""
+    args = list(args) or [None]
+    if args[0] is None and kwargs.get('status_code') != 204:
+        args[0] = xml_render.json_ready
 
     def decorate(f):
-        sig(f)
-        funcdef = wsme.api.FunctionDefinition.get(f)
-        funcdef.resolve_types(wsme.types.registry)
-        status_code = funcdef.status_code
-
         @functools.wraps(f)
         def handler(self, *a, **kw):
+            try:
+                return f(self, *a, **kw)
+            except Exception as e:  # noqa: WSME answers the rest itself
+                known = _translated(e)
+                if known is None:
+                    raise
+                if known.http_code >= 500:
+                    raise _ServerFault(known.http_code, known.message)
+                raise wsme.exc.ClientSideError(known.message,
+                                               status_code=known.http_code)
+        # WSME's own convention (wsme.api.wrapfunc): read f's signature.
+        handler._wsme_original_func = f
+        exposed = wsmeext.pecan.wsexpose(*args, **kwargs)(handler)
+        # Route by f's own signature (wsmeext records the wrapper's).
+        pecan.util._cfg(exposed)['argspec'] = inspect.getfullargspec(f)
+        if kwargs.get('body') is None:
+            return exposed
+        funcdef = exposed._wsme_definition
+
+        @functools.wraps(exposed)  # keeps pecan's and WSME's settings
+        def checked(self, *a, **kw):
             request = pecan.request
             try:
-                a, kw = wsme.rest.args.get_args(
+                wsme.rest.args.get_args(
                     funcdef, a, kw, request.params, None, request.body,
                     request.content_type)
-            except wsme.exc.ClientSideError as e:
-                return wsme_fault(e.code, e.faultstring)
-            except (ValueError, TypeError, AttributeError,
-                    UnicodeDecodeError) as e:
-                # e.g. a JSON array where an object is expected.
-                return wsme_fault(
-                    400, 'Invalid request body: a JSON object is expected '
-                    '(%s).' % e)
-            try:
-                result = f(self, *a, **kw)
-            except Exception as e:  # noqa: broad on purpose, see module doc
-                status, message = _error_info(e)
-                return wsme_fault(status, message)
-            return _respond(result, status_code, JSON, negotiated_xml())
-
-        negotiated(generic=False)(handler)
-        pecan.util._cfg(handler)['argspec'] = inspect.getfullargspec(f)
-        handler._wsme_definition = funcdef
-        return handler
+            except (TypeError, ValueError, AttributeError) as e:
+                return wsme_fault(400, 'Invalid request body: %s.' % e)
+            except wsme.exc.ClientSideError:
+                pass  # WSME words it when it reads the arguments again
+            return exposed(self, *a, **kw)
+        return checked
 
     return decorate
 
 
-def _respond(result, status, content_type, xml_type=None):
+def _respond(result, status, content_type):
     """A handler's return value as a response (shared by both exposes)."""
     if isinstance(result, webob.Response):
         return result
     if isinstance(result, Reply):
-        status, result, content_type = (result.status, result.body,
-                                        result.content_type)
+        return json_response(result.status, result.body,
+                             result.content_type)
     if status == 204:
         return json_response(204, None)
-    if xml_type and result is not None:
-        return xml_response(status, xml_render.encode_result(result),
-                            xml_type)
     return json_response(status, result, content_type)
 
 

@@ -91,16 +91,11 @@ class UuidFilterType(UuidType):
 
 
 class AnyType(wtypes.UserType):
-    """Any JSON value (e.g. an action execution's ``output``)."""
+    """Any JSON value, as it is (e.g. an action execution's ``output``, the
+    JSON-ready result of a handler)."""
 
     basetype = wtypes.text
     name = 'any'
-
-    def validate(self, value):
-        return value
-
-    def frombasetype(self, value):
-        return value
 
 
 jsontype = JsonType()

@@ -30,24 +30,29 @@ def usable_by(project_id):
                   m.id.in_(shared_with(project_id)))
 
 
-def _first(session, *where):
-    return session.execute(
-        sa.select(models.WorkflowDefinition).where(*where).limit(1)
-    ).scalars().first()
-
-
-def find_workflow(session, identifier, namespace, project_id):
-    """A workflow by id, or by name in ``namespace``, that ``project_id``
-    may use; ``DBEntityNotFoundError`` (404) otherwise."""
+def _first(session, *where, project_id=None):
     m = models.WorkflowDefinition
-    usable = usable_by(project_id)
+    q = sa.select(m).where(*where)
+    if project_id is not None:
+        # Several projects' rows may match (an admin's lookup): own first.
+        q = q.order_by(sa.case((m.project_id == project_id, 0), else_=1))
+    return session.execute(q.limit(1)).scalars().first()
+
+
+def find_workflow(session, identifier, namespace, project_id, admin=False):
+    """A workflow by id, or by name in ``namespace``, that ``project_id``
+    may use (``admin``: any project's, its own first);
+    ``DBEntityNotFoundError`` (404) otherwise."""
+    m = models.WorkflowDefinition
+    usable = sa.true() if admin else usable_by(project_id)
+    own_first = project_id if admin else None
     namespace = namespace or ''
     row = None
     if _is_uuid(identifier):
         row = _first(session, m.id == identifier, usable)
     if row is None:
         row = _first(session, m.name == identifier,
-                     m.namespace == namespace, usable)
+                     m.namespace == namespace, usable, project_id=own_first)
     if row is None:
         raise exc.DBEntityNotFoundError(
             'Workflow not found [workflow_identifier=%s, namespace=%s]'

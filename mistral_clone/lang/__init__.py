@@ -2,12 +2,12 @@
 
 Public API
 ----------
-``parse_workflows(text) -> list[WorkflowSpec]``
+``parse_workflows(text, validate=True) -> list[WorkflowSpec]``
     Workflow list document (``version`` + one or more workflows).
-``parse_workbook(text) -> WorkbookSpec``
+``parse_workbook(text, validate=True) -> WorkbookSpec``
     Workbook (members keep their SHORT names).
 ``parse_actions(text) -> list[ActionSpec]``
-    Ad-hoc action list document.
+    Ad-hoc action list document (always validated, like the reference).
 ``get_workflow_spec(definition_text, name=None) -> WorkflowSpec``
 ``get_action_spec(definition_text, name=None) -> ActionSpec``
     Parse ONE stored definition (a list document holding the workflow, a
@@ -15,16 +15,26 @@ Public API
     without ``version``). ``name`` selects the member when the text holds
     several (ad-hoc action definitions store the whole document) and becomes
     the spec's name (e.g. ``wb.wf`` for a workbook member stored as ``wf:``).
-    Results are cached (LRU keyed by md5 of the text + name): the same object
-    is returned for the same text, so specs must be treated as immutable.
-``workflow_fragment(spec) -> str``
-    YAML stored per workflow when a document holds several workflows
-    (``yaml.safe_dump({'version': <doc version>, name: <dict as written>})``)
-    or the member's source block for workbook workflows.
+    Stored definitions were validated when they were stored (or stored
+    without validation on purpose), so they are only built, as the
+    reference does when it runs them.
 ``parse_inline_params(text) -> (name, params)``
     The ``name k=v ...`` one-liner parser (dsl.md section 4).
 ``NO_DEFAULT``
     Sentinel default of required inputs.
+
+Every result is cached (LRU keyed by the md5 of the text and the
+arguments): a document uploaded again is not parsed and validated again,
+and the same spec objects are returned for the same text.
+
+Each spec's ``definition`` is the text stored for it: the document itself
+when it holds one workflow, else the workflow's own fragment (``version``
+plus the workflow as written) or, in a workbook, the member's source block.
+
+``validate=False`` (the reference's ``?skip_validation``) builds the specs
+without the JSON schema, expression syntax and semantic checks; YAML errors,
+an unknown workflow type, malformed ``with-items``, names with spaces and
+data no spec can be built from are still refused.
 
 Errors: ``DSLParsingException`` (YAML errors, "Definition could not be
 parsed: ..."), ``InvalidModelException`` ("Invalid DSL: ..." and semantic
@@ -36,44 +46,27 @@ import collections
 import hashlib
 import threading
 
-from mistral_clone.lang import parser as _parser
+from mistral_clone.lang import parser
+from mistral_clone.lang import validation
+from mistral_clone.lang.actions import ActionSpec
 from mistral_clone.lang.inline import parse_inline_params
-from mistral_clone.lang.specs import (  # noqa: F401
-    ActionSpec, Clause, ENGINE_COMMANDS, NO_DEFAULT, PoliciesSpec, RetrySpec,
-    TaskDefaultsSpec, TaskSpec, TRANSITION_KINDS, WorkbookSpec, WorkflowSpec)
+from mistral_clone.lang.policies import PoliciesSpec, RetrySpec
+from mistral_clone.lang.specs import (
+    ENGINE_COMMANDS, NO_DEFAULT, TRANSITION_KINDS)
+from mistral_clone.lang.tasks import TaskDefaultsSpec, TaskSpec
+from mistral_clone.lang.transitions import Clause
+from mistral_clone.lang.workbooks import WorkbookSpec
+from mistral_clone.lang.workflows import WorkflowSpec
 
 __all__ = [
     'parse_workflows', 'parse_workbook', 'parse_actions',
-    'get_workflow_spec', 'get_action_spec', 'workflow_fragment',
-    'parse_inline_params', 'NO_DEFAULT', 'ENGINE_COMMANDS',
-    'TRANSITION_KINDS', 'WorkflowSpec', 'TaskSpec', 'TaskDefaultsSpec',
-    'ActionSpec', 'WorkbookSpec', 'Clause', 'RetrySpec', 'PoliciesSpec',
-    'is_uuid_like', 'clear_cache', 'CACHE_SIZE',
+    'get_workflow_spec', 'get_action_spec', 'parse_inline_params',
+    'clear_cache', 'NO_DEFAULT', 'ENGINE_COMMANDS', 'TRANSITION_KINDS',
+    'WorkflowSpec', 'TaskSpec', 'TaskDefaultsSpec', 'ActionSpec',
+    'WorkbookSpec', 'Clause', 'RetrySpec', 'PoliciesSpec',
 ]
 
 CACHE_SIZE = 1024
-
-is_uuid_like = _parser.is_uuid_like
-
-
-def parse_workflows(text):
-    """Parse a workflow list document into WorkflowSpecs (document order)."""
-    return _parser.parse_workflows(text)
-
-
-def parse_workbook(text):
-    """Parse a workbook document into a WorkbookSpec."""
-    return _parser.parse_workbook(text)
-
-
-def parse_actions(text):
-    """Parse an ad-hoc action list document into ActionSpecs."""
-    return _parser.parse_actions(text)
-
-
-def workflow_fragment(spec):
-    """YAML text stored for ``spec`` when it shares its source document."""
-    return spec.fragment()
 
 
 class _LRU(object):
@@ -105,43 +98,63 @@ class _LRU(object):
         with self._lock:
             self._data.clear()
 
-    def __len__(self):
-        return len(self._data)
-
 
 _wf_cache = _LRU(CACHE_SIZE)
 _action_cache = _LRU(CACHE_SIZE)
+_document_cache = _LRU(CACHE_SIZE)
+_CACHES = (_wf_cache, _action_cache, _document_cache)
 
 
-def _key(text, name):
+def _key(text, extra):
     if isinstance(text, str):
         text = text.encode('utf-8')
-    return hashlib.md5(text).hexdigest(), name
+    return hashlib.md5(text).hexdigest(), extra
+
+
+def _memo(cache, text, extra, build):
+    """``build()``, once per (checksum of ``text``, ``extra``)."""
+    key = _key(text, extra)
+    value = cache.get(key)
+    if value is None:
+        value = cache.put(key, build())
+    return value
+
+
+def parse_workflows(text, validate=True):
+    """WorkflowSpecs of a workflow list document, in document order."""
+    return list(_memo(_document_cache, text, ('workflows', validate),
+                      lambda: tuple(parser.parse_workflows(text, validate))))
+
+
+def parse_workbook(text, validate=True):
+    """WorkbookSpec of a workbook document."""
+    return _memo(_document_cache, text, ('workbook', validate),
+                 lambda: parser.parse_workbook(text, validate))
+
+
+def parse_actions(text):
+    """ActionSpecs of an ad-hoc action list document (always validated)."""
+    return list(_memo(_document_cache, text, 'actions',
+                      lambda: tuple(parser.parse_actions(text))))
 
 
 def get_workflow_spec(definition_text, name=None):
     """Cached WorkflowSpec of one stored workflow definition."""
-    key = _key(definition_text, name)
-    spec = _wf_cache.get(key)
-    if spec is None:
-        spec = _wf_cache.put(
-            key, _parser.parse_single_workflow(definition_text, name))
-    return spec
+    return _memo(_wf_cache, definition_text, name,
+                 lambda: parser.parse_single_workflow(
+                     definition_text, validate=False, name=name))
 
 
 def get_action_spec(definition_text, name=None):
     """Cached ActionSpec of one stored ad-hoc action definition."""
-    key = _key(definition_text, name)
-    spec = _action_cache.get(key)
-    if spec is None:
-        spec = _action_cache.put(
-            key, _parser.parse_single_action(definition_text, name))
-    return spec
+    return _memo(_action_cache, definition_text, name,
+                 lambda: parser.parse_single_action(
+                     definition_text, validate=False, name=name))
 
 
 def clear_cache():
     """Forget cached specs and expression validations (e.g. after the
     allowed expression languages were reconfigured)."""
-    _wf_cache.clear()
-    _action_cache.clear()
-    _parser._validate_cached.cache_clear()
+    for cache in _CACHES:
+        cache.clear()
+    validation.forget_checked_expressions()

@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from mistral_clone import observe
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
-from mistral_clone.services.definitions import NEVER_PATTERN
-from mistral_clone.services.definitions import next_cron_time as next_time
+from mistral_clone.services.cron_triggers import NEVER_PATTERN
+from mistral_clone.services.cron_triggers import next_cron_time as next_time
 
 LOG = logging.getLogger(__name__)
 

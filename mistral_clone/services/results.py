@@ -9,6 +9,14 @@ def _index_of(runtime_context):
     return (runtime_context or {}).get('index', 0) or 0
 
 
+def _itself(output):
+    return output
+
+
+def _action_result(output):
+    return (output or {}).get('result')
+
+
 def is_with_items(task_ex):
     return 'with_items' in (task_ex.runtime_context or {})
 
@@ -17,26 +25,19 @@ def task_result(session, task_ex):
     """Results of accepted child executions sorted by index (dsl.md §15):
     one value for a plain task with one accepted execution, a list for
     with-items tasks and every other case."""
+    # (child model, column holding the item index, the child's result)
     if task_ex.type == 'WORKFLOW':
-        rows = session.execute(
-            sa.select(models.WorkflowExecution.output,
-                      models.WorkflowExecution.params)
-            .where(models.WorkflowExecution.task_execution_id == task_ex.id,
-                   models.WorkflowExecution.accepted.is_(True))
-        ).all()
-        items = sorted(((_index_of(p), o) for o, p in rows),
-                       key=lambda x: x[0])
-        results = [o for _, o in items]
+        m = models.WorkflowExecution
+        index_column, result_of = m.params, _itself
     else:
-        rows = session.execute(
-            sa.select(models.ActionExecution.output,
-                      models.ActionExecution.runtime_context)
-            .where(models.ActionExecution.task_execution_id == task_ex.id,
-                   models.ActionExecution.accepted.is_(True))
-        ).all()
-        items = sorted(((_index_of(rc), o) for o, rc in rows),
-                       key=lambda x: x[0])
-        results = [(o or {}).get('result') for _, o in items]
+        m = models.ActionExecution
+        index_column, result_of = m.runtime_context, _action_result
+    rows = session.execute(
+        sa.select(m.output, index_column)
+        .where(m.task_execution_id == task_ex.id, m.accepted.is_(True))
+    ).all()
+    results = [result_of(o) for _, o in sorted(
+        ((_index_of(i), o) for o, i in rows), key=lambda x: x[0])]
     if is_with_items(task_ex):
         return results
     if len(results) == 1:

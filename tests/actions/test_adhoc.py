@@ -9,12 +9,6 @@ from mistral_clone import actions
 from mistral_clone import exceptions as exc
 from mistral_clone.actions import adhoc
 
-try:
-    from mistral_clone import expressions
-    HAVE_EXPRESSIONS = hasattr(expressions, 'evaluate_recursively')
-except ImportError:  # pragma: no cover
-    HAVE_EXPRESSIONS = False
-
 
 class Registry(object):
     """A tiny action lookup: system catalogue + ad-hoc descriptors."""
@@ -142,16 +136,15 @@ class AdHocSpecTest(unittest.TestCase):
                          (as_dict['kind'], as_dict['base'],
                           as_dict['project_id']))
 
-    def test_inline_fallback_parser(self):
+    def test_base_one_liner(self):
         self.assertEqual(
             ('std.echo', {'output': 'a b', 'delay': 1, 'l': [1, 'x'],
                           'e': '<% $.x %>', 'f': False}),
-            adhoc._fallback_inline(
+            adhoc.split_base(
                 'std.echo output="a b" delay=1 l=[1, "x"] e=<% $.x %> '
                 'f=false bare=word'))
 
 
-@unittest.skipUnless(HAVE_EXPRESSIONS, 'expressions not available')
 class AdHocRunTest(unittest.TestCase):
     def setUp(self):
         self.reg = Registry()

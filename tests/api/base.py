@@ -31,10 +31,8 @@ def server_url():
     from mistral_clone.db import api as db_api
     if 'url' not in _state:
         from mistral_clone.api import server
-        from tests.api import fake_lang
 
         config.parse_args([])
-        fake_lang.install()
         tmp = tempfile.mkdtemp(prefix='mc_api_tests_')
         db_url = 'sqlite:///%s' % os.path.join(tmp, 'api.sqlite')
         db_api.setup(db_url, create_tables=True)

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
-from mistral_clone.services import definitions
+from mistral_clone.services import cron_triggers
+from mistral_clone.services import workflows
 from tests.integration import scheduler_fixtures as fx
 
 T0 = datetime.datetime(2030, 1, 1, 0, 0, 0)
@@ -48,7 +49,7 @@ class CronSchedulersTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.tmp, True)
         self.workers = []
         self.addCleanup(self._stop_workers)
-        self.wf = definitions.create_workflows(WF)[0]
+        self.wf = workflows.create_workflows(WF)[0]
 
     def _stop_workers(self):
         for w in self.workers:
@@ -100,7 +101,7 @@ class CronSchedulersTest(unittest.TestCase):
         every5 = self._trigger('every5', '*/5 * * * *', minutes(5),
                                params={'env': {'k': 'v'}})
         self._trigger('count3', '* * * * *', minutes(1), remaining=3)
-        self._trigger('once', definitions.NEVER_PATTERN, minutes(30),
+        self._trigger('once', cron_triggers.NEVER_PATTERN, minutes(30),
                       remaining=1, first=minutes(30))
         # Fires at the first time, then per pattern.
         self._trigger('first_then_10', '*/10 * * * *', minutes(3),
@@ -154,11 +155,11 @@ class CronSchedulersTest(unittest.TestCase):
         """Three whole services (engine, executor, scheduler, API) share the
         database; a trigger firing every second with a count of 5 starts
         exactly 5 executions, then disappears."""
-        trigger = definitions.create_cron_trigger(
+        trigger = cron_triggers.create_cron_trigger(
             'every_second', workflow_name='cron_wf',
             workflow_input={'a': 'tick'}, pattern='* * * * * *',
             remaining_executions=5)
-        unlimited = definitions.create_cron_trigger(
+        unlimited = cron_triggers.create_cron_trigger(
             'every_2s', workflow_name='cron_wf',
             workflow_input={'a': 'tock'}, pattern='* * * * * */2')
         self.workers = [fx.Worker('full', self.db.url) for _ in range(3)]
@@ -176,7 +177,7 @@ class CronSchedulersTest(unittest.TestCase):
         fx.wait_for(gone, 30, interval=0.1, message='the trigger to run out')
         # Let the unlimited one run a few seconds more, then stop it.
         time.sleep(3)
-        definitions.delete_cron_trigger(unlimited.id)
+        cron_triggers.delete_cron_trigger(unlimited.id)
 
         def all_done():
             exs = executions()

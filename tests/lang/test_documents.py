@@ -104,9 +104,8 @@ class WorkflowDocumentTest(unittest.TestCase):
     def test_fragments_match_reference(self):
         a, b = L.parse_workflows(TWO)
         self.assertEqual(['wf_a', 'wf_b'], [a.name, b.name])
-        self.assertEqual(FRAGMENT_A, L.workflow_fragment(a))
-        self.assertEqual(FRAGMENT_B, L.workflow_fragment(b))
         self.assertEqual(FRAGMENT_A, a.definition)
+        self.assertEqual(FRAGMENT_B, b.definition)
 
     def test_fragment_keeps_document_version_value(self):
         a, b = L.parse_workflows(
@@ -117,7 +116,7 @@ class WorkflowDocumentTest(unittest.TestCase):
 
     def test_fragment_round_trip(self):
         a, _ = L.parse_workflows(TWO)
-        again = L.get_workflow_spec(L.workflow_fragment(a))
+        again = L.get_workflow_spec(a.definition)
         self.assertEqual(a.raw, again.raw)
         self.assertEqual(a.interface(), again.interface())
         self.assertEqual(a.input_display(), again.input_display())
@@ -137,11 +136,11 @@ class WorkbookTest(unittest.TestCase):
         self.assertEqual('2.0', wb.version)
         self.assertEqual(['wf1', 'wf2'], [w.name for w in wb.workflows])
         self.assertEqual(['act1'], [a.name for a in wb.actions])
-        wf1 = wb.get_workflow('wf1')
+        wf1 = wb.workflows[0]
         self.assertEqual('wf1', wf1.raw['name'])
         self.assertEqual({'input': ['a'], 'output': []}, wf1.interface())
         self.assertEqual('act1', wf1.tasks['t1'].action)
-        act = wb.get_action('act1')
+        act, = wb.actions
         self.assertEqual('std.echo', act.base)
         self.assertEqual({'output': '<% $.p %>'}, act.base_input)
         self.assertEqual('p, q="z"', act.input_display())
@@ -153,7 +152,7 @@ class WorkbookTest(unittest.TestCase):
             '      action: act1 p=1\n      on-success: t2\n    t2:\n'
             '      workflow: wf2\n', wb.workflows[0].definition)
         self.assertEqual('wf2:\n  tasks:\n    t: {action: std.noop}\n',
-                         L.workflow_fragment(wb.workflows[1]))
+                         wb.workflows[1].definition)
         self.assertEqual(
             'act1:\n  input: [p, {q: "z"}]\n  base: std.echo output=<% $.p %>'
             '\n  output: <% $ %>\n', wb.actions[0].definition)
@@ -255,9 +254,29 @@ class CacheTest(unittest.TestCase):
         with self.assertRaises(exc.InvalidModelException):
             L.get_workflow_spec(TWO)
 
-    def test_invalid_stored_definition_raises(self):
-        with self.assertRaises(exc.DSLParsingException):
-            L.get_workflow_spec("version: '2.0'\nw:\n  tasks: {}\n")
+    def test_stored_definitions_are_built_not_validated(self):
+        # Like the reference running a workflow stored with
+        # ?skip_validation: what was stored is what runs.
+        spec = L.get_workflow_spec(
+            "version: '2.0'\nw:\n  tasks:\n    t1:\n      action: std.noop"
+            "\n      timeout: -1\n      on-success: t1\n      foo: 1\n")
+        self.assertEqual(-1, spec.tasks['t1'].policies.timeout)
+        self.assertEqual([('t1', {}, None)],
+                         spec.tasks['t1'].transitions('on-success').entries)
+        self.assertEqual([], spec.start_task_names())
+        self.assertEqual({}, L.get_workflow_spec(
+            "version: '2.0'\nw:\n  tasks: {}\n").tasks)
+        # Except transitions to unknown tasks: the engine cannot run them.
+        with self.assertRaises(exc.InvalidModelException):
+            L.get_workflow_spec("version: '2.0'\nw:\n  tasks:\n    t1:\n"
+                                "      on-success: nope\n")
+
+    def test_stored_definition_that_cannot_be_built_raises(self):
+        with self.assertRaises(exc.InvalidModelException) as ctx:
+            L.get_workflow_spec("version: '2.0'\nw:\n  tasks: 5\n")
+        self.assertEqual("Invalid DSL: 5 is not of type 'object'\n\n"
+                         "On instance['tasks']:\n    5",
+                         ctx.exception.message)
 
 
 class YamlLoaderTest(unittest.TestCase):

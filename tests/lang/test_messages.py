@@ -275,6 +275,9 @@ WORKFLOW_CASES = [
     ('bad yaml',
      wf('  tasks:\n    t1:\n      action: std.noop\n     on-success: [t2\n'),
      'Definition could not be parsed: while parsing a block mapping'),
+    ('date value', t1('      publish:\n        d: 2020-01-01\n'),
+     'Invalid DSL: datetime.date(2020, 1, 1) is not valid under any of the '
+     'given schemas'),
     ('yaml mapping in plain value', t1('      with-items: x in {a: 1}\n'),
      'Definition could not be parsed: mapping values are not allowed here'),
 ]

@@ -122,4 +122,5 @@ w:
     b: {action: std.noop}
 """)[0]
         self.assertEqual((None, None), wf.tasks['t'].publish_for('SUCCESS'))
-        self.assertEqual(['b'], wf.tasks['t'].transitions('on-success').names())
+        self.assertEqual([('b', {}, None)],
+                         wf.tasks['t'].transitions('on-success').entries)

@@ -74,8 +74,6 @@ class WorkflowSpecTest(unittest.TestCase):
         self.assertEqual({'v1': 1}, wf.vars)
         self.assertIsNone(wf.task_defaults)
         self.assertEqual(['t1', 't2', 't3'], list(wf.tasks))
-        self.assertIs(wf.tasks['t1'], wf.get_task('t1'))
-        self.assertIsNone(wf.get_task('nope'))
 
     def test_raw_has_name_and_version_injected_last(self):
         raw = self.wf.raw
@@ -121,13 +119,11 @@ class WorkflowSpecTest(unittest.TestCase):
     def test_task_attributes(self):
         t1 = self.wf.tasks['t1']
         self.assertEqual('t1', t1.name)
-        self.assertEqual('direct', t1.workflow_type)
         self.assertEqual('std.echo', t1.action)
         self.assertFalse(t1.action_is_expression)
         self.assertIsNone(t1.workflow)
         self.assertEqual({'output': '<% $.x %>', 'n': 2}, t1.inline_params)
         self.assertEqual({'output': 'override'}, t1.input)
-        self.assertEqual({'output': 'override', 'n': 2}, t1.merged_input)
         self.assertEqual({'p': '<% task().result %>'}, t1.publish)
         self.assertIsNone(t1.publish_on_error)
         self.assertIsNone(t1.publish_on_skip)
@@ -160,7 +156,6 @@ class WorkflowSpecTest(unittest.TestCase):
         self.assertIsNone(t3.workflow)
         self.assertEqual('ACTION', t3.type)
         self.assertEqual('<% {a => 1} %>', t3.input)
-        self.assertEqual('<% {a => 1} %>', t3.merged_input)
         self.assertEqual(1, t3.join)
         self.assertEqual('handler', t3.description)
         self.assertEqual(['h'], t3.tags)
@@ -188,6 +183,8 @@ class WorkflowSpecTest(unittest.TestCase):
             self.wf.name = 'x'
         with self.assertRaises(AttributeError):
             self.wf.tasks['t1'].action = 'x'
+        with self.assertRaises(AttributeError):
+            self.wf.tasks['t1'].policies.timeout = 1
 
     def test_action_expression(self):
         wf = parse_one("version: '2.0'\nw:\n  tasks:\n    t:\n"
@@ -322,6 +319,10 @@ w:
         self.assertEqual(['t1'], wf.start_task_names())
 
 
+def names(clause):
+    return [name for name, _, _ in clause.entries]
+
+
 class TaskDefaultsTest(unittest.TestCase):
 
     def test_policies_inheritance(self):
@@ -408,24 +409,27 @@ w:
     report: {}
 """.replace('{}', '{action: std.noop}'))
         t = wf.tasks
-        self.assertEqual(['own_handler'], t['a'].transitions('on-error').names())
-        self.assertEqual(['report'], t['a'].transitions('on-complete').names())
+        self.assertEqual(['own_handler'],
+                         names(t['a'].transitions('on-error')))
+        self.assertEqual(['report'],
+                         names(t['a'].transitions('on-complete')))
         # Own clause without entries -> default is used, publish kept.
-        self.assertEqual(['report'], t['b'].transitions('on-complete').names())
+        self.assertEqual(['report'],
+                         names(t['b'].transitions('on-complete')))
         self.assertEqual({'x': 1},
                          t['b'].transitions('on-complete').publish_branch)
         # Self-exclusion.
-        self.assertEqual([], t['handler'].transitions('on-error').names())
-        self.assertEqual([], t['report'].transitions('on-complete').names())
+        self.assertEqual([], names(t['handler'].transitions('on-error')))
+        self.assertEqual([], names(t['report'].transitions('on-complete')))
         self.assertEqual(['report'],
-                         t['handler'].transitions('on-complete').names())
+                         names(t['handler'].transitions('on-complete')))
         self.assertEqual(['a', 'b'], wf.start_task_names())
         self.assertEqual(['b', 'own_handler', 'report'],
                          wf.inbound_task_names('handler'))
         self.assertEqual(['a', 'b', 'own_handler', 'handler'],
                          wf.inbound_task_names('report'))
         # Own clause only (no defaults).
-        self.assertEqual([], t['b'].own_transitions('on-error').names())
+        self.assertEqual([], names(t['b'].own_transitions('on-error')))
 
     def test_defaults_join_counts(self):
         wf = parse_one("""
@@ -472,7 +476,6 @@ build:
         self.assertEqual(['fetch'], wf.requires('compile'))
         self.assertEqual(['compile', 'fetch'], wf.requires('package'))
         self.assertEqual(['fetch'], wf.tasks['unrelated'].requires)
-        self.assertEqual('reverse', wf.tasks['fetch'].workflow_type)
         self.assertEqual('reverse', wf.tasks['fetch'].raw['type'])
         self.assertEqual(5, wf.tasks['fetch'].policies.timeout)
         self.assertEqual([], wf.tasks['compile'].transitions(
@@ -500,6 +503,6 @@ w:
         ra = wf.tasks['a'].policies.retry
         self.assertEqual((3, 1, None, '<% $.x %>'),
                          (ra.count, ra.delay, ra.break_on, ra.continue_on))
-        rb = wf.tasks['b'].retry
+        rb = wf.tasks['b'].policies.retry
         self.assertEqual(('<% $.n %>', 0, '{{ _.stop }}', None),
                          (rb.count, rb.delay, rb.break_on, rb.continue_on))

@@ -20,11 +20,6 @@ R = res.ACTION_EXECUTION
 STATES = ('SUCCESS', 'ERROR', 'CANCELLED', 'PAUSED', 'RUNNING')
 
 
-def list_action_executions(params, marker, filters):
-    return collection.get_collection(R, params, filters=filters,
-                                     marker=marker)
-
-
 def _render_by_id(id_, fields=res.AE_GET_FIELDS):
     with db_api.session() as s:
         return R.render(runtime.find_action_execution(s, id_), fields)
@@ -75,9 +70,8 @@ class ActionExecutionsController(rest.RestController):
             raise exc.InvalidQueryError(
                 'Filtering action executions by task_name or params is not '
                 'supported.')
-        lp = collection.ListParams(R, limit, sort_keys, sort_dirs, fields)
-        return collection.get_collection(
-            R, lp, marker=marker,
+        return collection.list_response(
+            R, marker, limit, sort_keys, sort_dirs, fields,
             render_fields=res.AE_GET_FIELDS if include_output else None,
             filters=[('created_at', created_at), ('name', name),
                      ('tags', tags), ('updated_at', updated_at),

@@ -9,6 +9,7 @@ page starts at it.
 from pecan import rest
 from wsme import types as wtypes
 
+from mistral_clone import actions
 from mistral_clone import exceptions as exc
 from mistral_clone import policy
 from mistral_clone.api import collection
@@ -18,25 +19,9 @@ from mistral_clone.api.controllers.v2 import validation
 from mistral_clone.api.controllers.v2.workflows import write_params
 from mistral_clone.db import api as db_api
 from mistral_clone.db import query
-from mistral_clone.services import definitions
+from mistral_clone.services import actions as service
 
 R = res.ACTION
-
-
-def _system_actions():
-    try:
-        from mistral_clone import actions
-    except ImportError:
-        return []
-    return actions.system_actions()
-
-
-def _find_system_action(name):
-    try:
-        from mistral_clone import actions
-    except ImportError:
-        return None
-    return actions.find_system_action(name)
 
 
 def render_system(desc):
@@ -80,17 +65,17 @@ def _sort_value(v):
 
 
 class ActionsController(rest.RestController):
-    validate = validation.ValidateController(definitions.validate_actions)
+    validate = validation.ValidateController(service.validate_actions)
 
     @expose.wsexpose(None, wtypes.text, wtypes.text)
     def get_one(self, identifier, namespace=''):
         policy.enforce('actions:get')
         with db_api.session() as s:
             try:
-                return R.render(definitions.find_action(
+                return R.render(service.find_action(
                     s, identifier, namespace))
             except exc.DBEntityNotFoundError:
-                desc = _find_system_action(identifier)
+                desc = actions.find_system_action(identifier)
                 if desc is None:
                     raise
                 return render_system(desc)
@@ -122,7 +107,8 @@ class ActionsController(rest.RestController):
                 s, R.model, filters=filters,
                 extra_where=[collection.visibility_clause(R.model)])
             items = R.render_many(rows)
-        items.extend(item for item in map(render_system, _system_actions())
+        items.extend(item for item in map(render_system,
+                                          actions.system_actions())
                      if _system_matches(item, filters))
         for key, direction in reversed(list(zip(params.sort_keys,
                                                 params.sort_dirs))):
@@ -143,7 +129,7 @@ class ActionsController(rest.RestController):
         policy.enforce('actions:create')
         params = write_params()
         policy.enforce_scope('actions', params['scope'])
-        rows = definitions.create_actions(expose.request_text(), **params)
+        rows = service.create_actions(expose.request_text(), **params)
         return expose.Reply(
             {'actions': [R.render(r, res.ACTION_POST_FIELDS)
                          for r in rows]}, 201, expose.JSON_UTF8)
@@ -153,11 +139,11 @@ class ActionsController(rest.RestController):
         policy.enforce('actions:update')
         params = write_params()
         policy.enforce_scope('actions', params['scope'])
-        rows = definitions.update_actions(expose.request_text(),
-                                          identifier=identifier, **params)
+        rows = service.update_actions(expose.request_text(),
+                                      identifier=identifier, **params)
         return {'actions': [R.render(r) for r in rows]}
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, status_code=204)
     def delete(self, identifier, namespace=''):
         policy.enforce('actions:delete')
-        definitions.delete_action(identifier, namespace)
+        service.delete_action(identifier, namespace)

@@ -9,7 +9,7 @@ from mistral_clone.api import expose
 from mistral_clone.api import resources as res
 from mistral_clone.api import types
 from mistral_clone.db import api as db_api
-from mistral_clone.services import definitions
+from mistral_clone.services import cron_triggers as service
 
 R = res.CRON_TRIGGER
 
@@ -21,7 +21,7 @@ class CronTriggersController(rest.RestController):
         policy.enforce('cron_triggers:get')
         fields = collection.single_fields(R, fields)
         with db_api.session() as s:
-            return R.render(definitions.find_cron_trigger(s, identifier),
+            return R.render(service.find_cron_trigger(s, identifier),
                             fields or None)
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
@@ -37,10 +37,9 @@ class CronTriggersController(rest.RestController):
                 first_execution_time=None, next_execution_time=None,
                 created_at=None, updated_at=None, project_id=None,
                 all_projects=False):
-        params = collection.ListParams(R, limit, sort_keys, sort_dirs,
-                                       fields)
-        return collection.get_collection(
-            R, params, marker=marker, all_projects=all_projects,
+        return collection.list_response(
+            R, marker, limit, sort_keys, sort_dirs, fields,
+            all_projects=all_projects,
             filters=[('name', name), ('workflow_name', workflow_name),
                      ('workflow_id', workflow_id),
                      ('workflow_input', workflow_input),
@@ -57,7 +56,7 @@ class CronTriggersController(rest.RestController):
         policy.enforce('cron_triggers:create')
         v = res.body_dict(cron_trigger)
         policy.enforce_scope('cron_triggers', v.get('scope'))
-        row = definitions.create_cron_trigger(
+        row = service.create_cron_trigger(
             v.get('name'), workflow_name=v.get('workflow_name'),
             workflow_id=v.get('workflow_id'),
             workflow_input=v.get('workflow_input'),
@@ -71,4 +70,4 @@ class CronTriggersController(rest.RestController):
     @expose.wsexpose(None, wtypes.text, status_code=204)
     def delete(self, identifier):
         policy.enforce('cron_triggers:delete')
-        definitions.delete_cron_trigger(identifier)
+        service.delete_cron_trigger(identifier)

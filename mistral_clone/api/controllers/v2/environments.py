@@ -9,7 +9,7 @@ from mistral_clone.api import expose
 from mistral_clone.api import resources as res
 from mistral_clone.api import types
 from mistral_clone.db import api as db_api
-from mistral_clone.services import definitions
+from mistral_clone.services import environments as service
 
 R = res.ENVIRONMENT
 # POST answers only what was set (+ these).
@@ -23,7 +23,7 @@ class EnvironmentsController(rest.RestController):
         policy.enforce('environments:get')
         fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
-            return R.render(definitions.find_environment(s, name),
+            return R.render(service.find_environment(s, name),
                             fields or None)
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
@@ -33,10 +33,8 @@ class EnvironmentsController(rest.RestController):
                 sort_dirs='asc', fields='', name=None, description=None,
                 variables=None, scope=None, created_at=None,
                 updated_at=None):
-        params = collection.ListParams(R, limit, sort_keys, sort_dirs,
-                                       fields)
-        return collection.get_collection(
-            R, params, marker=marker,
+        return collection.list_response(
+            R, marker, limit, sort_keys, sort_dirs, fields,
             filters=[('name', name), ('description', description),
                      ('variables', variables), ('scope', scope),
                      ('created_at', created_at), ('updated_at', updated_at)])
@@ -46,7 +44,7 @@ class EnvironmentsController(rest.RestController):
         policy.enforce('environments:create')
         values = res.body_dict(env)
         policy.enforce_scope('environments', values.get('scope'))
-        row = definitions.create_environment(values)
+        row = service.create_environment(values)
         shown = [f for f in R.field_names
                  if f in _POST_ALWAYS or f in values]
         return R.render(row, shown)
@@ -56,10 +54,10 @@ class EnvironmentsController(rest.RestController):
         policy.enforce('environments:update')
         values = res.body_dict(env)
         policy.enforce_scope('environments', values.get('scope'))
-        row = definitions.update_environment(values)
+        row = service.update_environment(values)
         return R.render(row)
 
     @expose.wsexpose(None, wtypes.text, status_code=204)
     def delete(self, name):
         policy.enforce('environments:delete')
-        definitions.delete_environment(name)
+        service.delete_environment(name)

@@ -9,7 +9,7 @@ from mistral_clone.api import expose
 from mistral_clone.api import resources as res
 from mistral_clone.api import types
 from mistral_clone.db import api as db_api
-from mistral_clone.services import definitions
+from mistral_clone.services import event_triggers as service
 
 R = res.EVENT_TRIGGER
 
@@ -21,7 +21,7 @@ class EventTriggersController(rest.RestController):
         policy.enforce('event_triggers:get')
         fields = collection.single_fields(R, fields)
         with db_api.session() as s:
-            return R.render(definitions.find_event_trigger(s, id),
+            return R.render(service.find_event_trigger(s, id),
                             fields or None)
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
@@ -34,10 +34,9 @@ class EventTriggersController(rest.RestController):
                 workflow_id=None, workflow_input=None, workflow_params=None,
                 exchange=None, topic=None, event=None, scope=None,
                 project_id=None, created_at=None, updated_at=None):
-        params = collection.ListParams(R, limit, sort_keys, sort_dirs,
-                                       fields)
-        return collection.get_collection(
-            R, params, marker=marker, all_projects=all_projects,
+        return collection.list_response(
+            R, marker, limit, sort_keys, sort_dirs, fields,
+            all_projects=all_projects,
             filters=[('name', name), ('workflow_id', workflow_id),
                      ('workflow_input', workflow_input),
                      ('workflow_params', workflow_params),
@@ -50,17 +49,17 @@ class EventTriggersController(rest.RestController):
     def post(self, event_trigger):
         policy.enforce('event_triggers:create')
         policy.enforce_scope('event_triggers', event_trigger.scope)
-        return R.render(definitions.create_event_trigger(
+        return R.render(service.create_event_trigger(
             res.body_dict(event_trigger)))
 
     @expose.wsexpose(None, types.uuid, body=res.EventTriggerBody)
     def put(self, id, event_trigger):
         policy.enforce('event_triggers:update')
         policy.enforce_scope('event_triggers', event_trigger.scope)
-        return R.render(definitions.update_event_trigger(
+        return R.render(service.update_event_trigger(
             id, res.body_dict(event_trigger)))
 
     @expose.wsexpose(None, types.uuid, status_code=204)
     def delete(self, id):
         policy.enforce('event_triggers:delete')
-        definitions.delete_event_trigger(id)
+        service.delete_event_trigger(id)

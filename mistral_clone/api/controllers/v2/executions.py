@@ -40,15 +40,6 @@ def _render_by_id(id_, fields):
         return R.render(runtime.find_execution(s, id_), fields)
 
 
-def list_executions(params, marker, filters, all_projects=False,
-                    extra_where=(), link_collection='executions'):
-    fields = res.EXECUTION_LIST_FIELDS
-    return collection.get_collection(
-        R, params, filters=filters, marker=marker, all_projects=all_projects,
-        extra_where=extra_where, render_fields=fields,
-        link_collection=link_collection)
-
-
 class SubExecutionsController(rest.RestController):
     """/executions/{id}/executions: the execution tree, root first."""
 

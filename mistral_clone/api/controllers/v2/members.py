@@ -28,7 +28,7 @@ from mistral_clone.api import resources as res
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 from mistral_clone.services import access
-from mistral_clone.services import definitions
+from mistral_clone.services import workflows
 
 AUTH_REQUIRED = ('Resource sharing feature can only be supported with '
                  'authentication enabled.')
@@ -112,7 +112,7 @@ class MembersController(rest.RestController):
         owner = context.ctx().project_id
         try:
             with db_api.transaction() as s:
-                wf = definitions.find_workflow(s, resource_id)
+                wf = workflows.find_workflow(s, resource_id)
                 access.check_access(wf)
                 if wf.scope != 'private':
                     raise exc.WorkflowException(

@@ -1,6 +1,5 @@
 """/v2/tasks: task executions (read, re-run, skip) and their children."""
 
-import sqlalchemy as sa
 from pecan import rest
 from wsme import types as wtypes
 
@@ -12,7 +11,6 @@ from mistral_clone.api import expose
 from mistral_clone.api import resources as res
 from mistral_clone.api import types
 from mistral_clone.db import api as db_api
-from mistral_clone.db import models
 from mistral_clone.services import resources as runtime
 
 R = res.TASK
@@ -33,9 +31,9 @@ def _render_task(id_):
 
 def list_tasks(marker, limit, sort_keys, sort_dirs, fields, filters,
                extra_where=()):
-    params = collection.ListParams(R, limit, sort_keys, sort_dirs, fields)
-    return collection.get_collection(R, params, filters=filters,
-                                     marker=marker, extra_where=extra_where)
+    return collection.list_response(R, marker, limit, sort_keys, sort_dirs,
+                                    fields, filters=filters,
+                                    extra_where=extra_where)
 
 
 # Argument types of the task lists: marker, limit, sort_keys, sort_dirs,
@@ -69,12 +67,9 @@ class TaskActionExecutionsController(rest.RestController):
                      wtypes.text, wtypes.text)
     def get_all(self, task_execution_id, marker=None, limit=None,
                 sort_keys='created_at', sort_dirs='asc', fields=''):
-        from mistral_clone.api.controllers.v2 import action_executions
-        params = collection.ListParams(res.ACTION_EXECUTION, limit,
-                                       sort_keys, sort_dirs, fields)
-        return action_executions.list_action_executions(
-            params, marker,
-            [('task_execution_id', task_execution_id)])
+        return collection.list_response(
+            res.ACTION_EXECUTION, marker, limit, sort_keys, sort_dirs,
+            fields, filters=[('task_execution_id', task_execution_id)])
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
     def get_one(self, task_execution_id, action_ex_id, fields=''):
@@ -90,11 +85,10 @@ class TaskActionExecutionsController(rest.RestController):
 
 def _sub_executions(task_execution_id, marker, limit, sort_keys, sort_dirs,
                     fields):
-    from mistral_clone.api.controllers.v2 import executions
-    params = collection.ListParams(res.EXECUTION, limit, sort_keys,
-                                   sort_dirs, fields)
-    return executions.list_executions(
-        params, marker, [('task_execution_id', task_execution_id)])
+    return collection.list_response(
+        res.EXECUTION, marker, limit, sort_keys, sort_dirs, fields,
+        filters=[('task_execution_id', task_execution_id)],
+        render_fields=res.EXECUTION_LIST_FIELDS)
 
 
 class TaskWorkflowExecutionsController(rest.RestController):

@@ -9,22 +9,23 @@ from mistral_clone.api import expose
 from mistral_clone.api import resources as res
 from mistral_clone.api import types
 from mistral_clone.api.controllers.v2 import validation
+from mistral_clone.api.controllers.v2.workflows import validate_requested
 from mistral_clone.api.controllers.v2.workflows import write_params
 from mistral_clone.db import api as db_api
-from mistral_clone.services import definitions
+from mistral_clone.services import workbooks as service
 
 R = res.WORKBOOK
 
 
 class WorkbooksController(rest.RestController):
-    validate = validation.ValidateController(definitions.validate_workbook)
+    validate = validation.ValidateController(service.validate_workbook)
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
     def get_one(self, name, namespace='', fields=''):
         policy.enforce('workbooks:get')
         fields = collection.validate_fields(R, fields)
         with db_api.session() as s:
-            return R.render(definitions.find_workbook(s, name, namespace),
+            return R.render(service.find_workbook(s, name, namespace),
                             fields or None)
 
     @expose.wsexpose(None, types.uuid, int, wtypes.text, wtypes.text,
@@ -34,10 +35,8 @@ class WorkbooksController(rest.RestController):
                 sort_dirs='asc', fields='', name=None, definition=None,
                 tags=None, scope=None, created_at=None, updated_at=None,
                 namespace=None):
-        params = collection.ListParams(R, limit, sort_keys, sort_dirs,
-                                       fields)
-        return collection.get_collection(
-            R, params, marker=marker,
+        return collection.list_response(
+            R, marker, limit, sort_keys, sort_dirs, fields,
             filters=[('name', name), ('definition', definition),
                      ('tags', tags), ('scope', scope),
                      ('created_at', created_at), ('updated_at', updated_at),
@@ -48,7 +47,8 @@ class WorkbooksController(rest.RestController):
         policy.enforce('workbooks:create')
         params = write_params()
         policy.enforce_scope('workbooks', params['scope'])
-        row = definitions.create_workbook(expose.request_text(), **params)
+        row = service.create_workbook(expose.request_text(),
+                                      validate=validate_requested(), **params)
         return expose.Reply(R.render(row, res.WORKBOOK_POST_FIELDS), 201,
                             expose.JSON_UTF8)
 
@@ -57,10 +57,11 @@ class WorkbooksController(rest.RestController):
         policy.enforce('workbooks:update')
         params = write_params()
         policy.enforce_scope('workbooks', params['scope'])
-        row = definitions.update_workbook(expose.request_text(), **params)
+        row = service.update_workbook(expose.request_text(),
+                                      validate=validate_requested(), **params)
         return R.render(row)
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, status_code=204)
     def delete(self, name, namespace=''):
         policy.enforce('workbooks:delete')
-        definitions.delete_workbook(name, namespace)
+        service.delete_workbook(name, namespace)

@@ -4,7 +4,6 @@ import pecan
 from pecan import rest
 from wsme import types as wtypes
 
-from mistral_clone import exceptions as exc
 from mistral_clone import policy
 from mistral_clone.api import collection
 from mistral_clone.api import expose
@@ -13,37 +12,35 @@ from mistral_clone.api import types
 from mistral_clone.api.controllers.v2 import members
 from mistral_clone.api.controllers.v2 import validation
 from mistral_clone.db import api as db_api
-from mistral_clone.services import definitions
+from mistral_clone.services import workflows as service
+from mistral_clone.services import writes
 
 R = res.WORKFLOW
 
 
-def _query_flag(name):
-    value = pecan.request.GET.get(name)
-    return value is not None and value.lower() not in ('false', '0', 'no')
-
-
 def write_params():
-    """namespace / scope / validation flag of a YAML-bodied request."""
+    """namespace and scope of a YAML-bodied request."""
     get = pecan.request.GET
-    return {
-        'namespace': get.get('namespace', ''),
-        'scope': get.get('scope'),
-        'validate': definitions.should_validate(
-            _query_flag('skip_validation')),
-    }
+    return {'namespace': get.get('namespace', ''), 'scope': get.get('scope')}
+
+
+def validate_requested():
+    """Whether to validate this upload: ``[api] validation_mode`` and, in
+    ``enabled`` mode, ``?skip_validation`` (its presence, whatever its
+    value, as on the reference)."""
+    return writes.should_validate('skip_validation' in pecan.request.GET)
 
 
 class WorkflowsController(rest.RestController):
     members = members.MembersController('workflow')
-    validate = validation.ValidateController(definitions.validate_workflows)
+    validate = validation.ValidateController(service.validate_workflows)
 
     @expose.wsexpose(None, wtypes.text, wtypes.text, wtypes.text)
     def get_one(self, identifier, namespace='', fields=''):
         policy.enforce('workflows:get')
         fields = collection.single_fields(R, fields)
         with db_api.session() as s:
-            row = definitions.find_workflow(s, identifier, namespace)
+            row = service.find_workflow(s, identifier, namespace)
             if fields:
                 # Derived fields vanish from a projected single GET.
                 fields = [f for f in fields if f not in res.WORKFLOW_DERIVED]
@@ -79,7 +76,8 @@ class WorkflowsController(rest.RestController):
         params = write_params()
         policy.enforce_scope('workflows', params['scope'])
         text = expose.request_text()
-        rows = definitions.create_workflows(text, **params)
+        rows = service.create_workflows(
+            text, validate=validate_requested(), **params)
         return expose.Reply(
             {'workflows': [res.WORKFLOW_WRITE.render(
                 r, res.WORKFLOW_POST_FIELDS) for r in rows]},
@@ -91,8 +89,9 @@ class WorkflowsController(rest.RestController):
         params = write_params()
         policy.enforce_scope('workflows', params['scope'])
         text = expose.request_text()
-        rows = definitions.update_workflows(text, identifier=identifier,
-                                            **params)
+        rows = service.update_workflows(text, identifier=identifier,
+                                        validate=validate_requested(),
+                                        **params)
         items = [res.WORKFLOW_WRITE.render(r) for r in rows]
         if identifier is not None:
             return items[0]
@@ -101,4 +100,4 @@ class WorkflowsController(rest.RestController):
     @expose.wsexpose(None, wtypes.text, wtypes.text, status_code=204)
     def delete(self, identifier, namespace=''):
         policy.enforce('workflows:delete')
-        definitions.delete_workflow(identifier, namespace)
+        service.delete_workflow(identifier, namespace)

@@ -1,0 +1,165 @@
+"""Checks of the workflow language: JSON schema (the ``jsonschema`` library),
+expression syntax and names.
+
+Each spec module compiles its schema once, at import
+(:func:`compile_schema`). A schema violation is reported as the reference
+does, ``Invalid DSL: <jsonschema's best match>``, followed by where it is, in
+jsonschema's own words, counted from the workflow (action, workbook) being
+defined::
+
+    Invalid DSL: 'abc' is not valid under any of the given schemas
+
+    On instance['tasks']['t1']['retry']['count']:
+        'abc'
+
+(the reference prints the location relative to whichever sub-spec it was
+validating, and a dump of the schema, which we leave out).
+
+What a parse checks is a :class:`Checks` object: :data:`FULL` on upload,
+:data:`STRUCTURE` for definitions stored without validation
+(``?skip_validation``, ``[api] validation_mode = disabled``) and when a
+stored definition is read back to run it. The builders call the same checks
+either way; with :data:`STRUCTURE` only what the spec cannot be built
+without is refused.
+"""
+
+import functools
+import pprint
+import textwrap
+import uuid
+
+from jsonschema import exceptions as schema_exceptions
+from jsonschema import validators
+
+from mistral_clone import exceptions as exc
+from mistral_clone import expressions
+
+
+def compile_schema(schema):
+    """A validator for ``schema``, of the draft ``jsonschema.validate``
+    would pick (the reference validates that way)."""
+    return validators.validator_for(schema)(schema)
+
+
+# The offending value is shown up to this many characters (a missing
+# ``version`` would otherwise print the whole document).
+SHOWN_MAX = 2000
+
+
+def invalid(message, path, instance):
+    """``InvalidModelException`` for ``message`` about ``instance`` found
+    at ``path`` (keys and indexes from the definition's root)."""
+    where = 'instance' + ''.join('[%r]' % (p,) for p in path)
+    shown = textwrap.indent(
+        pprint.pformat(instance, width=72, sort_dicts=False), '    ')
+    if len(shown) > SHOWN_MAX:
+        shown = shown[:SHOWN_MAX] + ' ...'
+    return exc.InvalidModelException('Invalid DSL: %s\n\nOn %s:\n%s' % (
+        message, where, shown))
+
+
+def string_keys(data, path):
+    """Names (dict keys) must be strings; jsonschema cannot match a
+    pattern against anything else."""
+    for key in data:
+        if not isinstance(key, str):
+            raise invalid("%r is not of type 'string'" % (key,), path, key)
+
+
+def maybe_expression(value):
+    return isinstance(value, str) and (
+        '<%' in value or '{{' in value or '{%' in value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _syntax_checked(text):
+    expressions.validate(text)
+    return True
+
+
+def forget_checked_expressions():
+    """Expression syntax is memoised; forget it (e.g. after the allowed
+    expression languages were reconfigured)."""
+    _syntax_checked.cache_clear()
+
+
+def is_expression(value):
+    return maybe_expression(value) and expressions.is_expression(value)
+
+
+def is_uuid_like(value):
+    """True for strings that look like a UUID (with or without dashes)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        s = value.lower()
+        for prefix in ('urn:', 'uuid:'):
+            if s.startswith(prefix):
+                s = s[len(prefix):]
+        s = s.replace('{', '').replace('}', '').replace('-', '')
+        return str(uuid.UUID(value)).replace('-', '') == s
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+def check_name_spaces(name):
+    """Definition names never contain spaces (checked even without
+    validation, like the reference's database layer does)."""
+    if isinstance(name, str) and ' ' in name:
+        raise exc.InvalidModelException(
+            "Name '%s' must not contain spaces" % name)
+
+
+def check_version(document):
+    """Documents say ``version: '2.0'`` when they say a version at all
+    (checked even without validation, as the reference does for workbooks;
+    unlike the reference we hold workflow and action documents to it too).
+    """
+    if not isinstance(document, dict) or 'version' not in document:
+        return
+    version = document['version']
+    try:
+        ok = str(float(version)) == '2.0'
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise exc.DSLParsingException('Unsupported DSL version: %s' % version)
+
+
+class Checks(object):
+    """What a parse refuses: everything (``enabled``) or only what a spec
+    cannot be built from."""
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def schema(self, validator, instance, path=()):
+        """Refuse ``instance`` unless it matches ``validator``'s schema."""
+        if not self.enabled or validator.is_valid(instance):
+            return
+        error = schema_exceptions.best_match(validator.iter_errors(instance))
+        raise invalid(error.message, tuple(path) + tuple(error.absolute_path),
+                      error.instance)
+
+    def expression(self, value):
+        """Syntax-check one string (plain strings and non-strings pass)."""
+        if self.enabled and maybe_expression(value):
+            _syntax_checked(value)
+
+    def values(self, data):
+        """Syntax-check the string values of a dict, one level deep like
+        the reference (nested values are checked when evaluated)."""
+        if self.enabled and isinstance(data, dict):
+            for value in data.values():
+                if maybe_expression(value):
+                    _syntax_checked(value)
+
+    def workflow_name(self, name):
+        check_name_spaces(name)
+        if self.enabled and is_uuid_like(name):
+            raise exc.InvalidModelException(
+                'Workflow name cannot be in the format of UUID.')
+
+
+FULL = Checks(True)
+STRUCTURE = Checks(False)

@@ -65,7 +65,7 @@ def _list_items(data, checks):
     if not names:
         raise exc.InvalidModelException(
             'At least one item must be in the list [data=%r].' % (data,))
-    validation.check_version(data)
+    validation.check_version(data, older_accepted=True)
     return names
 
 

@@ -110,18 +110,25 @@ def check_name_spaces(name):
             "Name '%s' must not contain spaces" % name)
 
 
-def check_version(document):
+def check_version(document, older_accepted=False):
     """Documents say ``version: '2.0'`` when they say a version at all
-    (checked even without validation, as the reference does for workbooks;
-    unlike the reference we hold workflow and action documents to it too).
+    (checked even without validation, as the reference does for workbooks).
+
+    ``older_accepted`` (workflow and action documents): the reference takes
+    any version there and runs the text as 2.0, and texts marked ``1.0``
+    do exist, so older versions pass; a version this language does not
+    know yet (``3.0``) or one that is no number is refused, where the
+    reference would silently run it as 2.0.
     """
     if not isinstance(document, dict) or 'version' not in document:
         return
     version = document['version']
     try:
-        ok = str(float(version)) == '2.0'
+        number = float(version)
     except (TypeError, ValueError):
-        ok = False
+        number = None
+    ok = number is not None and (
+        number == 2.0 or (older_accepted and 0 < number < 2.0))
     if not ok:
         raise exc.DSLParsingException('Unsupported DSL version: %s' % version)
 

@@ -263,31 +263,46 @@ class LengthLimitTest(base.ApiTestCase):
 
 
 class DslVersionTest(base.ApiTestCase):
-    """Workbooks refused every version but 2.0 (like the reference);
-    workflows and actions accepted anything (the reference does too)."""
+    """Workbooks refuse every version but 2.0 (like the reference);
+    workflow and action documents (which the reference takes whatever
+    their version) refuse unknown newer versions and non-numbers, and
+    accept older ones as the reference does."""
+
+    def _documents(self, version):
+        wf = "version: %s\n%s:\n  tasks:\n    t:\n      action: " \
+             "std.noop\n" % (version, unique('v'))
+        act = "version: %s\n%s:\n  base: std.noop\n" % (version,
+                                                         unique('a'))
+        wb = "version: %s\nname: %s\nworkflows:\n  w:\n    tasks:\n" \
+             "      t:\n        action: std.noop\n" % (version, unique('b'))
+        return wf, act, wb
 
     def test_unsupported_versions(self):
-        for version in ("'3.0'", '3.0', "'1.0'", "'abc'"):
+        for version in ("'3.0'", '3.0', "'abc'", '2.5'):
             msg = 'Unsupported DSL version: %s' % version.strip("'")
-            wf = "version: %s\n%s:\n  tasks:\n    t:\n      action: " \
-                 "std.noop\n" % (version, unique('v'))
+            wf, act, wb = self._documents(version)
             self.assertFault(self.post_text('/workflows', wf), 400, msg,
                              wsme=False)
             self.assertEqual({'valid': False, 'error': msg}, self.post_text(
                 '/workflows/validate', wf).json())
-            act = "version: %s\n%s:\n  base: std.noop\n" % (
-                version, unique('a'))
             self.assertFault(self.post_text('/actions', act), 400, msg,
                              wsme=False)
-            wb = "version: %s\nname: %s\nworkflows:\n  w:\n    tasks:\n" \
-                 "      t:\n        action: std.noop\n" % (version,
-                                                           unique('b'))
             self.assertFault(self.post_text('/workbooks', wb), 400, msg,
                              wsme=False)
+
+    def test_older_versions(self):
+        wf, act, wb = self._documents("'1.0'")
+        self.assertStatus(self.post_text('/workflows', wf), 201)
+        self.assertStatus(self.post_text('/actions', act), 201)
+        self.assertFault(self.post_text('/workbooks', wb), 400,
+                         'Unsupported DSL version: 1.0', wsme=False)
+
+    def test_current_version(self):
         for version in ("'2.0'", '2.0'):
-            wf = "version: %s\n%s:\n  tasks:\n    t:\n      action: " \
-                 "std.noop\n" % (version, unique('v'))
+            wf, act, wb = self._documents(version)
             self.assertStatus(self.post_text('/workflows', wf), 201)
+            self.assertStatus(self.post_text('/actions', act), 201)
+            self.assertStatus(self.post_text('/workbooks', wb), 201)
 
 
 class ConcurrencyTest(base.ApiTestCase):

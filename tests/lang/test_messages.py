@@ -161,8 +161,9 @@ WORKFLOW_CASES = [
      "The length of a '" + 'a' * 209 + "' join task name must not exceed "
      "208 symbols"),
     # The reference accepts any version here; like its workbooks, we do not.
-    ('version 1.0 refused', "version: '1.0'\nwf1:\n" + T,
-     'Unsupported DSL version: 1.0'),
+    # The reference accepts any version here (and runs it as 2.0); we
+    # accept older ones as it does, but not unknown newer ones.
+    ('version 1.0 accepted', "version: '1.0'\nwf1:\n" + T, None),
     ('version 3.0 refused', "version: 3.0\nwf1:\n" + T,
      'Unsupported DSL version: 3.0'),
     ('missing version', 'wf1:\n' + T,
@@ -488,8 +489,9 @@ ACTION_CASES = [
     ('no version', 'a1:\n  base: std.noop\n',
      "Invalid DSL: 'version' is a required property"),
     # The reference accepts any version here; like its workbooks, we do not.
-    ('version 1.0', "version: '1.0'\na1:\n  base: std.noop\n",
-     'Unsupported DSL version: 1.0'),
+    ('version 1.0', "version: '1.0'\na1:\n  base: std.noop\n", None),
+    ('version 3.0', "version: '3.0'\na1:\n  base: std.noop\n",
+     'Unsupported DSL version: 3.0'),
     ('not a dict', H + 'a1: 5\n', "Invalid DSL: 5 is not of type 'object'"),
     ('expression base', H + 'a1:\n  base: <% $.x %>\n', None),
     ('empty base-input', H + 'a1:\n  base: std.noop\n  base-input: {}\n',

@@ -20,7 +20,9 @@ class EmbeddedServer:
     """API + engine + executor + scheduler in this process, SQLite in a
     temporary directory."""
 
-    def __init__(self, tmp=None, **overrides):
+    def __init__(self, tmp=None, overrides=None):
+        """``overrides``: {(group, option): value} of configuration."""
+        overrides = dict(overrides or {})
         self.own_tmp = tmp is None
         self.tmp = tmp or tempfile.mkdtemp(prefix='mistral_clone_test_')
         conf = config.CONF
@@ -121,7 +123,7 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = EmbeddedServer(**cls.server_overrides)
+        cls.server = EmbeddedServer(overrides=cls.server_overrides)
 
     @classmethod
     def tearDownClass(cls):

@@ -17,7 +17,8 @@ budget_jinja:
     t1:
       action: std.noop
       publish:
-        x: "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}{{ 1 }}"
+        x: "{% for i in range(99999) %}{% for j in range(99999) %}\
+          {% endfor %}{% endfor %}{{ 1 }}"
 budget_ok:
   tasks:
     t1:

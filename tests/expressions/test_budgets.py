@@ -59,8 +59,9 @@ class CpuBudgetTest(BudgetTestCase):
                                      '[expression=%s]' % NESTED_JINJA))
 
     def test_yaql_flatten_is_stopped(self):
-        self.assertStopped(exc.YaqlEvaluationException, '<% ' + FLATTEN + ' %>',
-                           contains=('CPU budget', '[expression=%s]' % FLATTEN))
+        self.assertStopped(
+            exc.YaqlEvaluationException, '<% ' + FLATTEN + ' %>',
+            contains=('CPU budget', '[expression=%s]' % FLATTEN))
 
     def test_yaql_infinite_sequence_is_stopped(self):
         self.assertStopped(exc.YaqlEvaluationException,
@@ -107,10 +108,12 @@ class SizeBudgetTest(BudgetTestCase):
         self.assertIn('bits', message)
 
     def test_huge_integers_are_refused_everywhere(self):
-        for text in ['<% pow(10, 100000000) %>', '<% shiftBitsLeft(1, 10000000000) %>',
+        for text in ['<% pow(10, 100000000) %>',
+                     '<% shiftBitsLeft(1, 10000000000) %>',
                      '<% pow(7, 2000000) * pow(7, 2000000) %>',
                      '<% range(1, 30).aggregate($1 * $1, 7) %>',
-                     '{{ 10 ** 100000000 }}', '{{ 7 ** 200000 * 7 ** 200000 }}']:
+                     '{{ 10 ** 100000000 }}',
+                     '{{ 7 ** 200000 * 7 ** 200000 }}']:
             self.assertStopped(exc.EvaluationException, text,
                                contains=('too large',))
 
@@ -150,7 +153,8 @@ class IteratorLimitTest(BudgetTestCase):
                            contains=('Collection length exceeds 1000',))
 
     def test_flatten_len_is_stopped(self):
-        self.assertStopped(exc.YaqlEvaluationException, '<% ' + FLATTEN + ' %>',
+        self.assertStopped(exc.YaqlEvaluationException,
+                           '<% ' + FLATTEN + ' %>',
                            contains=('Collection length exceeds 1000',))
 
     def test_short_ranges_still_count(self):

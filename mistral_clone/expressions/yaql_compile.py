@@ -109,16 +109,10 @@ class Compiler(object):
         """``node`` as a yaql lambda of one argument: ``bind(scope)``
         gives the callable ``g(item)`` (``$`` is the item inside)."""
         f = self.compile(node)
-        key = keyword_of(node.args[1]) if (
-            type(node) is yexpr.BinaryOperator and
-            node.name == '#operator_.' and
-            type(node.args[0]) is yexpr.GetContextValue and
-            normalize_name(node.args[0].path.value) == '$1' and
-            not self.checked) else None
-        if key is not None:
-            # '$.key': the most common lambda of all.
-            get = _attribute_getter(key, self.limits)
-            return lambda scope: get
+        item_fn = getattr(f, 'item_fn', None)
+        if item_fn is not None:
+            # Depends on '$' only: no scope needed per item.
+            return lambda scope: item_fn
 
         def bind(scope):
             return lambda item: f(({'$1': item}, scope))
@@ -138,7 +132,7 @@ class Compiler(object):
         t = type(node)
         if t is yexpr.Constant or t is yexpr.KeywordConstant:
             value = node.value
-            return lambda scope: value
+            return _with_item_fn(lambda scope: value, lambda item: value)
         if t is yexpr.Wrap:
             return self._compile(node.expr)
         if t is yexpr.GetContextValue:
@@ -195,8 +189,12 @@ class Compiler(object):
             keys = [k.value for k in key_nodes]
             fs = [v for _, v in pairs]
             if len(set(map(type, keys))) == 1 and type(keys[0]) is str:
-                return lambda scope: frozen(
+                f = lambda scope: frozen(  # noqa: E731
                     dict(zip(keys, [f(scope) for f in fs])))
+                item_fns = [getattr(v, 'item_fn', None) for v in fs]
+                if None not in item_fns:
+                    return _with_item_fn(f, _item_dict(keys, item_fns))
+                return f
         return lambda scope: frozen({k(scope): v(scope) for k, v in pairs})
 
     def _indexer(self, node):
@@ -264,9 +262,9 @@ class Compiler(object):
             if name == '#operator_and':
                 return lambda scope: a(scope) and b(scope)
             return lambda scope: a(scope) or b(scope)
-        op = _BINARY.get(name)
-        if op is None:
+        if name not in _BINARY:
             return self.delegated(node)
+        op = _BINARY[name]
         a = self.compile(left_node)
         b = self.compile(right_node)
         if name == '#operator_in':
@@ -281,7 +279,12 @@ class Compiler(object):
         if name == '#operator_*' and self.checked:
             limits = self.limits
             return lambda scope: values.multiply(a(scope), b(scope), limits)
-        return lambda scope: op(a(scope), b(scope))
+        f = lambda scope: op(a(scope), b(scope))  # noqa: E731
+        ia = getattr(a, 'item_fn', None)
+        ib = getattr(b, 'item_fn', None)
+        if ia is not None and ib is not None:
+            return _with_item_fn(f, lambda item: op(ia(item), ib(item)))
+        return f
 
     # -- '.' ------------------------------------------------------------------
 
@@ -290,7 +293,13 @@ class Compiler(object):
         key = keyword_of(right_node)
         if key is not None:
             get = _attribute_getter(key, self.limits)
-            return lambda scope: get(receiver(scope))
+            if receiver is _dollar and not self.checked:
+                return _dollar_key(key, get)
+            f = lambda scope: get(receiver(scope))  # noqa: E731
+            item_receiver = getattr(receiver, 'item_fn', None)
+            if item_receiver is not None:
+                return _with_item_fn(f, lambda item: get(item_receiver(item)))
+            return f
         if not is_plain_function(right_node):
             return self.delegated(node)
         method = self.method_call(right_node)
@@ -329,6 +338,39 @@ class Compiler(object):
 
 def _dollar(scope):
     return scope[0]['$1']
+
+
+_dollar.item_fn = lambda item: item
+
+
+def _with_item_fn(f, item_fn):
+    """Mark ``f`` as depending on ``$`` only: ``item_fn(value of $)``."""
+    f.item_fn = item_fn
+    return f
+
+
+def _dollar_key(key, get):
+    """``$.key`` in one closure (the most common node of all)."""
+
+    def item_key(receiver):
+        if type(receiver) is _Lazy:
+            value = receiver._d[key]
+            if type(value) in _SCALARS:
+                return value
+        return get(receiver)
+
+    def dollar_key(scope):
+        return item_key(scope[0]['$1'])
+    return _with_item_fn(dollar_key, item_key)
+
+
+def _item_dict(keys, item_fns):
+    frozen = values.frozen
+    if len(keys) == 2:
+        (k1, k2), (f1, f2) = keys, item_fns
+        return lambda item: frozen({k1: f1(item), k2: f2(item)})
+    pairs = list(zip(keys, item_fns))
+    return lambda item: frozen({k: f(item) for k, f in pairs})
 
 
 def _attribute_getter(key, limits):

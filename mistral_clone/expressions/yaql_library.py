@@ -68,7 +68,9 @@ def _mapping(d):
 def _dict_copy(d):
     """dict(d.items()) of a mapping (values as yaql sees them)."""
     if type(d) is values.LazyFrozenDict:
-        return {k: d[k] for k in d._d}
+        scalars = values.SCALARS
+        return {k: v if type(v) in scalars else d[k]
+                for k, v in d._d.items()}
     if type(d) is values.FrozenDict:
         return dict(d._d)
     return dict(d.items())

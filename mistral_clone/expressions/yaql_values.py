@@ -130,7 +130,7 @@ def python_iter(iterable):
         yield item
 
 
-_SCALARS = frozenset([str, int, float, bool, type(None)])
+SCALARS = _SCALARS = frozenset([str, int, float, bool, type(None)])
 
 
 # -- input conversion (lazy twin of utils.convert_input_data) ----------------
@@ -276,6 +276,11 @@ def finalize(obj, limits=None, sets=set):
                 k = finalize(k, limits, sets)
             result[k] = v
         return result
+    if t is tuple or t is list:
+        if check:
+            obj = limits.iterable(obj)
+            return [finalize(v, limits, sets) for v in obj]
+        return _finalize_items(obj, sets)
     if t is LazyFrozenDict and not obj._cache and not check:
         try:
             return plain_copy(obj._d)
@@ -297,17 +302,35 @@ def finalize(obj, limits=None, sets=set):
             obj = limits.iterable(obj)
         result = {finalize(v, limits, sets) for v in obj}
         return result if sets is set else list(result)
-    if t is tuple or t is list:
-        if check:
-            obj = limits.iterable(obj)
-        return [finalize(v, limits, sets) for v in obj]
     if isinstance(obj, (str, collections.abc.Mapping)):
         return obj
     if isinstance(obj, collections.abc.Iterable):
         if check:
             obj = limits.iterable(obj)
-        return [finalize(v, limits, sets) for v in obj]
+            return [finalize(v, limits, sets) for v in obj]
+        return _finalize_items(obj, sets)
     return obj
+
+
+def _finalize_items(items, sets):
+    """[finalize(v) for v in items], without a call per plain item."""
+    result = []
+    append = result.append
+    for v in items:
+        t = type(v)
+        if t in _SCALARS:
+            append(v)
+        elif t is FrozenDict:
+            d = v._d
+            for k, x in d.items():
+                if type(x) not in _SCALARS or type(k) not in _SCALARS:
+                    append(finalize(v, None, sets))
+                    break
+            else:
+                append(dict(d))
+        else:
+            append(finalize(v, None, sets))
+    return result
 
 
 # -- operators, as yaql's overloads resolve them for plain types -------------

@@ -148,8 +148,9 @@ JINJA_CHAIN = """version: '2.0'
         count: "{{ _.recs | length }}"
 """
 
-# One record is ~180 bytes of JSON: 5,555 of them make ~1 MB (under the
-# default 1024 KB field size limit), 55,550 ~10 MB.
+# One record is ~173 bytes of JSON: 5,555 of them make ~0.96 MB (with one
+# more field still under the default 1024 KB field size limit), 55,550
+# ~9.6 MB.
 RECORD_COUNT = {1: 5555, 10: 55550}
 
 
@@ -157,7 +158,7 @@ def records(n):
     return [{'id': i, 'name': 'name-%05d' % i, 'group': 'g%d' % (i % 37),
              'tags': ['t%d' % (i % 5), 't%d' % (i % 3)],
              'value': ((i * 7919) % 10007) / 10.0,
-             'text': ('%05d ' % i) * 14} for i in range(n)]
+             'text': ('%05d ' % i) * 12} for i in range(n)]
 
 
 def expected(recs):

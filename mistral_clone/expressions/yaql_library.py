@@ -114,16 +114,38 @@ def _delete(limits, d, *keys):
     return copy
 
 
+def _updated(d, items):
+    """dict.set(): a new dictionary, ``items`` (pairs) set on ``d``."""
+    d = _mapping(d)
+    if type(d) is values.LazyFrozenDict:
+        # Stays lazy: the source's raw values are not converted (and
+        # converted back for the output) just to be copied.
+        raw = dict(d._d)
+        cache = dict(d._cache) if d._cache else None
+        scalars = values.SCALARS
+        for k, v in items:
+            raw[k] = v
+            if type(v) not in scalars:
+                if cache is None:
+                    cache = {}
+                cache[k] = v
+            elif cache:
+                cache.pop(k, None)
+        new = values.LazyFrozenDict(raw)
+        new._cache = cache
+        return new
+    new = _dict_copy(d)
+    new.update(items)
+    return values.frozen(new)
+
+
 def _set_compiler(c, arg_nodes):
     if arg_nodes and all(type(a).__name__ == 'MappingRuleExpression'
                          for a in arg_nodes):
         pairs = c.mapping_rules(arg_nodes)
 
         def set_pairs(scope, d):
-            new = _dict_copy(_mapping(d))
-            for k, v in pairs:
-                new[k(scope)] = v(scope)
-            return values.frozen(new)
+            return _updated(d, [(k(scope), v(scope)) for k, v in pairs])
         return set_pairs
     nodes = _positional(arg_nodes, 1, 2)
     if nodes is None:
@@ -133,16 +155,12 @@ def _set_compiler(c, arg_nodes):
         key, value = fs
 
         def set_one(scope, d):
-            new = _dict_copy(_mapping(d))
-            new[key(scope)] = value(scope)
-            return values.frozen(new)
+            return _updated(d, ((key(scope), value(scope)),))
         return set_one
     (replacements,) = fs
 
     def set_many(scope, d):
-        new = _dict_copy(_mapping(d))
-        new.update(_mapping(replacements(scope)).items())
-        return values.frozen(new)
+        return _updated(d, _mapping(replacements(scope)).items())
     return set_many
 
 

@@ -216,7 +216,7 @@ def data_chain(lang, mb):
         payload = len(json.dumps(recs))
         want = expected(recs)
         ctx.create(template % {'name': name})
-        pids = ctx.target.pids()
+        pids = ctx.target.all_pids()
         rss = PeakRss(pids) if pids else None
         if rss:
             rss.start()

@@ -4,7 +4,9 @@
     python bench/run.py [--url URL [--pid PID[,PID]] [--pid-tree]
                          | --start-embedded | --start-production]
                         [--scenarios chain,fanout,with_items,start_latency,
-                                     create_latency,list,memory]
+                                     create_latency,list,data_yaql_1mb,
+                                     data_jinja_1mb,data_yaql_10mb,
+                                     data_jinja_10mb,memory]
                         [--json OUT] [-v]
 
 Everything goes over raw HTTP (requests); timings are taken on the client.

@@ -79,11 +79,22 @@ def _reduce(limits, coll, step, initial):
             break
         else:
             raise Unsupported()  # yaql: reduce() of empty sequence
-    check = limits.check_size if limits.quota > 0 else None
+    if limits.quota > 0:
+        check = limits.check_size
+        for item in it:
+            acc = check(step(acc, item))
+        return acc
+    if step is values.add:
+        # Numbers added in place; anything else goes through add().
+        for item in it:
+            ta, tb = type(acc), type(item)
+            if (ta is int or ta is float) and (tb is int or tb is float):
+                acc = acc + item
+            else:
+                acc = step(acc, item)
+        return acc
     for item in it:
         acc = step(acc, item)
-        if check is not None:
-            check(acc)
     return acc
 
 

@@ -102,7 +102,12 @@ class Compiler(object):
         f = self._compile(node)
         if self.checked:
             check = self.limits.check_size
-            return lambda scope: check(f(scope))
+            checked = lambda scope: check(f(scope))  # noqa: E731
+            item_fn = getattr(f, 'item_fn', None)
+            if item_fn is not None:
+                return _with_item_fn(checked,
+                                     lambda item: check(item_fn(item)))
+            return checked
         return f
 
     def lambda1(self, node):
@@ -183,7 +188,7 @@ class Compiler(object):
 
     def build_dict(self, pairs, key_nodes=None):
         frozen = values.frozen
-        if key_nodes is not None and not self.checked and all(
+        if key_nodes is not None and all(
                 type(k) in (yexpr.Constant, yexpr.KeywordConstant)
                 for k in key_nodes):
             keys = [k.value for k in key_nodes]
@@ -293,7 +298,7 @@ class Compiler(object):
         key = keyword_of(right_node)
         if key is not None:
             get = _attribute_getter(key, self.limits)
-            if receiver is _dollar and not self.checked:
+            if receiver is _dollar:
                 return _dollar_key(key, get)
             f = lambda scope: get(receiver(scope))  # noqa: E731
             item_receiver = getattr(receiver, 'item_fn', None)

@@ -30,10 +30,6 @@ class Unsupported(Exception):
     """The fast path cannot vouch for this evaluation: use yaql."""
 
 
-def unsupported(*_):
-    raise Unsupported()
-
-
 def frozen(d):
     """A FrozenDict over the plain dict ``d`` (no copy)."""
     fd = FrozenDict.__new__(FrozenDict)
@@ -95,8 +91,13 @@ class Limits(object):
 
     def check_size(self, value):
         # utils.limit_memory_usage: yaql fails above the quota; the fast
-        # path steps aside and lets yaql decide.
-        if self.quota > 0 and _getsizeof(value, 0) > self.quota:
+        # path steps aside and lets yaql decide. (Quotas below
+        # MIN_FAST_QUOTA never get here: a FrozenDict or float is smaller.)
+        t = type(value)
+        if t is float or t is bool or value is None or t is LazyFrozenDict \
+                or t is FrozenDict or (t is int and value.bit_length() < 64):
+            return value
+        if _getsizeof(value, 0) > self.quota:
             raise Unsupported()
         return value
 
@@ -239,97 +240,104 @@ def ordered_keys(items):
     return OrderedKeys(items)
 
 
-def plain_copy(value):
+def plain_copy(value, limit=-1):
     """convert_output_data(convert_input_data(value)) for plain data, or
-    ``Unsupported`` when ``value`` holds anything else."""
+    ``Unsupported`` when ``value`` holds anything else (or, with ``limit``
+    >= 0, a collection longer than that)."""
     t = type(value)
     if t is str or t is int or t is float or t is bool or value is None:
         return value
     if t is dict:
-        return {plain_copy(k): plain_copy(v) for k, v in value.items()}
+        if 0 <= limit < len(value):
+            raise Unsupported()
+        return {plain_copy(k, limit): plain_copy(v, limit)
+                for k, v in value.items()}
     if t is list or t is tuple:
-        return [plain_copy(v) for v in value]
+        if 0 <= limit < len(value):
+            raise Unsupported()
+        return [plain_copy(v, limit) for v in value]
     raise Unsupported()
 
 
 def finalize(obj, limits=None, sets=set):
     """utils.convert_output_data with Mistral's options (tuples → lists,
-    sets stay sets, iterators materialised), dictionary views ordered.
+    sets stay sets, iterators materialised), dictionary views ordered, and
+    yaql's iterator limit on every collection (``Unsupported`` beyond it).
 
     ``sets=list`` gives lists for sets and dictionary keys (how a whole
     expression's value is stored).
     """
+    limit = limits.iterators if limits is not None else -1
+    return _finalize(obj, limit, sets)
+
+
+def _too_long(obj, limit):
+    if 0 <= limit < len(obj):
+        raise Unsupported()
+
+
+def _finalize(obj, limit, sets):
     t = type(obj)
     if t is str or t is int or t is float or t is bool or obj is None:
         return obj
-    check = limits is not None and limits.iterators >= 0
-    if t is FrozenDict and not check:
+    if t is FrozenDict:
+        d = obj._d
+        _too_long(d, limit)
         result = {}
-        for k, v in obj._d.items():
-            tv = type(v)
-            if not (tv is str or tv is int or tv is float or tv is bool or
-                    v is None):
-                v = finalize(v, limits, sets)
-            tk = type(k)
-            if not (tk is str or tk is int or tk is float or tk is bool or
-                    k is None):
-                k = finalize(k, limits, sets)
+        for k, v in d.items():
+            if type(v) not in _SCALARS:
+                v = _finalize(v, limit, sets)
+            if type(k) not in _SCALARS:
+                k = _finalize(k, limit, sets)
             result[k] = v
         return result
     if t is tuple or t is list:
-        if check:
-            obj = limits.iterable(obj)
-            return [finalize(v, limits, sets) for v in obj]
-        return _finalize_items(obj, sets)
-    if t is LazyFrozenDict and not obj._cache and not check:
+        _too_long(obj, limit)
+        return _finalize_items(obj, limit, sets)
+    if t is LazyFrozenDict and not obj._cache:
         try:
-            return plain_copy(obj._d)
+            return plain_copy(obj._d, limit)
         except Unsupported:
             pass
     if isinstance(obj, collections.abc.Mapping):
-        items = obj.items()
-        if check:
-            items = limits.iterable(items)
-        return {finalize(k, limits, sets): finalize(v, limits, sets)
-                for k, v in items}
+        _too_long(obj, limit)
+        return {_finalize(k, limit, sets): _finalize(v, limit, sets)
+                for k, v in obj.items()}
     if isinstance(obj, collections.abc.KeysView):
-        if check:
-            obj = limits.iterable(obj)
-        keys = ordered_keys([finalize(v, limits, sets) for v in obj])
+        _too_long(obj, limit)
+        keys = ordered_keys([_finalize(v, limit, sets) for v in obj])
         return keys if sets is set else list(keys)
     if isinstance(obj, _Set):
-        if check:
-            obj = limits.iterable(obj)
-        result = {finalize(v, limits, sets) for v in obj}
+        _too_long(obj, limit)
+        result = {_finalize(v, limit, sets) for v in obj}
         return result if sets is set else list(result)
-    if isinstance(obj, (str, collections.abc.Mapping)):
+    if isinstance(obj, str):
         return obj
     if isinstance(obj, collections.abc.Iterable):
-        if check:
-            obj = limits.iterable(obj)
-            return [finalize(v, limits, sets) for v in obj]
-        return _finalize_items(obj, sets)
+        if limit >= 0:
+            obj = _limited(obj, limit)
+        return _finalize_items(obj, limit, sets)
     return obj
 
 
-def _finalize_items(items, sets):
-    """[finalize(v) for v in items], without a call per plain item."""
+def _finalize_items(items, limit, sets):
+    """[_finalize(v) for v in items], without a call per plain item."""
     result = []
     append = result.append
     for v in items:
         t = type(v)
         if t in _SCALARS:
             append(v)
-        elif t is FrozenDict:
+        elif t is FrozenDict and not 0 <= limit < len(v._d):
             d = v._d
             for k, x in d.items():
                 if type(x) not in _SCALARS or type(k) not in _SCALARS:
-                    append(finalize(v, None, sets))
+                    append(_finalize(v, limit, sets))
                     break
             else:
                 append(dict(d))
         else:
-            append(finalize(v, None, sets))
+            append(_finalize(v, limit, sets))
     return result
 
 

@@ -8,6 +8,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import _data
 import _workflows as wfs
 from _client import BenchError
 
@@ -246,7 +247,7 @@ def list_(ctx):
             'seconds_each': a.list_seconds}
 
 
-SCENARIOS = {
+SCENARIOS = dict(_data.SCENARIOS, **{
     'chain': chain,
     'fanout': fanout,
     'with_items': with_items,
@@ -254,6 +255,6 @@ SCENARIOS = {
     'create_latency': create_latency,
     'list': list_,
     # 'memory' is handled by run.py (a sampler over the whole run).
-}
+})
 ORDER = ['chain', 'fanout', 'with_items', 'start_latency', 'create_latency',
-         'list', 'memory']
+         'list'] + _data.ORDER + ['memory']

@@ -4,7 +4,9 @@
     python bench/run.py [--url URL [--pid PID[,PID]] [--pid-tree]
                          | --start-embedded | --start-production]
                         [--scenarios chain,fanout,with_items,start_latency,
-                                     create_latency,list,memory]
+                                     create_latency,list,data_yaql_1mb,
+                                     data_jinja_1mb,data_yaql_10mb,
+                                     data_jinja_10mb,memory]
                         [--json OUT] [-v]
 
 Everything goes over raw HTTP (requests); timings are taken on the client.
@@ -23,6 +25,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import _data  # noqa: E402
 import _scenarios as sc  # noqa: E402
 from _client import Api, BenchError  # noqa: E402
 import _servers  # noqa: E402
@@ -125,8 +128,14 @@ def make_target(args):
     if args.url:
         pids = [int(x) for x in args.pid.split(',') if x.strip()]
         return _servers.UrlTarget(args.url, pids, args.pid_tree)
+    options = list(args.option)
+    for default in _data.SERVER_OPTIONS:
+        # The 10 MB data scenarios need larger field and body size limits.
+        if not any(o.startswith(default.partition('=')[0] + '=')
+                   for o in options):
+            options.insert(0, default)
     kw = {'server_bin': args.server_bin, 'keep': args.keep_logs,
-          'extra_options': args.option}
+          'extra_options': options}
     if args.start_embedded:
         return _servers.EmbeddedTarget(**kw)
     return _servers.ProductionTarget(engines=args.engines,

@@ -233,6 +233,15 @@ action_std_http_opts = [
 expressions_opts = [
     cfg.ListOpt('allowed_languages', default=['yaql', 'jinja'],
                 help='Expression languages allowed in definitions.'),
+    cfg.FloatOpt('max_cpu_seconds', default=30.0, min=0,
+                 help='CPU seconds one YAQL or Jinja evaluation may use; '
+                      'beyond it the evaluation fails with an error naming '
+                      'the expression (the task fails). 0 = no limit.'),
+    cfg.IntOpt('max_value_size_kb', default=65536, min=0,
+               help='Largest string or list (8 bytes per item) an '
+                    'expression may build by repetition or concatenation; '
+                    'integers are limited to 2**20 bits. Checked before '
+                    'the operation runs. 0 = no limit.'),
 ]
 
 yaql_opts = [

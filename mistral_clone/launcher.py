@@ -26,7 +26,9 @@ def apply_config(conf=config.CONF):
     expressions.configure(
         allowed_languages=tuple(conf.expressions.allowed_languages),
         limit_iterators=conf.yaql.limit_iterators,
-        memory_quota=conf.yaql.memory_quota)
+        memory_quota=conf.yaql.memory_quota,
+        max_cpu_seconds=conf.expressions.max_cpu_seconds,
+        max_value_size=conf.expressions.max_value_size_kb * 1024)
     actions.configure_http_policy(
         denied_cidrs=conf.action_std_http.denied_cidrs,
         allowed_hosts=conf.action_std_http.allowed_hosts,

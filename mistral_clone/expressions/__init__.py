@@ -14,7 +14,8 @@ Public contract (used by lang/, engine/, actions/):
     DataProvider                 protocol of the DB-backed functions
     set_data_provider(p) -> token; reset_data_provider(token);
     using_data_provider(p) (context manager); get_data_provider()
-    configure(allowed_languages=..., limit_iterators=..., memory_quota=...)
+    configure(allowed_languages=..., limit_iterators=..., memory_quota=...,
+              max_cpu_seconds=..., max_value_size=...)
     reload_functions()           re-read plugin functions
     to_plain(value)              plain JSON-friendly copy of a value
 
@@ -23,9 +24,13 @@ consulted before YAQL: a string holding both is evaluated as Jinja only (the
 ``<% %>`` text stays literal) and is rejected by validation.
 
 Performance: string "plans" (which language, whole vs embedded, the inner
-texts), parsed YAQL statements and compiled Jinja templates/expressions are
-all cached by text, and plain ``$.a.b`` chains skip yaql entirely. See the
-micro-benchmark note in yaql_eval's module docstring.
+texts), parsed YAQL statements, their compiled fast-path programs
+(``yaql_compile``) and compiled Jinja templates/expressions are all cached
+by text. See yaql_eval's module docstring.
+
+Budgets: every evaluation runs under a CPU budget and refuses oversized
+results before computing them (``budget``); exceeding either is an
+evaluation error naming the expression.
 """
 
 import collections.abc
@@ -35,6 +40,7 @@ import logging
 
 from mistral_clone import exceptions as exc
 from mistral_clone.expressions import _config
+from mistral_clone.expressions import budget
 from mistral_clone.expressions import jinja_eval
 from mistral_clone.expressions import patterns
 from mistral_clone.expressions import yaql_eval
@@ -70,8 +76,15 @@ _PLAN_CACHE_SIZE = 8192
 
 
 def configure(allowed_languages=_config.ALL_LANGUAGES, limit_iterators=-1,
-              memory_quota=-1):
-    """Apply operator settings; engines and caches are rebuilt lazily."""
+              memory_quota=-1, max_cpu_seconds=budget.DEFAULT_MAX_CPU_SECONDS,
+              max_value_size=budget.DEFAULT_MAX_VALUE_SIZE):
+    """Apply operator settings; engines and caches are rebuilt lazily.
+
+    ``max_cpu_seconds`` (0: none) bounds the CPU time of one evaluation;
+    ``max_value_size`` (bytes, 0: none) the strings/lists an expression may
+    build by repetition or concatenation (see ``budget``).
+    """
+    budget.configure(max_cpu_seconds, max_value_size)
     if isinstance(allowed_languages, str):
         allowed_languages = [x.strip() for x in allowed_languages.split(',')]
     s = _config.settings
@@ -162,29 +175,10 @@ def validate_recursively(data):
 
 # -- evaluation ---------------------------------------------------------------
 
-def _sets_to_lists(value):
-    if isinstance(value, (set, frozenset)):
-        return [_sets_to_lists(v) for v in value]
-    if isinstance(value, list):
-        for i, v in enumerate(value):
-            if not (v is None or isinstance(v, (str, int, float))):
-                value[i] = _sets_to_lists(v)
-        return value
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if not (v is None or isinstance(v, (str, int, float))):
-                value[k] = _sets_to_lists(v)
-        return value
-    return to_plain(value)
-
-
 def _evaluate_yaql(s, payload, context):
     whole, parts = payload
     if whole is not None:
-        result = yaql_eval.evaluate_inner(whole, context)
-        if result is None or isinstance(result, (str, int, float)):
-            return result
-        return _sets_to_lists(result)
+        return yaql_eval.evaluate_inner(whole, context, sets=list)
     # Embedded: each occurrence replaced (sequentially, like the reference)
     # by str() of its value.
     result = s

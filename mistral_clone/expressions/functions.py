@@ -199,8 +199,17 @@ def tasks_(context, workflow_execution_id=None, recursive=False, state=None,
                                      recursive, state, flat)
 
 
+# What execution() shows of the workflow execution, in this order (observed
+# on the reference: no state, no state_info).
+EXECUTION_FIELDS = ('id', 'name', 'spec', 'input', 'params', 'created_at',
+                    'updated_at', 'root_execution_id')
+
+
 def execution_(context):
-    return _require_provider().execution(context)
+    found = _require_provider().execution(context)
+    if not isinstance(found, collections.abc.Mapping):
+        return found
+    return {key: found.get(key) for key in EXECUTION_FIELDS}
 
 
 def executions_(context, id=None, root_execution_id=None, state=None,

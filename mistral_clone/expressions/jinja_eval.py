@@ -14,51 +14,25 @@ from jinja2 import sandbox
 
 from mistral_clone import exceptions as exc
 from mistral_clone.expressions import _config
+from mistral_clone.expressions import budget
 from mistral_clone.expressions import functions
 from mistral_clone.expressions import patterns
 
 CACHE_SIZE = 4096
-# Cap for results of '*' / '**' when no memory quota is configured: keeps a
-# runaway expression from eating all the memory of the process.
-DEFAULT_SIZE_CAP = 64 * 1024 * 1024
-
-
-class _SizeLimitError(Exception):
-    pass
-
-
-def _size_cap():
-    quota = _config.settings.memory_quota
-    return quota if quota and quota > 0 else DEFAULT_SIZE_CAP
 
 
 class _Environment(sandbox.SandboxedEnvironment):
-    """Sandbox that also refuses huge results of '*' and '**'."""
+    """Sandbox that also refuses results of '*' and '**' over the size
+    budget (``budget``): one C-level operation cannot be interrupted."""
 
     intercepted_binops = frozenset(['*', '**'])
 
     def call_binop(self, context, op, left, right):
-        cap = _size_cap()
         if op == '*':
-            seq, count = None, None
-            if isinstance(left, (str, list, tuple)) and isinstance(
-                    right, int):
-                seq, count = left, right
-            elif isinstance(right, (str, list, tuple)) and isinstance(
-                    left, int):
-                seq, count = right, left
-            if seq is not None and len(seq) * max(count, 0) > cap:
-                raise _SizeLimitError(
-                    'Result of the expression is too large (more than %d '
-                    'items)' % cap)
+            budget.check_mul(left, right)
             return operator.mul(left, right)
         if op == '**':
-            if (isinstance(left, int) and isinstance(right, int) and
-                    not isinstance(left, bool) and abs(left) > 1 and
-                    right > 0 and
-                    left.bit_length() * right > cap * 8):
-                raise _SizeLimitError(
-                    'Result of the expression is too large')
+            budget.check_pow(left, right)
             return operator.pow(left, right)
         return super().call_binop(context, op, left, right)
 
@@ -122,6 +96,13 @@ def evaluate(expression, data_context):
     """Evaluate a Jinja string (whole ``{{ }}`` → native value, else the
     rendered template)."""
     _get_env()
+    try:
+        return budget.run(_evaluate, expression, data_context)
+    except budget.CpuBudgetExceeded:
+        raise exc.JinjaEvaluationException(budget.cpu_message(expression))
+
+
+def _evaluate(expression, data_context):
     try:
         m = patterns.JINJA_EXPR_RE.search(expression)
         if m is None:

@@ -21,6 +21,7 @@ Micro-benchmark note (this sandbox, CPython 3.11, after the first call):
 
 import collections.abc  # noqa - yaql needs collections.abc imported
 import functools
+import logging
 import re
 import sys
 import threading
@@ -32,14 +33,24 @@ from yaql.language import yaqltypes
 
 from mistral_clone import exceptions as exc
 from mistral_clone.expressions import _config
-from mistral_clone.expressions import context as ctx_mod
+from mistral_clone.expressions import budget
 from mistral_clone.expressions import functions
+from mistral_clone.expressions import yaql_compile
+from mistral_clone.expressions import yaql_library
+from mistral_clone.expressions import yaql_overrides
+from mistral_clone.expressions import yaql_values as values
 
 # Not reachable from expressions: '$#...' cannot be lexed as a variable.
 _DATA_KEY = '#mistral_data'
+_DATA_VAR = '$' + _DATA_KEY
+# Below this yaql memory quota (bytes) even yaql's bookkeeping of lambda
+# arguments counts; leave such settings to yaql alone.
+MIN_FAST_QUOTA = 1024
 # Copied from the data into the YAQL context as $__env etc. (reference).
 _SPECIAL_KEYS = ('__env', '__execution', '__task_execution')
 PARSE_CACHE_SIZE = 4096
+
+LOG = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _state = {'generation': None, 'engine': None, 'root': None, 'base': None}
@@ -102,12 +113,16 @@ def _get_engine():
                         allow_delegates=False).create(options=_options())
                 if _state['root'] is None:
                     root = yaql.create_context()
-                    for name, func in functions.all_functions().items():
+                    yaql_overrides.install(root)
+                    funcs = functions.all_functions()
+                    for name, func in funcs.items():
                         _register(root, name, func)
+                    yaql_library.install_mistral_functions(funcs)
                     _state['root'] = root
                 _state['engine'] = _state['base'].copy(_options())
                 _parse.cache_clear()
                 _chain.cache_clear()
+                _program.cache_clear()
                 _state['generation'] = gen
     return _state['engine'], _state['root']
 
@@ -139,15 +154,13 @@ def validate_inner(text):
         raise exc.YaqlGrammarException(str(e))
 
 
-# -- fast path -------------------------------------------------------------
+# -- evaluation -----------------------------------------------------------
 #
-# ``$``, ``$.a``, ``$.a.b.c`` over mappings are by far the most common
-# expressions. yaql's generic overload resolution makes them cost hundreds
-# of microseconds, so such chains are resolved directly when the outcome is
-# certainly what yaql would produce: every step is a Mapping that holds the
-# key, and (when limits are configured) the result is a scalar or a small
-# string. Anything else (missing key, list in the chain, containers under
-# limits...) goes through yaql, which produces the exact result or error.
+# Three ways, fastest first, each yielding yaql's exact result:
+# 1. ``$``, ``$.a.b`` chains over mappings resolved directly (``_fast``);
+# 2. the compiled program (``yaql_compile``), which abandons the attempt on
+#    anything it does not mirror or on any error;
+# 3. yaql's own evaluator (``_run_yaql``), always right by definition.
 
 _CHAIN_RE = re.compile(r'^\$((?:\.(?!__)[A-Za-z_][A-Za-z0-9_]*)*)$')
 _NOT_NAMES = frozenset(['and', 'or', 'not', 'in', 'mod', 'is', 'true',
@@ -166,20 +179,7 @@ def _chain(text):
     return names
 
 
-def _plain_output(value):
-    # What yaql's convert_output_data makes of convert_input_data(value).
-    if value is None or isinstance(value, (str, int, float)):
-        return value
-    if isinstance(value, collections.abc.Mapping):
-        return {_plain_output(k): _plain_output(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain_output(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return {_plain_output(v) for v in value}
-    return _NO_FAST
-
-
-def _fast(names, data):
+def _fast(names, data, sets):
     value = data
     for name in names:
         if not isinstance(value, collections.abc.Mapping):
@@ -197,30 +197,124 @@ def _fast(names, data):
                 sys.getsizeof(value, 0) <= s.memory_quota):
             return value
         return _NO_FAST
-    return _plain_output(value)
-
-
-def evaluate_inner(text, data_context):
-    """Evaluate one inner YAQL expression; returns the converted value."""
-    names = _chain(text)
-    if names is not None and data_context is not None:
-        value = _fast(names, data_context)
-        if value is not _NO_FAST:
-            return value
-    engine, root = _get_engine()
     try:
-        statement = _parse(text)
-        context = root.create_child_context()
-        context[_DATA_KEY] = data_context
-        if data_context is None:
-            context['$'] = None
-        else:
-            context['$'] = ctx_mod.to_yaql(data_context)
-            get = getattr(data_context, 'get', None)
-            if get is not None:
-                for key in _SPECIAL_KEYS:
-                    context[key] = ctx_mod.to_yaql(get(key))
-        result = statement(yaql_utils.NO_VALUE, context, engine)
+        return values.plain_copy(value)
+    except values.Unsupported:
+        pass
+    if isinstance(value, collections.abc.Mapping):
+        return values.finalize(values.to_yaql(value), None, sets)
+    return _NO_FAST
+
+
+def _limits():
+    s = _config.settings
+    return values.Limits(s.limit_iterators, s.memory_quota)
+
+
+def _delegate(node, receiver, scope):
+    """Evaluate one node with yaql in a context holding ``scope``."""
+    engine, root = _state['engine'], _state['root']
+    context = root.create_child_context()
+    frames = []
+    while scope is not None:
+        frames.append(scope[0])
+        scope = scope[1]
+    for variables in reversed(frames):
+        for key, value in variables.items():
+            context[key] = value
+    return node(receiver, context, engine)
+
+
+@functools.lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _program(text):
+    """The compiled closure of ``text``, or None (evaluate with yaql)."""
+    limits = _limits()
+    if 0 < limits.quota < MIN_FAST_QUOTA:
+        return None
+    compiler = yaql_compile.Compiler(
+        _delegate, limits, yaql_library.FUNCTIONS, yaql_library.METHODS)
+    try:
+        body = compiler.compile(_parse(text).expression)
+    except Exception:  # pragma: no cover - unknown tree shapes
+        LOG.debug('YAQL expression %r not compiled', text, exc_info=True)
+        return None
+    checked = limits if limits.iterators >= 0 or limits.quota > 0 else None
+
+    def run(scope, sets):
+        return values.finalize(body(scope), checked, sets)
+    return run
+
+
+def _root_scope(data_context):
+    variables = {_DATA_VAR: data_context}
+    if data_context is None:
+        variables['$1'] = None
+    else:
+        variables['$1'] = values.to_yaql(data_context)
+        get = getattr(data_context, 'get', None)
+        if get is not None:
+            for key in _SPECIAL_KEYS:
+                variables['$' + key] = values.to_yaql(get(key))
+    return (variables, None)
+
+
+def _run_yaql(text, data_context):
+    engine, root = _state['engine'], _state['root']
+    context = root.create_child_context()
+    for key, value in _root_scope(data_context)[0].items():
+        context[key] = value
+    return _parse(text)(yaql_utils.NO_VALUE, context, engine)
+
+
+def _evaluate(text, data_context, sets, fast):
+    program = _program(text) if fast else None
+    if program is not None:
+        try:
+            return program(_root_scope(data_context), sets)
+        except Exception:
+            # Unsupported, or a real error: yaql gives the exact answer.
+            pass
+    result = _run_yaql(text, data_context)
+    if sets is set or result is None or isinstance(result, (str, int,
+                                                            float)):
+        return result
+    return _sets_to_lists(result)
+
+
+def _sets_to_lists(value):
+    if isinstance(value, (set, frozenset)):
+        return [_sets_to_lists(v) for v in value]
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            if not (v is None or isinstance(v, (str, int, float))):
+                value[i] = _sets_to_lists(v)
+        return value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not (v is None or isinstance(v, (str, int, float))):
+                value[k] = _sets_to_lists(v)
+        return value
+    return functions.to_plain(value)
+
+
+def evaluate_inner(text, data_context, sets=set, fast=True):
+    """Evaluate one inner YAQL expression; returns the converted value.
+
+    ``sets=list``: sets (and dictionary keys) as lists, as a whole
+    expression's value is stored. ``fast=False`` skips the fast paths
+    (yaql's evaluator only; used by the differential tests).
+    """
+    if fast:
+        names = _chain(text)
+        if names is not None and data_context is not None:
+            value = _fast(names, data_context, sets)
+            if value is not _NO_FAST:
+                return value
+    _get_engine()
+    try:
+        return budget.run(_evaluate, text, data_context, sets, fast)
+    except budget.CpuBudgetExceeded:
+        raise exc.YaqlEvaluationException(budget.cpu_message(text))
     except MemoryError:
         raise exc.YaqlEvaluationException(
             'Expression evaluation exceeded the available memory '
@@ -232,7 +326,6 @@ def evaluate_inner(text, data_context):
         raise exc.YaqlEvaluationException(
             'Can not evaluate YAQL expression [expression=%s, error=%s]'
             % (text, _error_text(e)))
-    return result
 
 
 def _error_text(e):

@@ -75,6 +75,20 @@ class FunctionsTest(base.ExprTestCase):
             "| list }}"))
         self.assertEqual(2, self.ev('{{ tasks() | length }}'))
 
+    def test_execution_shows_exactly_the_reference_fields(self):
+        self.provider.execution = lambda context: {
+            'id': 'wf-1', 'name': 'wf', 'spec': {}, 'input': {'a': 1},
+            'params': {}, 'state': 'RUNNING', 'state_info': None,
+            'created_at': '2020-01-01 00:00:00', 'updated_at': None,
+            'root_execution_id': None, 'project_id': 'p'}
+        expected = ['id', 'name', 'spec', 'input', 'params', 'created_at',
+                    'updated_at', 'root_execution_id']
+        self.assertEqual(expected, self.ev('<% execution().keys() %>'))
+        self.assertEqual(expected, self.ev('{{ execution().keys() | list }}'))
+        self.assertEqual('wf', self.ev('<% execution().name %>'))
+        with self.assertRaises(exc.YaqlEvaluationException):
+            self.ev('<% execution().state %>')
+
     def test_execution_and_executions(self):
         self.assertEqual('wf-1', self.ev('<% execution().id %>'))
         self.assertEqual({'a': 1}, self.ev('{{ execution().input }}'))

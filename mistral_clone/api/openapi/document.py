@@ -26,8 +26,13 @@ mistral_clone. Clients written for OpenStack Mistral (python-mistralclient,
 Horizon, curl scripts) work unchanged.
 
 * **Errors** carry Mistral's body `{"faultcode", "faultstring",
-  "debuginfo"}`; the YAML-bodied endpoints (workflows, workbooks, actions,
-  members, validation) answer `{"faultstring"}` only, like Mistral.
+  "debuginfo"}`; the text-bodied endpoints (writing workflows, workbooks,
+  actions and code sources, validation) answer `{"faultstring"}` only,
+  like Mistral, and so do members while authentication is off.
+* **XML**: where Mistral does (the JSON endpoints and the root document),
+  `Accept: application/xml` or `text/xml` gets WSME's XML: a `<result>`
+  element with one child per attribute, lists as `<item>` children, null
+  as `nil="true"`, faults as `<error>`. XML request bodies get a 415.
 * **JSON text fields**: Mistral sends some fields (`input`, `output`,
   `params`, `variables`, `published`, ...) as JSON *text* inside the JSON
   body; they are strings here too (`contentMediaType: application/json`).

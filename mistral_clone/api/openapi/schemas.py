@@ -46,13 +46,13 @@ WSME_FAULT = {
     'additionalProperties': False,
 }
 
-# The YAML-bodied endpoints (definitions, members, validation) answer their
-# own errors with ``faultstring`` only, like the reference; a request refused
-# before reaching them (malformed HTTP, unsafe JSON, authentication) carries
-# the full WSME fault.
+# The text-bodied endpoints (definitions, code sources, validation) answer
+# their own errors with ``faultstring`` only, like the reference (members
+# too, while auth is off); a request refused before reaching them
+# (malformed HTTP, unsafe JSON, authentication) carries the full WSME fault.
 TEXT_FAULT = {
     'type': 'object',
-    'description': 'Error body of the YAML-bodied endpoints: faultstring '
+    'description': 'Error body of the text-bodied endpoints: faultstring '
                    'only, or the full WSME fault for a request refused '
                    'before the endpoint ran.',
     'properties': dict(WSME_FAULT['properties']),

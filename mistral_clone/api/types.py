@@ -90,15 +90,24 @@ class UuidFilterType(UuidType):
         return value
 
 
-class AnyType(wtypes.UserType):
-    """Any JSON value, as it is (e.g. an action execution's ``output``, the
-    JSON-ready result of a handler)."""
+class ReadOnlyType(wtypes.UserType):
+    """An attribute a client may not set (a body's ``project_id``): any
+    value but null is refused with ``Cannot set read only field.``"""
 
     basetype = wtypes.text
-    name = 'any'
+    name = 'readonly'
+
+    def __init__(self, attribute):
+        self.attribute = attribute
+
+    def validate(self, value):
+        raise wsme.exc.InvalidInput(self.attribute, value,
+                                    'Cannot set read only field.')
+
+    def frombasetype(self, value):
+        return self.validate(value)
 
 
 jsontype = JsonType()
 uuid = UuidType()
 uuid_filter = UuidFilterType()
-anytype = AnyType()

@@ -41,9 +41,12 @@ class JsonBodyTest(base.ApiTestCase):
         self.assertEqual(
             {('POST', '/environments'), ('PUT', '/environments'),
              ('POST', '/executions'), ('POST', '/action_executions'),
-             ('POST', '/cron_triggers'), ('POST', '/event_triggers')},
+             ('POST', '/cron_triggers'), ('POST', '/event_triggers'),
+             ('POST', '/dynamic_actions'), ('PUT', '/dynamic_actions')},
             {r for r in _json_write_routes() if '6e5c' not in r[1]})
-        self.assertEqual(10, len(_json_write_routes()))
+        # With ids: executions, tasks, action executions, event triggers,
+        # members (POST and PUT).
+        self.assertEqual(14, len(_json_write_routes()))
 
     def test_deep_nesting_on_every_json_post_and_put(self):
         for method, path in _json_write_routes():

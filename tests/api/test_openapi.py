@@ -2,6 +2,8 @@
 operation, public, and true to what the server actually answers."""
 
 import json
+import re
+from xml.etree import ElementTree
 
 import openapi_spec_validator
 import requests
@@ -42,7 +44,7 @@ class DocumentTest(base.ApiTestCase):
             self.assertIn(route.method, self.doc['paths'][route.path],
                           route)
         for path in ('/workflows', '/workbooks', '/actions', '/executions',
-                     '/executions/{execution_id}/report', '/tasks',
+                     '/executions/{workflow_execution_id}/report', '/tasks',
                      '/action_executions', '/cron_triggers',
                      '/event_triggers', '/environments', '/services',
                      '/workflows/{resource_id}/members', '/code_sources',
@@ -142,6 +144,118 @@ class DocumentTest(base.ApiTestCase):
         self.assertIn('204', self._op('/executions/{id}', 'delete')[
             'responses'])
 
+    def test_uuid_parameters(self):
+        """uuid-typed arguments: a uuid string (or, for list filters, a
+        uuid after an operator), anything else documented as a 400."""
+        for path, name in (('/executions/{id}/executions', 'id'),
+                           ('/executions/{workflow_execution_id}/report',
+                            'workflow_execution_id'),
+                           ('/executions/{workflow_execution_id}/tasks',
+                            'workflow_execution_id'),
+                           ('/tasks/{id}/executions', 'id'),
+                           ('/event_triggers/{id}', 'id')):
+            param = self._params(path, 'get')[name]
+            self.assertEqual('path', param['in'])
+            self.assertEqual({'type': 'string', 'format': 'uuid'},
+                             param['schema'])
+            self.assertEqual('#/components/responses/Fault400',
+                             self._op(path, 'get')['responses']['400'][
+                                 '$ref'])
+        self.assertNotIn('fields',
+                         self._params('/executions/{id}/executions', 'get'))
+        uuid = '6e5c6e2a-52a1-4a3b-9d8c-5d5f2a2a2a2a'
+        for path, name in (('/workflows', 'project_id'),
+                           ('/executions', 'root_execution_id'),
+                           ('/tasks', 'workflow_execution_id'),
+                           ('/cron_triggers', 'workflow_id'),
+                           ('/action_executions', 'task_execution_id')):
+            pattern = re.compile(self._params(path, 'get')[name]['schema'][
+                'pattern'])
+            for good in (uuid, 'neq:' + uuid, 'eq:' + uuid.upper()):
+                self.assertTrue(pattern.match(good), (path, good))
+            for bad in ('in:' + uuid, 'abc', 'neq:abc', uuid + 'x', ''):
+                self.assertFalse(pattern.match(bad), (path, bad))
+
+    def test_xml_where_the_handler_offers_it(self):
+        ok = self._op('/executions', 'get')['responses']['200']['content']
+        self.assertEqual(['application/json', 'application/xml',
+                          'text/xml'], list(ok))
+        xml = ok['application/xml']['schema']
+        self.assertEqual({'name': 'result'}, xml['xml'])
+        listed = xml['properties']['executions']
+        self.assertEqual({'wrapped': True}, listed['xml'])
+        self.assertEqual({'name': 'item'}, listed['items']['xml'])
+        # JSON stays free of XML hints; root document too.
+        self.assertNotIn('xml', ok['application/json']['schema'])
+        self.assertIn('text/xml', self._op('/', 'get')['responses']['200'][
+            'content'])
+        # Text controllers answer JSON only (406 for an XML-only Accept).
+        for path, method in (('/workflows', 'post'), ('/openapi.json', 'get'),
+                             ('/workbooks', 'put')):
+            self.assertEqual({'application/json'}, set(self._op(
+                path, method)['responses']['2%s' % (
+                    '01' if method == 'post' else '00')]['content']))
+        responses = self.doc['components']['responses']
+        self.assertEqual({'name': 'error'}, responses['Fault404'][
+            'content']['application/xml']['schema']['xml'])
+        self.assertEqual({'application/json'},
+                         set(responses['TextFault404']['content']))
+        self.assertEqual({'application/json'},
+                         set(responses['Fault401']['content']))
+        report = self.doc['components']['schemas']['ReportWorkflow']
+        self.assertEqual({'name': 'item'}, report['properties'][
+            'task_executions']['items']['xml'])
+
+    def test_admin_only_collections(self):
+        for tag in ('code_sources', 'dynamic_actions'):
+            for path, method in (('/' + tag, 'get'), ('/' + tag, 'post'),
+                                 ('/' + tag, 'put'),
+                                 ('/%s/{identifier}' % tag, 'get'),
+                                 ('/%s/{identifier}' % tag, 'delete')):
+                codes = set(self._op(path, method)['responses'])
+                self.assertLessEqual({'400', '401', '403', '501'}, codes)
+                self.assertFalse({'200', '201', '204'} & codes)
+        params = self._params('/dynamic_actions', 'get')
+        self.assertEqual({'type': 'string', 'format': 'uuid'},
+                         params['marker']['schema'])
+        self.assertIn('all_projects', params)
+        # Code sources are written as text, their faults are text faults.
+        post = self._op('/code_sources', 'post')
+        self.assertEqual({'text/plain'}, set(post['requestBody']['content']))
+        self.assertEqual('#/components/responses/TextFault403',
+                         post['responses']['403']['$ref'])
+        body = self._op('/dynamic_actions', 'put')['requestBody'][
+            'content']['application/json']['schema']
+        self.assertEqual('null', body['properties']['project_id']['type'])
+        self.assertIn(None, body['properties']['scope']['enum'])
+        self.assertEqual('#/components/responses/Fault403', self._op(
+            '/dynamic_actions', 'put')['responses']['403']['$ref'])
+
+    def test_members_are_json_controllers(self):
+        path = '/workflows/{resource_id}/members'
+        body = self._op(path, 'post')['requestBody']['content'][
+            'application/json']['schema']
+        self.assertEqual(['member_id'], body['required'])
+        self.assertIn('resource_type', body['properties'])
+        put = self._op(path + '/{member_id}', 'put')['requestBody'][
+            'content']['application/json']['schema']
+        self.assertEqual(['status'], put['required'])
+        self.assertEqual(['accepted', 'pending', 'rejected'],
+                         put['properties']['status']['enum'])
+        self.assertIn('201', self._op(path, 'post')['responses'])
+        self.assertIn('204', self._op(path + '/{member_id}', 'delete')[
+            'responses'])
+        self.assertEqual('#/components/responses/SharingFault400',
+                         self._op(path, 'get')['responses']['400']['$ref'])
+
+    def test_action_execution_output_is_an_object(self):
+        body = self._op('/action_executions/{id}', 'put')['requestBody'][
+            'content']['application/json']['schema']
+        output = body['properties']['output']['anyOf']
+        self.assertEqual({'type': 'object'}, output[0])
+        self.assertEqual({'type': ['object', 'null']},
+                         output[1]['contentSchema'])
+
     def test_docs_page_ships_swagger_ui(self):
         r = requests.get(self.url + '/docs')
         self.assertEqual(200, r.status_code)
@@ -201,7 +315,9 @@ class RealResponsesTest(embedded.ServerTestCase):
         self.assertEqual(status, r.status_code, (method, path, r.text[:300]))
         self.schema[template][method.upper()].validate_response(r)
         self.checked.add((template, method))
-        return r.json() if r.content else None
+        is_json = r.headers.get('Content-Type', '').startswith(
+            'application/json')
+        return r.json() if r.content and is_json else None
 
     def test_responses_match(self):
         wf = unique('oa_wf')
@@ -233,9 +349,9 @@ class RealResponsesTest(embedded.ServerTestCase):
         self.check('GET', '/executions/' + ex['id'], '/executions/{id}', 200)
         self.check('GET', '/executions?include_output=1', '/executions', 200)
         self.check('GET', '/executions/%s/executions' % ex['id'],
-                   '/executions/{execution_id}/executions', 200)
+                   '/executions/{id}/executions', 200)
         self.check('GET', '/executions/%s/report' % ex['id'],
-                   '/executions/{execution_id}/report', 200)
+                   '/executions/{workflow_execution_id}/report', 200)
         tasks = self.check('GET', '/executions/%s/tasks' % ex['id'],
                            '/executions/{workflow_execution_id}/tasks',
                            200)['tasks']
@@ -252,9 +368,10 @@ class RealResponsesTest(embedded.ServerTestCase):
             each['id'], aes[0]['id']),
             '/tasks/{task_execution_id}/action_executions/{action_ex_id}',
             200)
-        for sub_path in ('executions', 'workflow_executions'):
-            self.check('GET', '/tasks/%s/%s' % (call['id'], sub_path),
-                       '/tasks/{task_execution_id}/%s' % sub_path, 200)
+        self.check('GET', '/tasks/%s/executions' % call['id'],
+                   '/tasks/{id}/executions', 200)
+        self.check('GET', '/tasks/%s/workflow_executions' % call['id'],
+                   '/tasks/{task_execution_id}/workflow_executions', 200)
         self.check('GET', '/action_executions', '/action_executions', 200)
         self.check('GET', '/action_executions/' + aes[0]['id'],
                    '/action_executions/{id}', 200)
@@ -273,7 +390,7 @@ class RealResponsesTest(embedded.ServerTestCase):
                                 'params': {'save_result': True}})
         self.check('PUT', '/action_executions/' + stored['id'],
                    '/action_executions/{id}', 200,
-                   json={'state': 'SUCCESS', 'output': 'x'})
+                   json={'state': 'SUCCESS', 'output': {'result': 'x'}})
         self.check('DELETE', '/executions/' + ex['id'], '/executions/{id}',
                    204)
 
@@ -339,10 +456,71 @@ class RealResponsesTest(embedded.ServerTestCase):
 
         self.check('GET', '/services', '/services', 200)
         self.check('GET', '/code_sources', '/code_sources', 403)
+        self.check('GET', '/code_sources?limit=x', '/code_sources', 400)
+        self.check('POST', '/code_sources', '/code_sources', 403,
+                   data='x = 1\n', **yaml)
+        self.check('GET', '/dynamic_actions/x',
+                   '/dynamic_actions/{identifier}', 403)
+        self.check('POST', '/dynamic_actions', '/dynamic_actions', 403,
+                   json={'name': 'a', 'project_id': None})
+        self.check('PUT', '/dynamic_actions', '/dynamic_actions', 400,
+                   json={'project_id': 'p'})
+        self.check('DELETE', '/dynamic_actions/x',
+                   '/dynamic_actions/{identifier}', 403)
+        self.check('POST', '/workflows/%s/members' % wf,
+                   '/workflows/{resource_id}/members', 400,
+                   json={'member_id': 'p'})
+        for path, template in (
+                ('/executions/nope/executions',
+                 '/executions/{id}/executions'),
+                ('/executions/nope/tasks',
+                 '/executions/{workflow_execution_id}/tasks'),
+                ('/tasks/nope/executions', '/tasks/{id}/executions'),
+                ('/tasks?workflow_execution_id=in:x', '/tasks')):
+            self.check('GET', path, template, 400)
+        self.check('POST', '/executions', '/executions', 415,
+                   data='<a/>', headers={'Content-Type': 'application/xml'})
+        self.check('POST', '/environments', '/environments', 415,
+                   data='{}', headers={'Content-Type': 'text/plain'})
         self.check('GET', '/', '/', 200)
         self.check('DELETE', '/workflows/' + wf, '/workflows/{identifier}',
                    204)
         self.assertGreater(len(self.checked), 50)
+
+    def test_xml_where_documented(self):
+        """An operation documented with an XML answer gives one to
+        ``Accept: application/xml``; the others are JSON only (406)."""
+        doc = _doc(self.v2)
+        seen = set()
+        for path, item in doc['paths'].items():
+            if '{' in path or 'get' not in item:
+                continue
+            ok = item['get']['responses'].get('200')
+            if ok is None:  # the admin-only collections: a fault
+                continue
+            r = self.http.get(self.v2 + path,
+                              headers={'Accept': 'application/xml'})
+            if 'application/xml' in ok['content']:
+                self.assertEqual(200, r.status_code, (path, r.text[:300]))
+                self.assertEqual('application/xml; charset=UTF-8',
+                                 r.headers['Content-Type'])
+                root = ElementTree.fromstring(r.content)
+                self.assertEqual('result', root.tag)
+                lists = [k for k, v in ok['content']['application/xml'][
+                    'schema'].get('properties', {}).items()
+                    if v.get('xml') == {'wrapped': True}]
+                for key in lists:
+                    for child in root.find(key):
+                        self.assertEqual('item', child.tag, path)
+                seen.add(path)
+            else:
+                self.assertEqual(406, r.status_code, path)
+        self.assertLessEqual({'/', '/executions', '/workflows', '/tasks',
+                              '/services'}, seen)
+        fault = self.http.get(self.v2 + '/executions/nope/executions',
+                              headers={'Accept': 'text/xml'})
+        self.assertEqual(400, fault.status_code)
+        self.assertEqual('error', ElementTree.fromstring(fault.content).tag)
 
     def test_document_describes_itself(self):
         r = self.http.get(self.v2 + '/openapi.json')

@@ -11,6 +11,8 @@ openapi-spec-validator and fuzzes every operation with schemathesis.
 import copy
 import functools
 
+from mistral_clone.api import xml_render
+from mistral_clone.api.controllers.v2 import members
 from mistral_clone.api.openapi import operations as ops
 from mistral_clone.api.openapi import routes
 from mistral_clone.api.openapi import schemas
@@ -24,8 +26,13 @@ mistral_clone. Clients written for OpenStack Mistral (python-mistralclient,
 Horizon, curl scripts) work unchanged.
 
 * **Errors** carry Mistral's body `{"faultcode", "faultstring",
-  "debuginfo"}`; the YAML-bodied endpoints (workflows, workbooks, actions,
-  members, validation) answer `{"faultstring"}` only, like Mistral.
+  "debuginfo"}`; the text-bodied endpoints (writing workflows, workbooks,
+  actions and code sources, validation) answer `{"faultstring"}` only,
+  like Mistral, and so do members while authentication is off.
+* **XML**: where Mistral does (the JSON endpoints and the root document),
+  `Accept: application/xml` or `text/xml` gets WSME's XML: a `<result>`
+  element with one child per attribute, lists as `<item>` children, null
+  as `nil="true"`, faults as `<error>`. XML request bodies get a 415.
 * **JSON text fields**: Mistral sends some fields (`input`, `output`,
   `params`, `variables`, `published`, ...) as JSON *text* inside the JSON
   body; they are strings here too (`contentMediaType: application/json`).
@@ -121,7 +128,8 @@ def _parameters(route, op):
     resource = _resource_of(op)
     for p in route.query_params:
         schema = schemas.wsme_schema(p.datatype)
-        schema.update(_PARAM_SCHEMAS.get(p.name, {}))
+        if resource is not None:  # a list the list helper serves
+            schema.update(_PARAM_SCHEMAS.get(p.name, {}))
         if p.default not in (None, '') and not isinstance(p.default, bool):
             schema['default'] = p.default
         description = _COMMON_PARAMS.get(p.name)
@@ -142,9 +150,9 @@ def _request_body(route, op):
         return {'required': True, 'content': {'application/json': {
             'schema': schemas.body_schema(route.body_type, op.required,
                                           op.accepted)}}}
-    if op.body == ops.YAML:
+    if op.body in ops.TEXT_BODIES:
         media = {'schema': {'type': 'string',
-                            'description': 'A YAML document.'}}
+                            'description': ops.TEXT_BODIES[op.body]}}
         if op.example:
             media['example'] = op.example
         return {'required': True, 'content': {'text/plain': media}}
@@ -170,6 +178,27 @@ def _success_schema(response):
     return copy.deepcopy(response[1])
 
 
+def _success_content(route, response):
+    """The success body: JSON, and WSME's XML where the handler offers it
+    (``Accept: application/xml`` or ``text/xml``)."""
+    schema = _success_schema(response)
+    content = {'application/json': {'schema': schema}}
+    for media_type in route.xml_types:
+        content[media_type] = {'schema': schemas.xml_schema(schema,
+                                                            'result')}
+    return content
+
+
+def _error_codes(route, op):
+    refused = op.response is not None and op.response[0] == 'refused'
+    codes = [400, 401, 403, 501] if refused else [400, 401, 403, 404]
+    if route.method in ('post', 'put'):
+        codes += ([] if refused else [409]) + [411, 413]
+    if _request_body(route, op) is not None:
+        codes.append(415)
+    return sorted(codes)
+
+
 def _responses(route, op):
     out = {}
     response = op.response
@@ -180,10 +209,8 @@ def _responses(route, op):
         out[str(status)] = {'description': 'An HTML page.', 'content': {
             'text/html': {'schema': {'type': 'string'}}}}
     elif response[0] != 'refused':
-        out[str(status)] = {
-            'description': 'Success.',
-            'content': {'application/json': {
-                'schema': _success_schema(response)}}}
+        out[str(status)] = {'description': 'Success.',
+                            'content': _success_content(route, response)}
         links = {}
         for name, link in op.links.items():
             links[name] = {'operationId': _operation_id(routes.Route(
@@ -192,23 +219,53 @@ def _responses(route, op):
         if links:
             out[str(status)]['links'] = links
     kind = 'Fault' if route.is_wsme else 'TextFault'
-    codes = [400, 401, 403, 404]
-    if response is not None and response[0] == 'refused':
-        codes = [401, 403, 501]
-    elif route.method in ('post', 'put'):
-        codes += [409, 411, 413]
-    for code in codes:
+    for code in _error_codes(route, op):
         out[str(code)] = {'$ref': '#/components/responses/%s' % (
-            _error_response_name(kind, code))}
+            _error_response_name(op.faults.get(code, kind), code))}
     return out
 
 
 def _error_response_name(kind, code):
     if code in (411, 413):
         kind = 'SizeFault'
-    elif code == 401:
+    elif code in (401, 415):
         kind = 'Fault'
     return '%s%d' % (kind, code)
+
+
+def _json_and_xml(schema_name):
+    """An error body as JSON, or as WSME's ``<error>`` document."""
+    content = {'application/json': {'schema': _ref(schema_name)}}
+    for media_type in xml_render.CONTENT_TYPES:
+        content[media_type] = {'schema': schemas.xml_schema(
+            _ref(schema_name), 'error')}
+    return content
+
+
+# Error responses besides ``<kind><code>`` for the codes of _ERROR_TEXT:
+# the 401 of the authentication gate is JSON only; the 415 of the body
+# checks comes from the hygiene middleware (JSON), WSME (JSON or XML) or
+# pecan (an XML body: JSON, HTML or text, for the client's Accept).
+def _special_error_responses():
+    return {
+        'Fault401': {'description': _ERROR_TEXT[401], 'content': {
+            'application/json': {'schema': _ref('Fault')}}},
+        'Fault415': {
+            'description': 'The body\'s media type is not taken: XML '
+                           '(pecan answers it in the format the client '
+                           'accepts), multipart, or other than JSON where '
+                           'JSON is expected.',
+            'content': dict(_json_and_xml('Fault'), **{
+                'application/json': {'schema': {'anyOf': [
+                    _ref('Fault'), schemas.PECAN_FAULT]}},
+                'text/html': {'schema': {'type': 'string'}},
+                'text/plain': {'schema': {'type': 'string'}}})},
+        'SharingFault400': {
+            'description': 'Bad input; with auth off, every call (sharing '
+                           'needs project identities): {"faultstring": '
+                           '"%s"}.' % members.AUTH_REQUIRED,
+            'content': _json_and_xml('TextFault')},
+    }
 
 
 def _error_responses():
@@ -216,9 +273,11 @@ def _error_responses():
     for kind in ('Fault', 'TextFault'):
         for code, text in sorted(_ERROR_TEXT.items()):
             name = _error_response_name(kind, code)
-            out[name] = {'description': text, 'content': {
-                'application/json': {'schema': _ref(name.rstrip(
-                    '0123456789'))}}}
+            schema = name.rstrip('0123456789')
+            out[name] = {'description': text, 'content': _json_and_xml(
+                schema) if schema == 'Fault' else {
+                'application/json': {'schema': _ref(schema)}}}
+    out.update(_special_error_responses())
     return out
 
 
@@ -248,24 +307,13 @@ def served_routes():
 def undeclared():
     """(routes served but not declared, declared but not served)."""
     served = {r.key for r in served_routes()}
-    declared = {k for k, op in ops.OPERATIONS.items()
-                if not op.declared_only}
-    return served - set(ops.OPERATIONS), declared - served
-
-
-def _declared_only_routes():
-    for (path, method), op in ops.OPERATIONS.items():
-        if op.declared_only:
-            params = [routes.Param(part[1:-1], None, None)
-                      for part in path.split('/') if part.startswith('{')]
-            yield routes.Route(path, method, None, params, [])
+    return served - set(ops.OPERATIONS), set(ops.OPERATIONS) - served
 
 
 @functools.lru_cache(maxsize=1)
 def _base_document():
     paths = {}
-    all_routes = served_routes() + list(_declared_only_routes())
-    for route in all_routes:
+    for route in served_routes():
         op = ops.OPERATIONS.get(route.key)
         if op is None:
             raise LookupError('No declared responses for %s %s (see '
@@ -283,6 +331,7 @@ def _base_document():
     components.update(Fault=schemas.WSME_FAULT,
                       TextFault=schemas.TEXT_FAULT,
                       SizeFault=schemas.SIZE_FAULT)
+    schemas.annotate_components(components)
     tags = []
     for path in paths:
         tag = path.strip('/').split('/')[0] or 'v2'

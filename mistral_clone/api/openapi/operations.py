@@ -37,7 +37,11 @@ UNSTORED = {
                            'project are null.'),
 }
 
+# Text bodies (``Op.body``) and what they hold.
 YAML = 'yaml'
+CODE = 'code'
+TEXT_BODIES = {YAML: 'A YAML document.',
+               CODE: 'The source of a Python module.'}
 
 # Query parameters of the YAML-bodied handlers (they read the request).
 NAMESPACE = ('namespace', {'type': 'string', 'maxLength': 255},
@@ -127,17 +131,21 @@ class Op(object):
     ``response``: ``('item', schema)``, ``('any', schema, ...)`` (one of
     them), ``('list', key, schema)`` (a page,
     with ``next``), ``('wrapped', key, schema)`` (a list without paging),
-    ``('schema', json_schema)``, ``('html',)`` or ``None`` (no body).
-    ``status``/``params``/``body`` only for YAML-bodied handlers (WSME
-    handlers declare them in their signature); ``required``: attributes a
-    JSON body must carry for this operation; ``accepted``: the only ones it
-    takes (it refuses the body type's others); ``links``: follow-up
+    ``('schema', json_schema)``, ``('html',)``, ``('refused',)`` (no
+    success: 403, or 501 past the policy) or ``None`` (no body).
+    ``status``/``params``/``body`` only for text-bodied handlers (WSME
+    handlers declare them in their signature; ``body`` is :data:`YAML`,
+    :data:`CODE` or a JSON Schema); ``required``: attributes a JSON body
+    must carry for this operation; ``accepted``: the only ones it takes (it
+    refuses the body type's others); ``faults``: error responses other than
+    the handler kind's (``{code: kind}``, kinds in
+    :mod:`~mistral_clone.api.openapi.document`); ``links``: follow-up
     operations fed from this one's response (OpenAPI links).
     """
 
     def __init__(self, summary, response=None, status=200, params=(),
                  body=None, required=(), accepted=None, links=None,
-                 example=None, declared_only=False):
+                 example=None, faults=None):
         self.summary = summary
         self.response = response
         self.status = status
@@ -147,8 +155,7 @@ class Op(object):
         self.accepted = accepted
         self.links = links or {}
         self.example = example
-        # Served by a catch-all controller the walk cannot see into.
-        self.declared_only = declared_only
+        self.faults = faults or {}
 
 
 def _item(name):
@@ -229,32 +236,24 @@ OPERATIONS.update({
         example=_ACTION),
 })
 
-_MEMBER_BODY = {
-    'post': {'type': 'object',
-             'properties': {'member_id': {'type': 'string',
-                                          'maxLength': 80}},
-             'required': ['member_id']},
-    'put': {'type': 'object',
-            'properties': {'status': {
-                'type': 'string',
-                'enum': ['pending', 'accepted', 'rejected']}},
-            'required': ['status']},
-}
+# With auth off, every members call answers a text fault (400) before its
+# arguments are judged; behind Keystone they are JSON controllers.
+_SHARING = {400: 'SharingFault'}
 _MEMBERS = '/workflows/{resource_id}/members'
 OPERATIONS.update({
     (_MEMBERS, 'get'): Op('List the members of a shared workflow '
                           '(needs authentication).',
-                          ('wrapped', 'members', 'Member')),
+                          ('wrapped', 'members', 'Member'), faults=_SHARING),
     (_MEMBERS, 'post'): Op('Share a private workflow with a project.',
-                           _item('Member'), status=201,
-                           body=_MEMBER_BODY['post']),
+                           _item('Member'), required=('member_id',),
+                           faults=_SHARING),
     (_MEMBERS + '/{member_id}', 'get'): Op('Get one membership.',
-                                           _item('Member')),
+                                           _item('Member'), faults=_SHARING),
     (_MEMBERS + '/{member_id}', 'put'): Op(
         'Accept or reject a sharing (by the member project).',
-        _item('Member'), body=_MEMBER_BODY['put']),
+        _item('Member'), required=('status',), faults=_SHARING),
     (_MEMBERS + '/{member_id}', 'delete'): Op('Stop sharing.',
-                                              status=204),
+                                              faults=_SHARING),
 })
 
 _ENV_KEYS = ('name', 'description', 'variables', 'scope')
@@ -277,17 +276,18 @@ OPERATIONS.update(_crud('executions', 'Execution', 'id', extra={
             'ListTasks': _links(
                 '/executions/{workflow_execution_id}/tasks',
                 workflow_execution_id='$response.body#/id'),
-            'Report': _links('/executions/{execution_id}/report',
-                             execution_id='$response.body#/id')}),
+            'Report': _links(
+                '/executions/{workflow_execution_id}/report',
+                workflow_execution_id='$response.body#/id')}),
     ('/executions/{id}', 'put'): Op(
         'Pause, resume, stop an execution; or change its description or '
         'env.', _item('Execution')),
     ('/executions/{workflow_execution_id}/tasks', 'get'): Op(
         'List the tasks of an execution.', _list('tasks', 'Task')),
-    ('/executions/{execution_id}/executions', 'get'): Op(
+    ('/executions/{id}/executions', 'get'): Op(
         'The execution and its sub-workflow executions, root first.',
         ('wrapped', 'executions', 'Execution')),
-    ('/executions/{execution_id}/report', 'get'): Op(
+    ('/executions/{workflow_execution_id}/report', 'get'): Op(
         'The execution tree with task statistics.', ('schema', REPORT)),
 }))
 
@@ -302,7 +302,7 @@ OPERATIONS.update({
     ('/tasks/{task_execution_id}/action_executions/{action_ex_id}',
      'get'): Op('Get one action execution of a task.',
                 _item('ActionExecution')),
-    ('/tasks/{task_execution_id}/executions', 'get'): Op(
+    ('/tasks/{id}/executions', 'get'): Op(
         "List a task's sub-workflow executions.",
         _list('executions', 'Execution')),
     ('/tasks/{task_execution_id}/workflow_executions', 'get'): Op(
@@ -341,14 +341,17 @@ OPERATIONS.update(_crud('event_triggers', 'EventTrigger', 'id', extra={
             'updated_at')),
 }))
 
-# Admin-only collections this server does not implement: every call is
-# refused (403, or 501 for an admin the policy lets through).
+# Admin-only collections this server does not implement: the handlers
+# judge their arguments (400), then the policy refuses (403), or answer 501
+# to an admin it lets through.
+_REFUSED = 'Not implemented: answers 403 (admin-only policy) or 501.'
 for _tag in ('code_sources', 'dynamic_actions'):
-    for _path, _methods in (('/%s' % _tag, ('get', 'post', 'put')),
-                            ('/%s/{identifier}' % _tag,
-                             ('get', 'put', 'delete'))):
-        for _method in _methods:
-            OPERATIONS[(_path, _method)] = Op(
-                'Not implemented: answers 403 (admin-only policy) or 501.',
-                ('refused',), declared_only=not (
-                    _method == 'get' and '{' not in _path))
+    for _path, _method in (('/%s' % _tag, 'get'), ('/%s' % _tag, 'post'),
+                           ('/%s' % _tag, 'put'),
+                           ('/%s/{identifier}' % _tag, 'get'),
+                           ('/%s/{identifier}' % _tag, 'delete')):
+        OPERATIONS[(_path, _method)] = Op(_REFUSED, ('refused',))
+# Code sources are written as text: a Python module.
+for _method in ('post', 'put'):
+    OPERATIONS[('/code_sources', _method)] = Op(
+        _REFUSED, ('refused',), body=CODE)

@@ -32,6 +32,8 @@ import inspect
 import pecan.rest
 import pecan.util
 
+from mistral_clone.api import xml_render
+
 _HTTP = (('get_all', 'get', False), ('get_one', 'get', True),
          ('post', 'post', False), ('put', 'put', True),
          ('delete', 'delete', True))
@@ -55,6 +57,14 @@ class Route(object):
     @property
     def is_wsme(self):
         return hasattr(self.handler, '_wsme_definition')
+
+    @property
+    def xml_types(self):
+        """The XML media types the handler also answers in (content
+        negotiation, :mod:`mistral_clone.api.expose`)."""
+        offered = pecan.util._cfg(self.handler).get('content_types', {}) \
+            if self.handler is not None else {}
+        return [t for t in offered if t in xml_render.CONTENT_TYPES]
 
     @property
     def key(self):

@@ -18,12 +18,15 @@ The document is OpenAPI 3.1, whose schemas are JSON Schema 2020-12:
 JSON text.
 """
 
+import copy
+
 import sqlalchemy as sa
 from wsme import types as wtypes
 
 from mistral_clone.api import resources as res
 from mistral_clone.api import types
 from mistral_clone.db import models
+from mistral_clone.db import query
 
 JSON_TEXT = {'type': 'string', 'contentMediaType': 'application/json',
              'description': 'A JSON document, as text.'}
@@ -43,13 +46,13 @@ WSME_FAULT = {
     'additionalProperties': False,
 }
 
-# The YAML-bodied endpoints (definitions, members, validation) answer their
-# own errors with ``faultstring`` only, like the reference; a request refused
-# before reaching them (malformed HTTP, unsafe JSON, authentication) carries
-# the full WSME fault.
+# The text-bodied endpoints (definitions, code sources, validation) answer
+# their own errors with ``faultstring`` only, like the reference (members
+# too, while auth is off); a request refused before reaching them
+# (malformed HTTP, unsafe JSON, authentication) carries the full WSME fault.
 TEXT_FAULT = {
     'type': 'object',
-    'description': 'Error body of the YAML-bodied endpoints: faultstring '
+    'description': 'Error body of the text-bodied endpoints: faultstring '
                    'only, or the full WSME fault for a request refused '
                    'before the endpoint ran.',
     'properties': dict(WSME_FAULT['properties']),
@@ -66,9 +69,25 @@ SIZE_FAULT = {
 }
 
 
+# Pecan's own answer to an HTTP error raised before a handler runs (the 415
+# of an XML body), for a client that accepts JSON.
+PECAN_FAULT = {
+    'type': 'object',
+    'properties': {
+        'code': {'type': 'integer'},
+        'title': {'type': 'string'},
+        'description': {'type': ['string', 'null']},
+    },
+    'required': ['code', 'title', 'description'],
+    'additionalProperties': False,
+}
+
+
 def nullable(schema):
     """``schema`` that also allows ``null``."""
     schema = dict(schema)
+    if 'enum' in schema and None not in schema['enum']:
+        schema['enum'] = list(schema['enum']) + [None]
     kind = schema.get('type')
     if kind is None:
         if not schema or schema.get('anyOf'):
@@ -148,6 +167,51 @@ def resource_schema(resource, description=None, all_nullable=False):
     return schema
 
 
+# --- XML renderings ---------------------------------------------------------
+
+def _is_array(schema):
+    kind = schema.get('type')
+    return kind == 'array' or (isinstance(kind, list) and 'array' in kind)
+
+
+def _annotate_lists(schema):
+    """Mark, in place, every list in ``schema`` as WSME renders it in
+    XML: an element named after the attribute, one ``<item>`` per entry."""
+    if isinstance(schema, list):
+        for sub in schema:
+            _annotate_lists(sub)
+        return schema
+    if not isinstance(schema, dict):
+        return schema
+    if _is_array(schema) and isinstance(schema.get('items'), dict):
+        schema['xml'] = {'wrapped': True}
+        schema['items'].setdefault('xml', {})['name'] = 'item'
+    for key in ('properties', 'patternProperties'):
+        for sub in schema.get(key, {}).values():
+            _annotate_lists(sub)
+    for key in ('items', 'additionalProperties', 'anyOf', 'oneOf', 'allOf'):
+        _annotate_lists(schema.get(key))
+    return schema
+
+
+def xml_schema(schema, root):
+    """The schema of a JSON body for its XML rendering by WSME
+    (:mod:`mistral_clone.api.xml_render`): the same data in a document
+    element ``root`` (``result`` or ``error``), lists as ``<item>``
+    children. Component schemas are annotated once
+    (:func:`annotate_components`)."""
+    out = _annotate_lists(copy.deepcopy(schema))
+    out['xml'] = {'name': root}
+    return out
+
+
+def annotate_components(components):
+    """Component schemas with their lists marked for XML (in place)."""
+    for schema in components.values():
+        _annotate_lists(schema)
+    return components
+
+
 # --- requests ---------------------------------------------------------------
 
 # WSME types with bounds: (JSON type, ((WSME attribute, keyword), ...)).
@@ -159,16 +223,33 @@ _BOUNDED = {
 }
 
 
+# A uuid, as ``uuid.UUID`` reads it in its canonical (hyphenated) form.
+_UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-' \
+    '[0-9a-fA-F]{12}'
+# List filters that name one uuid: an optional operator, then the uuid
+# (``in``/``nin`` would give a list: refused).
+_UUID_FILTER_OPS = [op for op in query.OPERATORS if op not in ('in', 'nin')]
+
+
 def wsme_schema(datatype):
     """JSON Schema of a value WSME parses as ``datatype``."""
     if datatype is types.jsontype:
+        # JSON text must hold an object (or null), else a 400.
         return {'anyOf': [{'type': 'object'},
                           dict(JSON_TEXT, description='A JSON object, as '
-                               'text.')]}
-    if datatype is types.uuid:
+                               'text.', contentSchema={
+                                   'type': ['object', 'null']})]}
+    if isinstance(datatype, types.UuidFilterType):
+        return {'type': 'string',
+                'pattern': '^(?:(?:%s):)?%s$' % (
+                    '|'.join(_UUID_FILTER_OPS), _UUID),
+                'description': 'A uuid, optionally after an operator '
+                               '(`neq:<uuid>`); anything else is a 400.'}
+    if isinstance(datatype, types.UuidType):
         return {'type': 'string', 'format': 'uuid'}
-    if datatype is types.anytype:
-        return {}
+    if isinstance(datatype, types.ReadOnlyType):
+        return {'type': 'null',
+                'description': 'Read only: any value but null is a 400.'}
     for wsme_type, (kind, bounds) in _BOUNDED.items():
         if isinstance(datatype, wsme_type):
             schema = {'type': kind}

@@ -13,7 +13,6 @@ is JSON (``{"faultcode", "faultstring", "debuginfo"}``).
 """
 
 from pecan import rest
-import wsme.exc
 from wsme import types as wtypes
 
 from mistral_clone import exceptions as exc
@@ -32,23 +31,6 @@ class NotImplementedByServer(exc.MistralCloneError):
     http_code = 501
 
 
-class ReadOnlyType(wtypes.UserType):
-    """An attribute a client may not set (``project_id``)."""
-
-    basetype = wtypes.text
-    name = 'readonly'
-
-    def __init__(self, attribute):
-        self.attribute = attribute
-
-    def validate(self, value):
-        raise wsme.exc.InvalidInput(self.attribute, value,
-                                    'Cannot set read only field.')
-
-    def frombasetype(self, value):
-        return self.validate(value)
-
-
 class DynamicAction(wtypes.Base):
     """The body of POST/PUT (WSME names the class in its messages)."""
 
@@ -59,7 +41,7 @@ class DynamicAction(wtypes.Base):
     code_source_name = wtypes.text
     namespace = wtypes.text
     scope = wtypes.Enum(str, 'public', 'private')
-    project_id = ReadOnlyType('project_id')
+    project_id = types.ReadOnlyType('project_id')
     created_at = wtypes.text
     updated_at = wtypes.text
 

@@ -25,6 +25,11 @@ import urllib.parse
 
 LOG = logging.getLogger(__name__)
 
+# Set in the WSGI environ when the connection cannot carry another request
+# (a malformed or unmet Content-Length: where this request's body ends is
+# unknown); the server closes it after the response (api/serving.py).
+CLOSE_CONNECTION = 'mistral_clone.close_connection'
+
 # Deeper JSON is refused: no workflow input or variable set needs more, and
 # deeper documents make recursive consumers (the JSON encoder, YAQL) fail.
 MAX_JSON_DEPTH = 100
@@ -182,7 +187,7 @@ class RequestHygiene(object):
             if e.status.startswith('400') and \
                     'Content-Length' in e.message:
                 # The body's end is unknown: the connection cannot go on.
-                environ['mistral_clone.close_connection'] = True
+                environ[CLOSE_CONNECTION] = True
             return fault(start_response, e.message, e.status)
         return self.app(environ, start_response)
 

@@ -20,10 +20,12 @@ from mistral_clone.api import serving
 LOG = logging.getLogger(__name__)
 
 
-def make_server(host, port, app, conf=None):
-    """A bound (not yet serving) server; ``port=0`` picks a free port."""
+def make_server(host, port, app, conf=None, timeout=30):
+    """A bound (not yet serving) server; ``port=0`` picks a free port;
+    ``timeout``: seconds a connection may stay silent."""
     from mistral_clone import config
-    return serving.CherootServer(host, port, app, conf or config.CONF)
+    return serving.CherootServer(host, port, app, conf or config.CONF,
+                                 timeout=timeout)
 
 
 def serve_forever(server):
@@ -35,7 +37,7 @@ def serve_forever(server):
         server.shutdown()
 
 
-def start_in_thread(host='127.0.0.1', port=0, app=None):
+def start_in_thread(host='127.0.0.1', port=0, app=None, timeout=30):
     """Start a server in a daemon thread; returns (server, base_url).
 
     ``port=0`` picks a free port. Stop with ``server.shutdown()``.
@@ -43,7 +45,7 @@ def start_in_thread(host='127.0.0.1', port=0, app=None):
     if app is None:
         from mistral_clone.api import app as app_module
         app = app_module.setup_app()
-    server = make_server(host, port, app)
+    server = make_server(host, port, app, timeout=timeout)
     thread = threading.Thread(target=server.serve_forever,
                               name='mistral-clone-api', daemon=True)
     thread.start()

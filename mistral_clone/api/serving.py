@@ -23,6 +23,7 @@ TLS (``[api] enable_ssl_api``) uses cheroot's built-in adapter with Mistral's
 required when set), ``ciphers`` and ``version`` (minimum).
 """
 
+import io
 import logging
 import os
 import shutil
@@ -34,6 +35,8 @@ import threading
 
 from cheroot import wsgi
 import cotyledon
+
+from mistral_clone.api import hygiene
 
 LOG = logging.getLogger(__name__)
 
@@ -71,11 +74,109 @@ def ssl_adapter(conf):
     return adapter
 
 
+CLOSE_CONNECTION = hygiene.CLOSE_CONNECTION
+
+
+class _Gateway(wsgi.Gateway_10):
+    """cheroot's WSGI 1.0 gateway, closing the connection after a response
+    when the request asked for it (:data:`CLOSE_CONNECTION`)."""
+
+    def start_response(self, status, headers, exc_info=None):
+        if self.env.get(CLOSE_CONNECTION):
+            self.req.close_connection = True
+        return super().start_response(status, headers, exc_info)
+
+
+class _WholeBody(object):
+    """Reads a request's body before the application runs.
+
+    A body shorter than its ``Content-Length`` gets a clear 400 when the
+    client stops sending, a 408 when nothing more arrives within the socket
+    timeout, instead of a 500 from whatever part of the application read
+    it first; the application then reads from memory.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        raw = environ.get('CONTENT_LENGTH') or ''
+        # A malformed length (``-5``) is refused by the application
+        # (api/hygiene.py), which closes the connection; nothing is read.
+        length = int(raw) if raw.isdigit() else 0
+        if length:
+            try:
+                data = _read_body(environ['wsgi.input'], length)
+            except _ShortBody as e:
+                environ[CLOSE_CONNECTION] = True
+                return e.answer(environ, start_response)
+            environ['wsgi.input'] = io.BytesIO(data)
+        return self.app(environ, start_response)
+
+
+class _ShortBody(Exception):
+    """The client sent less than its Content-Length announced."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def answer(self, environ, start_response):
+        LOG.info('Refused %s %s: %s', environ.get('REQUEST_METHOD'),
+                 environ.get('PATH_INFO'), self.message)
+        return hygiene.fault(start_response, self.message, self.status,
+                             [('Server', SERVER_NAME)])
+
+
+def _read_body(stream, length):
+    """Exactly ``length`` bytes, or :class:`_ShortBody` if the client
+    stops sending (end of stream, or no data for the socket timeout)."""
+    chunks, got = [], 0
+    read = _arrived_reader(stream)
+    while got < length:
+        try:
+            chunk = read(min(length - got, 65536))
+        except OSError:  # socket timeout: the client went quiet
+            raise _ShortBody(
+                '408 Request Timeout',
+                'The request body stopped arriving: %d of the %d bytes '
+                'announced by Content-Length came.' % (got, length))
+        if not chunk:
+            raise _ShortBody(
+                '400 Bad Request',
+                'The request body is shorter than its Content-Length: %d '
+                'of %d bytes.' % (got, length))
+        chunks.append(chunk)
+        got += len(chunk)
+    return b''.join(chunks)
+
+
+def _arrived_reader(stream):
+    """``read(n)`` that returns what has arrived (up to ``n`` bytes) instead
+    of waiting for all ``n``, so a body that stops arriving is counted
+    exactly: cheroot's ``KnownLengthRFile`` over its buffered socket
+    reader (``read1``); any other stream reads as it does."""
+    raw = getattr(stream, 'rfile', None)
+    if not hasattr(raw, 'read1') or not hasattr(stream, 'remaining'):
+        return stream.read
+
+    def read(n):
+        data = raw.read1(min(n, stream.remaining))
+        stream.remaining -= len(data)
+        return data
+    return read
+
+
 class _Cheroot(wsgi.Server):
     """cheroot, logging through ``logging``, serving a socket we bound
     (possibly in a parent process)."""
 
     listening_socket = None
+
+    def __init__(self, bind_addr, wsgi_app, **kwargs):
+        super().__init__(bind_addr, _WholeBody(wsgi_app), **kwargs)
+        self.gateway = _Gateway
 
     def bind(self, family, type, proto=0):  # noqa: A002 - cheroot's name
         sock = self.listening_socket
@@ -97,10 +198,12 @@ class CherootServer(object):
     thread (so a server run by a daemon thread has daemon threads only) and
     blocks until ``shutdown``."""
 
-    def __init__(self, host, port, app, conf, sock=None):
+    def __init__(self, host, port, app, conf, sock=None, timeout=30):
+        """``timeout``: seconds a connection may stay silent (idle
+        keep-alive, or a body that stopped arriving)."""
         server = _Cheroot((host, port), app, numthreads=conf.api.api_threads,
                           server_name=SERVER_NAME, request_queue_size=128,
-                          timeout=30, shutdown_timeout=10)
+                          timeout=timeout, shutdown_timeout=10)
         server.ssl_adapter = ssl_adapter(conf)
         server.listening_socket = sock if sock is not None else listen(
             host, port)

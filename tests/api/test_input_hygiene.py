@@ -176,10 +176,9 @@ class ContentLengthTest(base.ApiTestCase):
             seen.append(environ['wsgi.input'].read())
             start_response('200 OK', [('Content-Length', '0')])
             return [b'']
-        old = server_module._Handler.timeout
-        # The socket timeout (75 s by default) bounds the wait.
-        server_module._Handler.timeout = 1
-        srv, url = server_module.start_in_thread('127.0.0.1', 0, app=app)
+        # The socket timeout (30 s by default) bounds the wait.
+        srv, url = server_module.start_in_thread('127.0.0.1', 0, app=app,
+                                                 timeout=1)
         try:
             out = _raw(url, b'POST /v2/environments HTTP/1.1\r\nHost: x\r\n'
                        b'Content-Length: 100\r\n\r\n{"name": "x"}')
@@ -187,7 +186,6 @@ class ContentLengthTest(base.ApiTestCase):
             self.assertIn(b'13 of the 100 bytes', out)
             self.assertEqual([], seen)  # never handed to the application
         finally:
-            server_module._Handler.timeout = old
             srv.shutdown()
             srv.server_close()
 

@@ -466,6 +466,7 @@ def build_workflow(name, data, doc_version=DEFAULT_VERSION, display_name=None,
 
     return specs.WorkflowSpec(
         name=raw['name'],
+        local_name=name,
         version=DEFAULT_VERSION,
         type=wf_type,
         description=raw.get('description'),

@@ -304,11 +304,14 @@ class TaskSpec(_Frozen):
 
 
 class WorkflowSpec(_Frozen):
-    """One workflow (direct or reverse)."""
+    """One workflow (direct or reverse). ``local_name``: its name as
+    written in its definition (``wf`` for the workbook workflow ``wb.wf``).
+    """
 
     __slots__ = (
-        'name', 'version', 'type', 'description', 'tags', 'input', 'output',
-        'output_on_error', 'vars', 'task_defaults', 'tasks', 'raw',
+        'name', 'local_name', 'version', 'type', 'description', 'tags',
+        'input', 'output', 'output_on_error', 'vars', 'task_defaults',
+        'tasks', 'raw',
         '_inbound', '_start', '_definition', '_fragment', '_doc_version',
         '_written')
 

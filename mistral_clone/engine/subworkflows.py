@@ -32,6 +32,10 @@ _ENGINE_PARAMS = frozenset(('root_execution_id', 'task_execution_id',
                             'index'))
 
 
+class SubWorkflowNotFound(exc.WorkflowException):
+    """No sub-workflow of that name is visible to the task."""
+
+
 def started_namespace(wf_ex):
     """The namespace ``wf_ex``'s tree was started with (where sub-workflows
     are looked up first)."""
@@ -46,19 +50,33 @@ class SubWorkflows:
     def __init__(self, t):
         self.t = t
 
-    def start(self, run, task_ex, task_spec, name, task_input, index):
-        """Start the child execution of one item."""
-        t = self.t
+    def find(self, run, name):
+        """The definition of the sub-workflow ``name`` a task of ``run``
+        calls; :class:`SubWorkflowNotFound` if there is none."""
         wf_ex = run.wf_ex
         namespace = started_namespace(wf_ex)
-        item_done = t.kind_of(task_spec).item_done
         wf_def = db_workflows.find_subworkflow(
-            t.s, name, namespace, wf_ex.workflow_name, wf_ex.project_id)
+            self.t.s, name, namespace, wf_ex.workflow_name,
+            wf_ex.project_id)
         if wf_def is None:
-            item_done(run, task_ex, task_spec, states.ERROR,
-                      'Failed to find workflow [name=%s] [namespace=%s]' % (
-                          name, namespace))
-            return
+            raise SubWorkflowNotFound(
+                'Failed to find workflow [name=%s] [namespace=%s]' % (
+                    name, namespace))
+        return wf_def
+
+    def start(self, run, task_ex, task_spec, name, task_input, index,
+              wf_def=None):
+        """Start the child execution of one item (``wf_def``: the child's
+        definition, if already found)."""
+        t = self.t
+        wf_ex = run.wf_ex
+        item_done = t.kind_of(task_spec).item_done
+        if wf_def is None:
+            try:
+                wf_def = self.find(run, name)
+            except SubWorkflowNotFound as e:
+                item_done(run, task_ex, task_spec, states.ERROR, fmt_error(e))
+                return
         child_spec = lang.get_workflow_spec(wf_def.definition,
                                              name=wf_def.name)
         root_id = wf_ex.root_execution_id or wf_ex.id
@@ -66,7 +84,8 @@ class SubWorkflows:
             'root_execution_id': root_id,
             'task_execution_id': task_ex.id,
             'index': index or 0,
-            'namespace': (wf_ex.params or {}).get('namespace', namespace),
+            'namespace': (wf_ex.params or {}).get(
+                'namespace', started_namespace(wf_ex)),
         }
         notify = (wf_ex.params or {}).get('notify')
         if notify:

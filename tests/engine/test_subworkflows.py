@@ -19,6 +19,23 @@ class _Runs(base.ServerTestCase):
         ex = self.server.start(name, wf_input, **extra)
         return self.server.wait(ex['id'], timeout=60)
 
+    def post_calling_workbook(self, workbook, child):
+        """Workbook ``workbook`` whose ``main`` calls its own ``child``."""
+        r = self.server.post_text('/workbooks', wf("""
+name: %s
+workflows:
+  %s:
+    output: {where: workbook}
+    tasks:
+      t: {action: std.noop}
+  main:
+    tasks:
+      call:
+        workflow: %s
+        publish: {where: <%% task().result.where %%>}
+""" % (workbook, child, child)))
+        self.assertEqual(201, r.status_code, r.text)
+
     def children(self, task_id):
         r = self.server.http.get(self.server.url + '/executions',
                                  params={'task_execution_id': task_id})
@@ -135,21 +152,25 @@ sw_wb_child:
   tasks:
     t: {action: std.noop}
 """))
-        r = self.server.post_text('/workbooks', wf("""
-name: swwb
-workflows:
-  sw_wb_child:
-    output: {where: workbook}
-    tasks:
-      t: {action: std.noop}
-  main:
-    tasks:
-      call:
-        workflow: sw_wb_child
-        publish: {where: <% task().result.where %>}
-"""))
-        self.assertEqual(201, r.status_code, r.text)
+        self.post_calling_workbook('swwb', 'sw_wb_child')
         ex = self.run_to_end('swwb.main')
+        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
+        self.assertEqual({'where': 'workbook'}, self.server.output(ex['id']))
+
+    def test_workbook_local_name_before_the_started_namespace(self):
+        # Each name (workbook-local first) is tried in the namespace the
+        # execution was started with, then in the default one.
+        r = self.server.http.post(
+            self.server.url + '/workflows', params={'namespace': 'sw_other'},
+            data=wf("""
+sw_wb_child2:
+  output: {where: sw_other}
+  tasks:
+    t: {action: std.noop}
+""").encode(), headers={'Content-Type': 'text/plain'})
+        self.assertEqual(201, r.status_code, r.text)
+        self.post_calling_workbook('swwb2', 'sw_wb_child2')
+        ex = self.run_to_end('swwb2.main', params={'namespace': 'sw_other'})
         self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
         self.assertEqual({'where': 'workbook'}, self.server.output(ex['id']))
 
@@ -243,33 +264,6 @@ sn_p_top:
             'Failed to find workflow [name=sn_p_child] '
             '[namespace=sn_nowhere]',
             self.server.task(ex['id'], 'call')['state_info'])
-
-    def test_workbook_local_name_before_the_started_namespace(self):
-        # Each name (workbook-local first) is tried in the started
-        # namespace, then in the default one.
-        self.post_in('sn_other', """
-sn_wb_child:
-  output: {where: sn_other}
-  tasks:
-    t: {action: std.noop}
-""")
-        r = self.server.post_text('/workbooks', wf("""
-name: snwb
-workflows:
-  sn_wb_child:
-    output: {where: workbook}
-    tasks:
-      t: {action: std.noop}
-  main:
-    tasks:
-      call:
-        workflow: sn_wb_child
-        publish: {where: <% task().result.where %>}
-"""))
-        self.assertEqual(201, r.status_code, r.text)
-        ex = self.run_to_end('snwb.main', params={'namespace': 'sn_other'})
-        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
-        self.assertEqual({'where': 'workbook'}, self.server.output(ex['id']))
 
     def test_params_of_items_notify_and_undeclared_input(self):
         self.server.create_workflows(wf("""

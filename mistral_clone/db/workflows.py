@@ -61,23 +61,23 @@ def find_workflow(session, identifier, namespace, project_id, admin=False):
 
 
 def find_subworkflow(session, name, namespace, parent_name, project_id):
-    """The workflow a task of workflow ``parent_name`` (in ``namespace``)
-    calls ``name``: the workbook-local ``<workbook>.<name>`` first, then
-    ``name`` in the parent's namespace, then in the default namespace.
-    None if ``project_id`` may use none of them."""
+    """The workflow a task of workflow ``parent_name`` calls ``name``, for
+    an execution started in ``namespace``: the workbook-local
+    ``<workbook>.<name>`` first, then ``name``; each in ``namespace``, then
+    in the default namespace (the reference's order). None if
+    ``project_id`` may use none of them."""
     m = models.WorkflowDefinition
-    candidates = []
+    names = []
     if parent_name and '.' in parent_name:
-        workbook = parent_name.rsplit('.', 1)[0]
-        candidates.append(('%s.%s' % (workbook, name), namespace))
-    candidates.append((name, namespace))
-    if namespace:
-        candidates.append((name, ''))
+        names.append('%s.%s' % (parent_name.rsplit('.', 1)[0], name))
+    names.append(name)
+    namespaces = [namespace, ''] if namespace else ['']
     usable = usable_by(project_id)
-    for n, ns in candidates:
-        row = _first(session, m.name == n, m.namespace == ns, usable)
-        if row is not None:
-            return row
+    for n in names:
+        for ns in namespaces:
+            row = _first(session, m.name == n, m.namespace == ns, usable)
+            if row is not None:
+                return row
     return None
 
 

@@ -39,17 +39,20 @@ class ActionRuns:
         self.inline = []        # [(action_ex, runnable)] to run here
         self.inline_budget = t.settings.inline_budget
 
-    def _resolve(self, run, name):
+    def resolve(self, run, name):
+        """The action ``name`` as a task of ``run`` sees it (cached for the
+        transaction); ``ActionNotFoundError`` if there is none."""
         return self.t.resolve_action(name, run.wf_ex.workflow_namespace or '',
                                      workbook_of(run.wf_ex.workflow_name))
 
     # --- start ----------------------------------------------------------------------
 
-    def start(self, run, task_ex, task_spec, name, task_input, index, view):
-        """Create the action execution of one item and queue its run."""
-        t = self.t
+    def checked(self, run, task_ex, task_spec, name, task_input):
+        """``(action, input)``: the action ``name`` and the item's input
+        with the env's ``__actions`` defaults, checked against the action's
+        parameters; a forced failure if either does not hold."""
         try:
-            desc = self._resolve(run, name)
+            desc = self.resolve(run, name)
         except exc.MistralCloneError as e:
             raise ForcedFailure(
                 'Failed to run task [error=%s, wf=%s, task=%s]:\n' % (
@@ -65,11 +68,20 @@ class ActionRuns:
             desc.check_parameters(task_input)
         except Exception as e:
             raise run_task_error(run, task_ex, e)
+        return desc, task_input
+
+    def start(self, run, task_ex, task_spec, name, task_input, index, view,
+              checked=None):
+        """Create the action execution of one item and queue its run
+        (``checked``: what :meth:`checked` gave, if already known)."""
+        t = self.t
+        desc, task_input = checked or self.checked(
+            run, task_ex, task_spec, name, task_input)
         t.check_size('input', task_input)
         safe_rerun = bool(task_spec.safe_rerun)
         timeout = t.policies.action_timeout(run, task_ex, task_spec, view)
         try:
-            target = _target(run, task_spec, task_input, view)
+            target = target_of(run, task_ex, task_spec, task_input)
         except Exception as e:
             raise run_task_error(run, task_ex, e)
         action_ex = models.ActionExecution(
@@ -212,7 +224,7 @@ class ActionRuns:
     def _post_process(self, run, action_ex, state, value):
         """An ad-hoc action's output transformation."""
         try:
-            desc = self._resolve(run, action_ex.name)
+            desc = self.resolve(run, action_ex.name)
             return state, desc.post_process(value, state == states.ERROR)
         except exc.MistralCloneError:
             return state, value
@@ -242,19 +254,20 @@ class ActionRuns:
         item = self.t.kind_of(task_spec).item_of(run, task_ex, task_spec,
                                                  rc.get('index', 0))
         view = run.view(task_ex, task_ex.in_context, item)
-        desc = self._resolve(run, action_ex.name)
+        desc = self.resolve(run, action_ex.name)
         task_input = action_ex.input or {}
         call = desc.prepare(task_input, view)
-        target = _target(run, task_spec, task_input, view)
+        target = target_of(run, task_ex, task_spec, task_input)
         return call.runnable(
             action_ex.id, task_ex.id, run.wf_ex.id, run.wf_ex.workflow_name,
             self.t.policies.action_timeout(run, task_ex, task_spec, view),
             bool(task_spec.safe_rerun), target)
 
 
-def _target(run, task_spec, task_input, view):
-    """The executor named by the task's ``target:`` (sees its input)."""
+def target_of(run, task_ex, task_spec, task_input):
+    """The executor named by the task's ``target:``: it sees the task's
+    context and input, never a with-items item (as on the reference)."""
     if not task_spec.target:
         return None
-    return run.evaluate(task_spec.target,
-                        expressions.ContextView(task_input, view))
+    return run.evaluate(task_spec.target, expressions.ContextView(
+        task_input, run.view(task_ex, task_ex.in_context)))

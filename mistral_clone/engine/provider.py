@@ -5,12 +5,28 @@ they see the transaction's own changes."""
 import sqlalchemy as sa
 
 from mistral_clone import expressions
+from mistral_clone import lang
 from mistral_clone.db import models
 from mistral_clone.services import results as results_svc
 
 
 def _fmt(dt):
     return dt.strftime('%Y-%m-%d %H:%M:%S') if dt is not None else None
+
+
+def _fmt_iso(dt):
+    return dt.strftime('%Y-%m-%dT%H:%M:%S.%f') if dt is not None else None
+
+
+def workflow_spec_view(spec):
+    """A workflow spec as the reference's ``execution().spec`` shows it:
+    the workflow as written, named as in its definition (``wf`` for the
+    workbook workflow ``wb.wf``), each task with its ``type``, ``name``
+    and ``version`` (like ``task().spec``)."""
+    view = dict(spec.raw)
+    view['tasks'] = {name: spec.tasks[name].raw for name in spec.raw['tasks']}
+    view['name'] = spec.local_name or spec.name
+    return view
 
 
 def _ctx_get(context, key):
@@ -124,23 +140,53 @@ class EngineDataProvider(expressions.DataProvider):
         return ids
 
     def _execution_dict(self, wf_ex):
+        """``execution()``: exactly the reference's fields."""
         return {
             'id': wf_ex.id,
             'name': wf_ex.workflow_name,
             'spec': self._wf_spec_dict(wf_ex),
             'input': wf_ex.input or {},
             'params': wf_ex.params or {},
-            'state': wf_ex.state,
-            'state_info': wf_ex.state_info,
             'created_at': _fmt(wf_ex.created_at),
             'updated_at': _fmt(wf_ex.updated_at),
             'root_execution_id': wf_ex.root_execution_id,
         }
 
+    def _execution_record(self, wf_ex):
+        """One item of ``executions()``: the reference gives the whole
+        execution record there (its Jinja view; in YAQL it is unusable),
+        in its order and time format; the engine's private bookkeeping
+        (``runtime_context``) is left out."""
+        return {
+            'spec': self._wf_spec_dict(wf_ex),
+            'accepted': bool(wf_ex.accepted),
+            'input': wf_ex.input or {},
+            'output': wf_ex.output or {},
+            'params': wf_ex.params or {},
+            'context': wf_ex.context or {},
+            'id': wf_ex.id,
+            'name': wf_ex.workflow_name,
+            'description': wf_ex.description or '',
+            'workflow_name': wf_ex.workflow_name,
+            'workflow_namespace': wf_ex.workflow_namespace or '',
+            'workflow_id': wf_ex.workflow_id,
+            'state': wf_ex.state,
+            'state_info': wf_ex.state_info,
+            'tags': wf_ex.tags or [],
+            'project_id': wf_ex.project_id,
+            'created_at': _fmt_iso(wf_ex.created_at),
+            'updated_at': _fmt_iso(wf_ex.updated_at),
+            'task_execution_id': wf_ex.task_execution_id,
+            'root_execution_id': wf_ex.root_execution_id,
+        }
+
     def _wf_spec_dict(self, wf_ex):
         if self.t is not None:
-            return self.t.run_of(wf_ex).spec.raw
-        return {}
+            return workflow_spec_view(self.t.run_of(wf_ex).spec)
+        if not wf_ex.spec_text:
+            return {}
+        return workflow_spec_view(lang.get_workflow_spec(
+            wf_ex.spec_text, name=wf_ex.workflow_name))
 
     def execution(self, context):
         wf_ex = self.s.get(models.WorkflowExecution, self._wf_ex_id(context))
@@ -163,7 +209,7 @@ class EngineDataProvider(expressions.DataProvider):
         if to_time:
             q = q.where(models.WorkflowExecution.created_at <
                         db_query.parse_datetime(to_time))
-        return [self._execution_dict(w) for w in self.s.execute(
+        return [self._execution_record(w) for w in self.s.execute(
             q.order_by(models.WorkflowExecution.created_at)).scalars()]
 
     def global_var(self, context, name):

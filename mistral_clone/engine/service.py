@@ -107,7 +107,14 @@ class Engine(contracts.EngineApi):
             wf_def = db_workflows.find_workflow(
                 s, workflow_identifier, namespace or '', project_id)
             p = dict(params or {})
-            p['namespace'] = wf_def.namespace
+            # As on the reference: the namespace the execution was started
+            # with (where its sub-workflows are looked up) is the request's
+            # workflow_namespace, else the one given in params, else the
+            # namespace of the definition found.
+            if namespace:
+                p['namespace'] = namespace
+            elif 'namespace' not in p:
+                p['namespace'] = wf_def.namespace
             p['env'] = resolve_env(s, p.get('env'),
                                    p.get('evaluate_env', True), project_id)
             wf_ex = t.workflows.start(

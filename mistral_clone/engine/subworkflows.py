@@ -1,11 +1,18 @@
 """Sub-workflow executions of tasks: start and completion.
 
 An item of a ``workflow:`` task starts a child execution in the same
-transaction (the child is found with ``db.workflows.find_subworkflow``:
-workbook-local name first, then the parent's namespace, then the default
-one; own, public or shared with the project). When the child finishes,
-``Workflows.finish`` schedules a ``subworkflow_completed`` job: the parent
-task goes on in a transaction of its own, under its workflow's lock.
+transaction. The child is found with ``db.workflows.find_subworkflow`` in
+the namespace the *root* execution was started with (``params.namespace``,
+passed down to every child — not the namespace where the parent's own
+definition was found), falling back to the default namespace. The child's
+``params`` are, in this order: ``root_execution_id``, ``task_execution_id``,
+``index`` (of the with-items item), ``namespace``, ``notify`` (if the parent
+has one), ``env: {}`` (a child's ``env()`` reads the root's env), then the
+task's input keys the child does not declare.
+
+When the child finishes, ``Workflows.finish`` schedules a
+``subworkflow_completed`` job: the parent task goes on in a transaction of
+its own, under its workflow's lock.
 """
 
 from mistral_clone import exceptions as exc
@@ -18,44 +25,79 @@ from mistral_clone.engine.failures import fmt_error
 from mistral_clone.engine.workflow_run import attempt_of
 
 
+# Keys of a child's params the engine relies on (which parent task and
+# item a child belongs to): a task input of the same name does not replace
+# them.
+_ENGINE_PARAMS = frozenset(('root_execution_id', 'task_execution_id',
+                            'index'))
+
+
+class SubWorkflowNotFound(exc.WorkflowException):
+    """No sub-workflow of that name is visible to the task."""
+
+
+def started_namespace(wf_ex):
+    """The namespace ``wf_ex``'s tree was started with (where sub-workflows
+    are looked up first)."""
+    namespace = (wf_ex.params or {}).get('namespace')
+    if namespace is None:
+        return wf_ex.workflow_namespace or ''
+    return namespace if isinstance(namespace, str) else str(namespace)
+
+
 class SubWorkflows:
 
     def __init__(self, t):
         self.t = t
 
-    def start(self, run, task_ex, task_spec, name, task_input, index):
-        """Start the child execution of one item."""
+    def find(self, run, name):
+        """The definition of the sub-workflow ``name`` a task of ``run``
+        calls; :class:`SubWorkflowNotFound` if there is none."""
+        wf_ex = run.wf_ex
+        namespace = started_namespace(wf_ex)
+        wf_def = db_workflows.find_subworkflow(
+            self.t.s, name, namespace, wf_ex.workflow_name,
+            wf_ex.project_id)
+        if wf_def is None:
+            raise SubWorkflowNotFound(
+                'Failed to find workflow [name=%s] [namespace=%s]' % (
+                    name, namespace))
+        return wf_def
+
+    def start(self, run, task_ex, task_spec, name, task_input, index,
+              wf_def=None):
+        """Start the child execution of one item (``wf_def``: the child's
+        definition, if already found)."""
         t = self.t
         wf_ex = run.wf_ex
-        namespace = wf_ex.workflow_namespace or ''
         item_done = t.kind_of(task_spec).item_done
-        wf_def = db_workflows.find_subworkflow(
-            t.s, name, namespace, wf_ex.workflow_name, wf_ex.project_id)
         if wf_def is None:
-            item_done(run, task_ex, task_spec, states.ERROR,
-                      'Failed to find workflow [name=%s] [namespace=%s]' % (
-                          name, namespace))
-            return
+            try:
+                wf_def = self.find(run, name)
+            except SubWorkflowNotFound as e:
+                item_done(run, task_ex, task_spec, states.ERROR, fmt_error(e))
+                return
         child_spec = lang.get_workflow_spec(wf_def.definition,
                                              name=wf_def.name)
-        declared = {n for n, _ in child_spec.input}
-        child_input = {}
-        params = {}
-        for k, v in (task_input or {}).items():
-            if k in declared:
-                child_input[k] = v
-            else:
-                params[k] = v
         root_id = wf_ex.root_execution_id or wf_ex.id
-        params.update({
+        params = {
             'root_execution_id': root_id,
             'task_execution_id': task_ex.id,
             'index': index or 0,
-            'namespace': wf_def.namespace,
-        })
+            'namespace': (wf_ex.params or {}).get(
+                'namespace', started_namespace(wf_ex)),
+        }
         notify = (wf_ex.params or {}).get('notify')
         if notify:
             params['notify'] = notify
+        params['env'] = {}
+        declared = {n for n, _ in child_spec.input}
+        child_input = {}
+        for k, v in (task_input or {}).items():
+            if k in declared:
+                child_input[k] = v
+            elif k not in _ENGINE_PARAMS:
+                params[k] = v
         try:
             child = t.workflows.start(
                 wf_def, wf_def.definition, child_input,

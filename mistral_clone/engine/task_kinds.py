@@ -6,7 +6,8 @@ and completes with it; ``with_items.WithItems`` runs one item per element
 of its collections, a few at a time. ``Transaction.kind_of(task_spec)`` is
 the one place that tells them apart; both offer the same four operations:
 
-* ``start(run, task_ex, task_spec, indexes=None)`` — start the work;
+* ``start(run, task_ex, task_spec, indexes=None)`` — start the work
+  (each through ``start_work``);
 * ``item_done(run, task_ex, task_spec, state, state_info)`` — an item's
   action or sub-workflow finished;
 * ``item_of(run, task_ex, task_spec, index)`` — the item values an item's
@@ -26,38 +27,34 @@ class TaskKind:
     def __init__(self, t):
         self.t = t
 
-    def start_item(self, run, task_ex, task_spec, index, item):
-        """Start the action or sub-workflow of one item (``index`` and
-        ``item`` are None for a plain task)."""
-        view = run.view(task_ex, task_ex.in_context, item)
+    def start_work(self, run, task_ex, task_spec, index, name, task_input,
+                   view, found=None):
+        """Start the action or sub-workflow ``name`` of one item (``index``
+        None for a plain task). ``found``, if already known: the
+        sub-workflow's definition, or the checked action and input."""
+        if task_spec.workflow:
+            self.t.subworkflows.start(run, task_ex, task_spec, name,
+                                      task_input, index, wf_def=found)
+        else:
+            self.t.actions.start(run, task_ex, task_spec, name, task_input,
+                                 index, view, checked=found)
+
+
+class SingleRun(TaskKind):
+    """A plain task: one action or sub-workflow. Its input and action or
+    sub-workflow name that cannot be evaluated fail the workflow."""
+
+    def start(self, run, task_ex, task_spec, indexes=None):
+        view = run.view(task_ex, task_ex.in_context)
         try:
             task_input = task_input_of(run, task_spec, view)
-            if task_spec.workflow:
-                name = task_spec.workflow
-                if expressions.is_expression(name):
-                    name = run.evaluate(name, view)
-            else:
-                name = task_spec.action or 'std.noop'
-                if task_spec.action_is_expression or \
-                        expressions.is_expression(name):
-                    name = run.evaluate(name, view) or 'std.noop'
+            name = work_name(run, task_spec, view)
         except ForcedFailure:
             raise
         except Exception as e:
             raise run_task_error(run, task_ex, e)
-        if task_spec.workflow:
-            self.t.subworkflows.start(run, task_ex, task_spec, name,
-                                      task_input, index)
-        else:
-            self.t.actions.start(run, task_ex, task_spec, name, task_input,
-                                 index, view)
-
-
-class SingleRun(TaskKind):
-    """A plain task: one action or sub-workflow."""
-
-    def start(self, run, task_ex, task_spec, indexes=None):
-        self.start_item(run, task_ex, task_spec, None, None)
+        self.start_work(run, task_ex, task_spec, None, name, task_input,
+                        view)
 
     def item_done(self, run, task_ex, task_spec, state, state_info):
         self.t.tasks.complete(run, task_ex, state, state_info)
@@ -67,6 +64,20 @@ class SingleRun(TaskKind):
 
     def rerun_indexes(self, task_ex, old_runtime_context, reset):
         return None
+
+
+def work_name(run, task_spec, view):
+    """The name of the task's sub-workflow or action, evaluated against
+    ``view`` if it is an expression."""
+    if task_spec.workflow:
+        name = task_spec.workflow
+        if expressions.is_expression(name):
+            name = run.evaluate(name, view)
+        return name
+    name = task_spec.action or 'std.noop'
+    if task_spec.action_is_expression or expressions.is_expression(name):
+        name = run.evaluate(name, view) or 'std.noop'
+    return name
 
 
 def task_input_of(run, task_spec, view):

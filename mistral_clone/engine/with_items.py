@@ -6,6 +6,11 @@ Bookkeeping lives in the task execution: ``runtime_context.with_items``
 (``pending`` indexes, ``running`` count, ``capacity``, and whether an item
 ``failed`` or was ``cancelled``). The task completes once no item is
 pending or running: ERROR if one failed, CANCELLED if one was cancelled.
+
+Items start in batches (as many as there is room for); what a batch runs
+is prepared before any of it starts (:meth:`WithItems._prepare`): the item
+is in scope for the item's input only, never for the action or
+sub-workflow name or ``target`` (as on the reference).
 """
 
 import sqlalchemy as sa
@@ -14,9 +19,14 @@ from mistral_clone import exceptions as exc
 from mistral_clone import expressions
 from mistral_clone.db import models
 from mistral_clone.engine import states
+from mistral_clone.engine.action_runs import target_of
 from mistral_clone.engine.failures import ForcedFailure
+from mistral_clone.engine.failures import fmt_error
 from mistral_clone.engine.failures import run_task_error
+from mistral_clone.engine.subworkflows import SubWorkflowNotFound
 from mistral_clone.engine.task_kinds import TaskKind
+from mistral_clone.engine.task_kinds import task_input_of
+from mistral_clone.engine.task_kinds import work_name
 
 
 class WithItems(TaskKind):
@@ -100,10 +110,52 @@ class WithItems(TaskKind):
         wi['pending'] = pending
         ed['items'] = wi
         task_ex.engine_data = ed
-        for index in to_start:
-            self.start_item(run, task_ex, task_spec, index, items[index])
+        works = self._prepare(run, task_ex, task_spec,
+                              [(i, items[i]) for i in to_start])
+        for work in works or ():
+            self.start_work(run, task_ex, task_spec, *work)
             if task_ex.state != states.RUNNING:
                 return
+
+    def _prepare(self, run, task_ex, task_spec, batch):
+        """What each ``(index, item)`` of ``batch`` runs, as on the
+        reference. First every item's input (the item in scope). Then, item
+        by item: its ``target`` (which sees the item's input) and the action
+        or sub-workflow name, both in the task's context *without* the
+        item; the action or sub-workflow they name; the input checked
+        against the action's parameters. An input that cannot be evaluated
+        or does not fit the action fails the workflow; the other failures
+        are the task's own error (its ``on-error`` applies). Either way
+        nothing of the batch starts (None then)."""
+        prepared = []
+        for index, item in batch:
+            view = run.view(task_ex, task_ex.in_context, item)
+            try:
+                task_input = task_input_of(run, task_spec, view)
+            except ForcedFailure:
+                raise
+            except Exception as e:
+                raise run_task_error(run, task_ex, e)
+            prepared.append((index, task_input, view))
+        plain = run.view(task_ex, task_ex.in_context)
+        works = []
+        try:
+            for index, task_input, view in prepared:
+                if task_spec.workflow:
+                    name = work_name(run, task_spec, plain)
+                    found = self.t.subworkflows.find(run, name)
+                else:
+                    target_of(run, task_ex, task_spec, task_input)
+                    name = work_name(run, task_spec, plain)
+                    self.t.actions.resolve(run, name)
+                    found = self.t.actions.checked(run, task_ex, task_spec,
+                                                   name, task_input)
+                works.append((index, name, task_input, view, found))
+        except (exc.EvaluationException, exc.ActionNotFoundError,
+                SubWorkflowNotFound) as e:
+            self.t.tasks.complete(run, task_ex, states.ERROR, fmt_error(e))
+            return None
+        return works
 
     def item_done(self, run, task_ex, task_spec, state, state_info):
         ed = dict(task_ex.engine_data or {})

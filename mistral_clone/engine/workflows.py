@@ -52,7 +52,8 @@ class Workflows:
             id=wf_ex_id or models.new_id(),
             workflow_name=wf_def.name if wf_def is not None else spec.name,
             workflow_id=wf_def.id if wf_def is not None else None,
-            workflow_namespace=params.get('namespace', ''),
+            workflow_namespace=(wf_def.namespace or '') if wf_def is not None
+            else '',
             description=description or '',
             tags=(wf_def.tags if wf_def is not None else None) or [],
             input=wf_input,

@@ -41,7 +41,9 @@ class WorkflowSpec(specs.Spec):
     ``raw`` is the workflow as written plus ``name``/``version``;
     ``input`` is ``[(name, default or NO_DEFAULT), ...]``; ``definition``
     is the text the reference stores for it (the document itself when it
-    holds only this workflow, else a fragment of its own).
+    holds only this workflow, else a fragment of its own); ``local_name``
+    is its name as written in its document (``wf`` for the workbook
+    workflow ``wb.wf``).
     """
 
     name: str
@@ -59,6 +61,7 @@ class WorkflowSpec(specs.Spec):
     inbound: dict = None
     start: list = ()
     definition: str = None
+    local_name: str = None
 
     def interface(self):
         return {
@@ -115,7 +118,8 @@ def build(name, data, checks, display_name=None, path=()):
     elif checks.enabled:
         _check_reverse(tasks, defaults)
     return WorkflowSpec(
-        name=raw['name'], type=wf_type, tasks=tasks, raw=raw,
+        name=raw['name'], local_name=name, type=wf_type, tasks=tasks,
+        raw=raw,
         description=raw.get('description'), tags=list(raw.get('tags') or []),
         input=specs.parse_input(raw.get('input')), output=output,
         output_on_error=raw.get('output-on-error') or {}, vars=wf_vars,

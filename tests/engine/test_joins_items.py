@@ -272,3 +272,172 @@ wi_parent:
         children = r.json()['executions']
         self.assertEqual([0, 1, 2], sorted(
             json.loads(c['params'])['index'] for c in children))
+
+
+class WithItemsNamesTest(_Runs):
+    """The action or sub-workflow name and ``target`` of a with-items task
+    are evaluated in the task's context without the item; failing there,
+    or naming nothing, is the task's own error (``on-error`` applies) and
+    no item starts."""
+
+    def action_executions(self, task_id):
+        r = self.server.http.get(self.server.url + '/action_executions',
+                                 params={'task_execution_id': task_id})
+        return r.json()['action_executions']
+
+    def assert_handled(self, ex, state_info):
+        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
+        self.assertEqual({'t': 'ERROR', 'handler': 'SUCCESS'},
+                         self.states(ex['id']))
+        t = self.server.task(ex['id'], 't')
+        self.assertEqual(state_info, t['state_info'])
+        self.assertEqual([], self.action_executions(t['id']))
+
+    def test_action_name_does_not_see_the_item(self):
+        self.server.create_workflows(wf("""
+wn_item_action:
+  tasks:
+    t:
+      with-items: act in <% ['std.echo', 'std.noop'] %>
+      action: <% $.act %>
+      input: {output: x}
+      on-error: handler
+    handler:
+      action: std.noop
+"""))
+        self.assert_handled(
+            self.run_to_end('wn_item_action'),
+            "Can not evaluate YAQL expression [expression=$.act, "
+            "error='act']")
+
+    def test_action_name_from_the_context_is_used_for_every_item(self):
+        self.server.create_workflows(wf("""
+wn_ctx_action:
+  input: [{act: std.echo}]
+  tasks:
+    t:
+      with-items: i in [1, 2]
+      action: <% $.act %>
+      input: {output: <% $.i %>}
+      publish: {r: <% task().result %>}
+"""))
+        ex = self.run_to_end('wn_ctx_action')
+        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
+        self.assertEqual({'r': [1, 2]}, self.server.output(ex['id']))
+
+    def test_workflow_name_does_not_see_the_item(self):
+        self.server.create_workflows(wf("""
+wn_child:
+  tasks:
+    t: {action: std.noop}
+wn_item_workflow:
+  tasks:
+    t:
+      with-items: w in <% ['wn_child'] %>
+      workflow: <% $.w %>
+      on-error: handler
+    handler:
+      action: std.noop
+"""))
+        ex = self.run_to_end('wn_item_workflow')
+        self.assert_handled(
+            ex, "Can not evaluate YAQL expression [expression=$.w, "
+                "error='w']")
+        t = self.server.task(ex['id'], 't')
+        r = self.server.http.get(self.server.url + '/executions',
+                                 params={'task_execution_id': t['id']})
+        self.assertEqual([], r.json()['executions'])
+
+    def test_target_sees_the_input_not_the_item(self):
+        self.server.create_workflows(wf("""
+wn_target_item:
+  tasks:
+    t:
+      with-items: i in [1, 2]
+      action: std.echo output=1
+      target: "{{ _.i }}"
+      on-error: handler
+    handler:
+      action: std.noop
+wn_target_input:
+  tasks:
+    t:
+      with-items: i in [1, 2]
+      action: std.echo
+      input: {output: <% $.i %>}
+      target: <% str(1 / ($.output - 2)) %>
+      on-error: handler
+    handler:
+      action: std.noop
+"""))
+        ex = self.run_to_end('wn_target_item')
+        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
+        t = self.server.task(ex['id'], 't')
+        self.assertIn("Can not evaluate Jinja expression [expression="
+                      "{{ _.i }}", t['state_info'])
+        self.assertEqual([], self.action_executions(t['id']))
+        # Item 1 passes, item 2 fails: neither runs.
+        self.assert_handled(
+            self.run_to_end('wn_target_input'),
+            'Can not evaluate YAQL expression [expression=str(1 / '
+            '($.output - 2)), error=integer division or modulo by zero]')
+
+    def test_unknown_action_or_workflow_is_the_tasks_error(self):
+        self.server.create_workflows(wf("""
+wn_no_action:
+  tasks:
+    t:
+      with-items: i in [1, 2]
+      action: std.nonexistent
+      on-error: handler
+    handler:
+      action: std.noop
+wn_no_workflow:
+  tasks:
+    t:
+      with-items: i in [1, 2]
+      workflow: wn_nonexistent
+      on-error: handler
+    handler:
+      action: std.noop
+"""))
+        self.assert_handled(
+            self.run_to_end('wn_no_action'),
+            'Failed to find action [action_name=std.nonexistent, '
+            'namespace=]')
+        self.assert_handled(
+            self.run_to_end('wn_no_workflow'),
+            'Failed to find workflow [name=wn_nonexistent] [namespace=]')
+
+    def test_inputs_first_and_a_misfit_input_still_fail_the_workflow(self):
+        self.server.create_workflows(wf("""
+wn_input_first:
+  tasks:
+    t:
+      with-items: i in [1, 0]
+      action: <% $.nope %>
+      input: {x: <% 1 / $.i %>}
+      on-error: handler
+    handler:
+      action: std.noop
+wn_misfit:
+  tasks:
+    t:
+      with-items: i in [1, 2]
+      action: std.echo
+      input: <% switch($.i = 1 => {bad => 1}, true => {output => 2}) %>
+      target: <% str(1 / ($.get(output, 1) - 2)) %>
+      on-error: handler
+    handler:
+      action: std.noop
+"""))
+        for name, error in (
+                ('wn_input_first', 'Can not evaluate YAQL expression '
+                                   '[expression=1 / $.i'),
+                ('wn_misfit', 'Invalid input [name=std.echo')):
+            ex = self.run_to_end(name)
+            self.assertEqual('ERROR', ex['state'])
+            self.assertEqual({'t': 'ERROR'}, self.states(ex['id']))
+            t = self.server.task(ex['id'], 't')
+            self.assertTrue(t['state_info'].startswith(
+                'Failed to run task [error=' + error), t['state_info'])

@@ -19,6 +19,23 @@ class _Runs(base.ServerTestCase):
         ex = self.server.start(name, wf_input, **extra)
         return self.server.wait(ex['id'], timeout=60)
 
+    def post_calling_workbook(self, workbook, child):
+        """Workbook ``workbook`` whose ``main`` calls its own ``child``."""
+        r = self.server.post_text('/workbooks', wf("""
+name: %s
+workflows:
+  %s:
+    output: {where: workbook}
+    tasks:
+      t: {action: std.noop}
+  main:
+    tasks:
+      call:
+        workflow: %s
+        publish: {where: <%% task().result.where %%>}
+""" % (workbook, child, child)))
+        self.assertEqual(201, r.status_code, r.text)
+
     def children(self, task_id):
         r = self.server.http.get(self.server.url + '/executions',
                                  params={'task_execution_id': task_id})
@@ -135,23 +152,165 @@ sw_wb_child:
   tasks:
     t: {action: std.noop}
 """))
-        r = self.server.post_text('/workbooks', wf("""
-name: swwb
-workflows:
-  sw_wb_child:
-    output: {where: workbook}
-    tasks:
-      t: {action: std.noop}
-  main:
-    tasks:
-      call:
-        workflow: sw_wb_child
-        publish: {where: <% task().result.where %>}
-"""))
-        self.assertEqual(201, r.status_code, r.text)
+        self.post_calling_workbook('swwb', 'sw_wb_child')
         ex = self.run_to_end('swwb.main')
         self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
         self.assertEqual({'where': 'workbook'}, self.server.output(ex['id']))
+
+    def test_workbook_local_name_before_the_started_namespace(self):
+        # Each name (workbook-local first) is tried in the namespace the
+        # execution was started with, then in the default one.
+        r = self.server.http.post(
+            self.server.url + '/workflows', params={'namespace': 'sw_other'},
+            data=wf("""
+sw_wb_child2:
+  output: {where: sw_other}
+  tasks:
+    t: {action: std.noop}
+""").encode(), headers={'Content-Type': 'text/plain'})
+        self.assertEqual(201, r.status_code, r.text)
+        self.post_calling_workbook('swwb2', 'sw_wb_child2')
+        ex = self.run_to_end('swwb2.main', params={'namespace': 'sw_other'})
+        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
+        self.assertEqual({'where': 'workbook'}, self.server.output(ex['id']))
+
+
+class StartedNamespaceTest(_Runs):
+    """Sub-workflows are looked up in the namespace the root execution was
+    started with (passed down in every child's ``params``), then in the
+    default one — not where the parent's own definition was found."""
+
+    def post_in(self, namespace, text):
+        r = self.server.http.post(
+            self.server.url + '/workflows', params={'namespace': namespace},
+            data=wf(text).encode(), headers={'Content-Type': 'text/plain'})
+        self.assertEqual(201, r.status_code, r.text)
+        return r.json()['workflows']
+
+    def only_child(self, ex_id, task_name):
+        [child] = self.children(self.server.task(ex_id, task_name)['id'])
+        return child
+
+    def test_nested_tree_uses_the_namespace_it_was_started_with(self):
+        low = """
+sn_low:
+  output: {where: <% execution().params.namespace %>}
+  tasks:
+    t: {action: std.noop}
+"""
+        self.post_in('', low)
+        self.post_in('sn_abc', low)
+        self.post_in('', """
+sn_mid:
+  tasks:
+    call:
+      workflow: sn_low
+""")
+        top = """
+sn_top:
+  tasks:
+    call:
+      workflow: sn_mid
+"""
+        self.post_in('', top)
+        self.post_in('sn_abc', top)
+        ex = self.run_to_end('sn_top', workflow_namespace='sn_abc')
+        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
+        self.assertEqual({'namespace': 'sn_abc', 'env': {}},
+                         json.loads(ex['params']))
+        call = self.server.task(ex['id'], 'call')
+        mid = self.only_child(ex['id'], 'call')
+        # Found in the default namespace (not in sn_abc) ...
+        self.assertEqual('', mid['workflow_namespace'])
+        # ... but the namespace the tree was started with goes down.
+        params = json.loads(mid['params'])
+        self.assertEqual(['root_execution_id', 'task_execution_id', 'index',
+                          'namespace', 'env'], list(params))
+        self.assertEqual({'root_execution_id': ex['id'],
+                          'task_execution_id': call['id'], 'index': 0,
+                          'namespace': 'sn_abc', 'env': {}}, params)
+        self.assertEqual('', self.server.task(mid['id'],
+                                              'call')['workflow_namespace'])
+        low_ex = self.only_child(mid['id'], 'call')
+        self.assertEqual('sn_abc', low_ex['workflow_namespace'])
+        self.assertEqual('sn_abc', json.loads(low_ex['params'])['namespace'])
+        self.assertEqual({'where': 'sn_abc'},
+                         self.server.output(low_ex['id']))
+
+    def test_namespace_given_in_params_only(self):
+        # The workflow itself is looked up with workflow_namespace (here
+        # the default one); params.namespace is where children are found.
+        self.post_in('sn_xyz', """
+sn_p_child:
+  tasks:
+    t: {action: std.noop}
+""")
+        [top] = self.post_in('', """
+sn_p_top:
+  tasks:
+    call:
+      workflow: sn_p_child
+""")
+        ex = self.run_to_end('sn_p_top', params={'namespace': 'sn_xyz'})
+        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
+        self.assertEqual('', ex['workflow_namespace'])
+        child = self.only_child(ex['id'], 'call')
+        self.assertEqual('sn_xyz', child['workflow_namespace'])
+        # Started by id in another namespace: that one is not searched.
+        ex = self.run_to_end(None, params={'namespace': 'sn_nowhere'},
+                             workflow_id=top['id'])
+        self.assertEqual('ERROR', ex['state'])
+        self.assertEqual(
+            'Failed to find workflow [name=sn_p_child] '
+            '[namespace=sn_nowhere]',
+            self.server.task(ex['id'], 'call')['state_info'])
+
+    def test_params_of_items_notify_and_undeclared_input(self):
+        self.server.create_workflows(wf("""
+sn_item_child:
+  input: [a]
+  output: {env_seen: <% env() %>}
+  tasks:
+    t: {action: std.noop}
+sn_items:
+  tasks:
+    items:
+      with-items: i in [10, 20]
+      workflow: sn_item_child
+      input: {a: <% $.i %>}
+    extra:
+      workflow: sn_item_child
+      input: {a: 1, env: {y: 2}, index: 7, zz: 5}
+      publish: {env_seen: <% task().result.env_seen %>}
+"""))
+        notify = [{'type': 'webhook', 'url': 'http://127.0.0.1:9/none',
+                   'events': ['WORKFLOW_CANCELLED']}]
+        ex = self.run_to_end('sn_items', params={'env': {'x': 1},
+                                                 'notify': notify})
+        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
+        items = self.server.task(ex['id'], 'items')
+        children = self.children(items['id'])
+        by_index = {}
+        for child in children:
+            params = json.loads(child['params'])
+            self.assertEqual(['root_execution_id', 'task_execution_id',
+                              'index', 'namespace', 'notify', 'env'],
+                             list(params))
+            self.assertEqual(items['id'], params['task_execution_id'])
+            self.assertEqual({}, params['env'])
+            self.assertEqual(notify, params['notify'])
+            by_index[params['index']] = json.loads(child['input'])['a']
+        self.assertEqual({0: 10, 1: 20}, by_index)
+        # An undeclared input key may replace env (the child's env() is
+        # still the root's), others follow; index stays the engine's.
+        child = self.only_child(ex['id'], 'extra')
+        params = json.loads(child['params'])
+        self.assertEqual(['root_execution_id', 'task_execution_id', 'index',
+                          'namespace', 'notify', 'env', 'zz'], list(params))
+        self.assertEqual((0, {'y': 2}, 5),
+                         (params['index'], params['env'], params['zz']))
+        self.assertEqual({'env_seen': {'x': 1}},
+                         self.server.output(ex['id']))
 
 
 class SharedSubWorkflowTest(_Runs):

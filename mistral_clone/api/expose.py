@@ -192,10 +192,14 @@ def wsexpose(*args, **kwargs):
                 known = _translated(e)
                 if known is None:
                     raise
+                # ``from None``: WSME logs the traceback of what it is
+                # given, and a database error's would carry its SQL
+                # (_translated logged it without).
                 if known.http_code >= 500:
-                    raise _ServerFault(known.http_code, known.message)
-                raise wsme.exc.ClientSideError(known.message,
-                                               status_code=known.http_code)
+                    raise _ServerFault(known.http_code,
+                                       known.message) from None
+                raise wsme.exc.ClientSideError(
+                    known.message, status_code=known.http_code) from None
         # WSME's own convention (wsme.api.wrapfunc): read f's signature.
         handler._wsme_original_func = f
         exposed = wsmeext.pecan.wsexpose(*args, **kwargs)(handler)

@@ -154,6 +154,8 @@ class ConsoleTestCase(PageHelpers, unittest.TestCase):
         return r.json()['action_executions']
 
     def complete_action(self, action_id, state, output):
+        """As ``mistral action-execution-update``: ``output`` is a JSON
+        object (the API refuses anything else, as the reference does)."""
         r = self.server.put('/action_executions/%s' % action_id,
                             {'state': state, 'output': output})
         self.assertEqual(200, r.status_code, r.text)

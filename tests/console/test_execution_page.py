@@ -201,7 +201,8 @@ class TestExecutionPage(base.ConsoleTestCase):
         self.assertEqual(base.COLOURS['SUCCESS'], self.node_colour('wait_a'))
         self.assertEqual(base.COLOURS['RUNNING'], self.node_colour('wait_b'))
 
-        self.complete_action(action_b['id'], 'ERROR', 'disk full on web2')
+        self.complete_action(action_b['id'], 'ERROR',
+                             {'error': 'disk full on web2'})
         self.wait_states({'wait_b': 'ERROR'})
         self.wait_header_state('ERROR')
         self.assertEqual(base.COLOURS['ERROR'], self.node_colour('wait_b'))
@@ -212,7 +213,7 @@ class TestExecutionPage(base.ConsoleTestCase):
     def test_rerun_a_failed_task_from_the_page(self):
         ex = self.server.start('rerun_wf')
         first = self.running_action(ex['id'], 'flaky')
-        self.complete_action(first['id'], 'ERROR', 'connection reset')
+        self.complete_action(first['id'], 'ERROR', {'error': 'connection reset'})
         self.server.wait(ex['id'])
 
         self.open('executions/%s' % ex['id'])
@@ -228,7 +229,7 @@ class TestExecutionPage(base.ConsoleTestCase):
             'a second action of flaky')[0]
         self.wait_states({'flaky': 'RUNNING'})
         self.wait_header_state('RUNNING')
-        self.complete_action(second['id'], 'SUCCESS', 'fine now')
+        self.complete_action(second['id'], 'SUCCESS', {'answer': 'fine now'})
         self.wait_states({'flaky': 'SUCCESS', 'done': 'SUCCESS'})
         self.wait_header_state('SUCCESS')
         self.assertEqual('SUCCESS', self.server.get_ex(ex['id'])['state'])

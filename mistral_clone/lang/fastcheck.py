@@ -47,10 +47,12 @@ implement the same keywords of the same draft; what differs:
 by character and on whole documents.
 
 The classes and the compiled validators are built at the first validation
-in a process (about 75 ms of CPU, once: 50 for the classes, 25 to compile),
-not at import: processes that only run stored definitions never validate.
+in a process (about 65 ms of CPU, once: 50 for the classes, 15 to compile;
+3.3 MB), not at import: processes that only run stored definitions never
+validate.
 """
 
+import collections
 import re
 import sys
 import threading
@@ -181,29 +183,81 @@ _PLAIN = frozenset((
     'minProperties', 'maxProperties', 'description', 'title'))
 
 
+def _has_pattern(schema):
+    if isinstance(schema, dict):
+        return ('pattern' in schema or 'patternProperties' in schema or
+                any(_has_pattern(v) for v in schema.values()))
+    if isinstance(schema, list):
+        return any(_has_pattern(v) for v in schema)
+    return False
+
+
+class _Translation(object):
+    """``schema`` for jsonschema-rs: patterns translated, and each
+    sub-schema with a pattern that ``schema`` uses in several places (the
+    same dict) written once, under ``$defs``, and referred to. The task
+    schema holds 200 patterns, mostly copies of the clause and expression
+    sub-schemas, and jsonschema-rs compiles every copy: all the language's
+    validators took 32 ms and 18.5 MB of memory, now 13 ms and 3.3 MB."""
+
+    def __init__(self, schema):
+        self._uses = collections.Counter()
+        self._count(schema)
+        self._defs = {}
+        self._names = {}
+        self.result = self._schema(schema)
+        if self._defs:
+            if '$defs' in self.result:
+                raise Untranslatable('$defs')
+            self.result['$defs'] = self._defs
+
+    def _count(self, value):
+        if isinstance(value, dict):
+            self._uses[id(value)] += 1
+            if self._uses[id(value)] > 1:
+                return
+            value = list(value.values())
+        if isinstance(value, list):
+            for item in value:
+                self._count(item)
+
+    def _sub(self, schema):
+        if not (isinstance(schema, dict) and self._uses[id(schema)] > 1
+                and _has_pattern(schema)):
+            return self._schema(schema)
+        name = self._names.get(id(schema))
+        if name is None:
+            name = self._names[id(schema)] = 'shared%d' % len(self._names)
+            self._defs[name] = self._schema(schema)
+        return {'$ref': '#/$defs/' + name}
+
+    def _schema(self, schema):
+        if isinstance(schema, bool):
+            return schema
+        if not isinstance(schema, dict):
+            raise Untranslatable(repr(schema))
+        result = {}
+        for key, value in schema.items():
+            if key == 'pattern':
+                value = translate(value)
+            elif key == 'patternProperties':
+                value = {translate(p): self._sub(s)
+                         for p, s in value.items()}
+            elif key in _ONE_SCHEMA:
+                value = self._sub(value)
+            elif key in _SCHEMA_LIST:
+                value = [self._sub(s) for s in value]
+            elif key in _SCHEMA_MAP:
+                value = {k: self._sub(s) for k, s in value.items()}
+            elif key not in _PLAIN:
+                raise Untranslatable(key)
+            result[key] = value
+        return result
+
+
 def _translate_schema(schema):
-    """A copy of ``schema`` with every pattern translated."""
-    if isinstance(schema, bool):
-        return schema
-    if not isinstance(schema, dict):
-        raise Untranslatable(repr(schema))
-    result = {}
-    for key, value in schema.items():
-        if key == 'pattern':
-            value = translate(value)
-        elif key == 'patternProperties':
-            value = {translate(p): _translate_schema(s)
-                     for p, s in value.items()}
-        elif key in _ONE_SCHEMA:
-            value = _translate_schema(value)
-        elif key in _SCHEMA_LIST:
-            value = [_translate_schema(s) for s in value]
-        elif key in _SCHEMA_MAP:
-            value = {k: _translate_schema(s) for k, s in value.items()}
-        elif key not in _PLAIN:
-            raise Untranslatable(key)
-        result[key] = value
-    return result
+    """A copy of ``schema`` for jsonschema-rs (see :class:`_Translation`)."""
+    return _Translation(schema).result
 
 
 class FastCheck(object):

@@ -6,6 +6,7 @@ many generated task, clause and workflow documents.
 """
 
 import datetime
+import json
 import random
 import re
 import sys
@@ -86,6 +87,15 @@ class PatternTest(unittest.TestCase):
             _rs_pattern(pattern)
         for name, compiled in SCHEMAS.items():
             self.assertIsNotNone(compiled.fast._compile(), name)
+
+    def test_shared_sub_schemas_are_compiled_once(self):
+        # The task schema repeats its clause and expression sub-schemas
+        # (200 patterns); jsonschema-rs gets each once, under $defs.
+        self.assertEqual(200, json.dumps(tasks.DIRECT_SCHEMA).count(
+            '"pattern'))
+        translated = fastcheck._translate_schema(tasks.DIRECT_SCHEMA)
+        self.assertLessEqual(json.dumps(translated).count('"pattern'), 8)
+        self.assertIn('$ref', json.dumps(translated['properties']))
 
     def test_what_is_not_translated_stays_with_jsonschema(self):
         for pattern in (r'^(?!version$)[\w-]+$', r'\d+', r'a{2}', r'(a',

@@ -90,11 +90,12 @@ def _class(name):
     return _classes[name]
 
 
-# Characters taken literally by Python's re, ECMA 262 and Rust's regex alike.
+# Characters taken literally by Python's re, ECMA 262 and Rust's regex
+# alike, and those all three take escaped with a backslash.
 _LITERAL = frozenset(
     'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
-    '_ <>%=-,:;\'"/@!#&~')
-_ESCAPED = frozenset('()[]{}.*+?|^$\\/')
+    '_ <>%=-,:')
+_ESCAPED = frozenset('()[]{}.*+?|^$\\')
 _QUANTIFIERS = frozenset('*+?')
 
 

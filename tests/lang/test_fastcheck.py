@@ -128,7 +128,12 @@ class PatternTest(unittest.TestCase):
     def test_patterns_match_as_re_does(self):
         strings = [t % c for t in TEMPLATES for c in CHARACTERS]
         strings += ['', '\n', 'x\ny', '<% a\nb %>', '{{ a\nb }}']
-        for pattern in PATTERNS:
+        # The language's patterns, and the rest of what translate() takes.
+        others = [r'a\.b$', r'^\(x\)\[\]\{\}', r'\$\^\|\\', r'a|b$',
+                  r'^(?:ab)+?$', r'x*y+z?', r'^\W\s\S$', r'<%=-,:>']
+        strings += ['a.b', 'axb', '(x)[]{}', '$^|\\', 'ab\n', 'abab',
+                    'xyz', '\xe9 x', '_\t\xa0', '<%=-,:>']
+        for pattern in PATTERNS + others:
             fast = _rs_pattern(pattern)
             for s in strings:
                 self.assertEqual(bool(re.search(pattern, s)),

@@ -88,6 +88,18 @@ def string_keys(data, path):
             raise invalid("%r is not of type 'string'" % (key,), path, key)
 
 
+def _all_string_keys(value, path):
+    """:func:`string_keys` for every mapping in ``value``, in document
+    order."""
+    if isinstance(value, dict):
+        string_keys(value, path)
+        for key, item in value.items():
+            _all_string_keys(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _all_string_keys(item, path + (index,))
+
+
 def maybe_expression(value):
     return isinstance(value, str) and (
         '<%' in value or '{{' in value or '{%' in value)
@@ -167,7 +179,13 @@ class Checks(object):
         ``compiled``."""
         if not self.enabled:
             return
-        error = compiled.best_error(instance)
+        try:
+            error = compiled.best_error(instance)
+        except TypeError:
+            # jsonschema matches key patterns with re, which raises on a
+            # key that is no string (YAML's ``1:``): refused, not a crash.
+            _all_string_keys(instance, tuple(path))
+            raise
         if error is None:
             return
         raise invalid(error.message, tuple(path) + tuple(error.absolute_path),

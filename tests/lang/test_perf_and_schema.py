@@ -109,6 +109,30 @@ class SchemaValidationTest(unittest.TestCase):
             "\n\nOn instance:\n",
             _error(L.parse_actions, 'a1:\n  base: std.noop\n'))
 
+    def test_keys_that_are_not_strings_are_refused(self):
+        # jsonschema raised TypeError on them (an HTTP 500).
+        self.assertEqual(
+            "Invalid DSL: 1 is not of type 'string'\n\n"
+            "On instance['tasks']:\n    1",
+            _error(L.parse_workflows, H + 'wf:\n  tasks:\n'
+                   '    1: {action: std.noop}\n'))
+        self.assertEqual(
+            "Invalid DSL: 2 is not of type 'string'\n\n"
+            "On instance['tasks']['t']['input']:\n    2",
+            _error(L.parse_workflows, H + 'wf:\n  tasks:\n'
+                   '    t: {action: std.noop, input: {a: 1, 2: 3}}\n'))
+        self.assertIn(
+            "On instance['tasks']['t']['on-success'][0]:\n    1",
+            _error(L.parse_workflows, H + 'wf:\n  tasks:\n    t:\n'
+                   '      action: std.noop\n'
+                   "      on-success: [{1: '<% 1 %>'}]\n"))
+        self.assertIn(
+            "On instance['workflows']['wf']['tasks']['t']['publish']:"
+            "\n    True",
+            _error(L.parse_workbook, H + 'name: wb\nworkflows:\n  wf:\n'
+                   '    tasks:\n      t: {action: std.noop, '
+                   'publish: {true: 1}}\n'))
+
     def test_long_values_are_cut(self):
         msg = _error(L.parse_workflows, big_workflow(100).replace(
             "version: '2.0'\n", ''))

@@ -8,14 +8,16 @@ about 5x slower than the hand-written validator it replaced. Measured with
 document                hand-written  jsonschema  jsonschema-rs accepts,
                         (before)      alone       jsonschema explains
 ======================  ============  ==========  ========================
-one task                0.05 ms       0.19 ms     0.05 ms
-100-task chain          2.9 ms        14.5 ms     2.6 ms
-100 tasks, expressions  8.7 ms        56 ms       6.8 ms
+one task                0.05 ms       0.18 ms     0.05 ms
+100-task chain          3.0 ms        15 ms       2.2 ms
+100 tasks, expressions  8.8 ms        58 ms       5.6 ms
 ======================  ============  ==========  ========================
 
-The profile is all jsonschema (``descend``/``evolve``/``oneOf``: ~12 us
-per property of every task); jsonschema-rs validates the 100 tasks of the
-last document in 0.23 ms. So a compiled validator decides whether a
+(the last column also has the YAML loader's scalar memo, 0.2-0.9 ms).
+
+The profile was ~85% jsonschema (``descend``/``evolve``/``oneOf``, 0.1 to
+0.5 ms per task); jsonschema-rs validates the 101 tasks of the last
+document in 0.17 ms. So a compiled validator decides whether a
 document is valid, and only when it says no does ``jsonschema`` validate
 again and word the error: messages are exactly those of ``jsonschema``.
 

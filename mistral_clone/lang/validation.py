@@ -2,7 +2,10 @@
 expression syntax and names.
 
 Each spec module compiles its schema once, at import
-(:func:`compile_schema`). A schema violation is reported as the reference
+(:func:`compile_schema`); a compiled twin (``jsonschema-rs``, see
+:mod:`mistral_clone.lang.fastcheck`) accepts valid documents, and
+``jsonschema`` validates only what that twin refuses, to find and word the
+error. A schema violation is reported as the reference
 does, ``Invalid DSL: <jsonschema's best match>``, followed by where it is, in
 jsonschema's own words, counted from the workflow (action, workbook) being
 defined::
@@ -33,12 +36,31 @@ from jsonschema import validators
 
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions
+from mistral_clone.lang import fastcheck
+
+
+class Schema(object):
+    """A schema compiled for validation: ``jsonschema``'s validator of the
+    draft ``jsonschema.validate`` would pick (the reference validates that
+    way) and its compiled twin for the accept path."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.validator = validators.validator_for(schema)(schema)
+        self.fast = fastcheck.FastCheck(schema)
+
+    def best_error(self, instance):
+        """None when ``instance`` is valid, else the error jsonschema's
+        ``best_match`` picks."""
+        if self.fast.accepts(instance):
+            return None
+        return schema_exceptions.best_match(
+            self.validator.iter_errors(instance))
 
 
 def compile_schema(schema):
-    """A validator for ``schema``, of the draft ``jsonschema.validate``
-    would pick (the reference validates that way)."""
-    return validators.validator_for(schema)(schema)
+    """:class:`Schema` of ``schema``."""
+    return Schema(schema)
 
 
 # The offending value is shown up to this many characters (a missing
@@ -64,6 +86,18 @@ def string_keys(data, path):
     for key in data:
         if not isinstance(key, str):
             raise invalid("%r is not of type 'string'" % (key,), path, key)
+
+
+def _all_string_keys(value, path):
+    """:func:`string_keys` for every mapping in ``value``, in document
+    order."""
+    if isinstance(value, dict):
+        string_keys(value, path)
+        for key, item in value.items():
+            _all_string_keys(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _all_string_keys(item, path + (index,))
 
 
 def maybe_expression(value):
@@ -140,11 +174,20 @@ class Checks(object):
     def __init__(self, enabled):
         self.enabled = enabled
 
-    def schema(self, validator, instance, path=()):
-        """Refuse ``instance`` unless it matches ``validator``'s schema."""
-        if not self.enabled or validator.is_valid(instance):
+    def schema(self, compiled, instance, path=()):
+        """Refuse ``instance`` unless it matches the :class:`Schema`
+        ``compiled``."""
+        if not self.enabled:
             return
-        error = schema_exceptions.best_match(validator.iter_errors(instance))
+        try:
+            error = compiled.best_error(instance)
+        except TypeError:
+            # jsonschema matches key patterns with re, which raises on a
+            # key that is no string (YAML's ``1:``): refused, not a crash.
+            _all_string_keys(instance, tuple(path))
+            raise
+        if error is None:
+            return
         raise invalid(error.message, tuple(path) + tuple(error.absolute_path),
                       error.instance)
 

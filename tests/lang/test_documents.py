@@ -289,7 +289,13 @@ class YamlLoaderTest(unittest.TestCase):
         text = ("a: 1\nb: [1, 2.5, true, null, ~, 'x', \"y\", 0x10, 1_000, "
                 ".inf, yes, No, '', -3, +4, 1:20]\nc:\nd: |\n  block\n"
                 "e: 2020-01-01\nf: !!str 5\n? g\n: h\n")
-        self.assertEqual(yaml.safe_load(text), yaml_loader.load(text))
+        plain = ("a: [1, 2.5, true, null, ~, 'x', 0x10, .inf, yes, No, -3, "
+                 "1:20, 'true', \"1\"]\nb: [1, 2.5, true, null, ~, x, 0x10, "
+                 ".inf, yes, No, -3, 1:20, true, 1]\n")
+        # Twice: plain scalars are remembered between documents.
+        for _ in range(2):
+            for t in (text, plain, 'e: 2020-01-01\n'):
+                self.assertEqual(yaml.safe_load(t), yaml_loader.load(t))
 
     def test_aliases_rejected(self):
         bomb = ('a: &a ["lol","lol","lol","lol","lol","lol","lol","lol"]\n'

@@ -6,33 +6,16 @@ from mistral_clone import exceptions as exc
 import mistral_clone.lang as L
 from mistral_clone.lang import parser
 from mistral_clone.lang import validation
-
-
-def big_workflow(n, prefix='big'):
-    lines = ["version: '2.0'", '%s:' % prefix, '  input: [a, {b: 5}]',
-             '  output: {r: <% $.r0 %>}', '  task-defaults:',
-             '    retry: {count: 2, delay: 1}', '    on-error: [handler]',
-             '  tasks:', '    handler: {action: std.noop}']
-    for i in range(n):
-        lines += ['    task%d:' % i,
-                  '      action: std.echo output="<%% $.a + %d %%>"' % i,
-                  '      input: {x: <%% $.b * %d %%>}' % i,
-                  '      publish: {r%d: <%% task().result %%>}' % i,
-                  '      timeout: 10']
-        if i + 1 < n:
-            lines += ['      on-success:',
-                      '        - task%d: <%% $.r%d != null %%>' % (i + 1, i),
-                      '      on-complete: [task%d]' % (i + 1)]
-    return '\n'.join(lines) + '\n'
+from tests.lang.documents import big_workflow
 
 
 class PerformanceTest(unittest.TestCase):
     """Smoke benchmark (no timing assertion; speed is measured by bench/).
 
-    Measured on the dev box (CPU time, expressions already known to the
-    expression cache): ~85 ms to parse and validate this 100-task workflow
-    for the first time, ~20 ms for a 100-task std.noop chain (the reference:
-    16-50 s); a document seen before costs a cache lookup.
+    Measured with bench/lang_parse.py (CPU time, expressions already known
+    to the expression cache): ~7 ms to parse and validate this 100-task
+    workflow for the first time, ~2.6 ms for a 100-task std.noop chain (the
+    reference: 16-50 s); a document seen before costs a cache lookup.
     """
 
     def test_100_tasks(self):
@@ -125,6 +108,30 @@ class SchemaValidationTest(unittest.TestCase):
         self.assertIn(
             "\n\nOn instance:\n",
             _error(L.parse_actions, 'a1:\n  base: std.noop\n'))
+
+    def test_keys_that_are_not_strings_are_refused(self):
+        # jsonschema raised TypeError on them (an HTTP 500).
+        self.assertEqual(
+            "Invalid DSL: 1 is not of type 'string'\n\n"
+            "On instance['tasks']:\n    1",
+            _error(L.parse_workflows, H + 'wf:\n  tasks:\n'
+                   '    1: {action: std.noop}\n'))
+        self.assertEqual(
+            "Invalid DSL: 2 is not of type 'string'\n\n"
+            "On instance['tasks']['t']['input']:\n    2",
+            _error(L.parse_workflows, H + 'wf:\n  tasks:\n'
+                   '    t: {action: std.noop, input: {a: 1, 2: 3}}\n'))
+        self.assertIn(
+            "On instance['tasks']['t']['on-success'][0]:\n    1",
+            _error(L.parse_workflows, H + 'wf:\n  tasks:\n    t:\n'
+                   '      action: std.noop\n'
+                   "      on-success: [{1: '<% 1 %>'}]\n"))
+        self.assertIn(
+            "On instance['workflows']['wf']['tasks']['t']['publish']:"
+            "\n    True",
+            _error(L.parse_workbook, H + 'name: wb\nworkflows:\n  wf:\n'
+                   '    tasks:\n      t: {action: std.noop, '
+                   'publish: {true: 1}}\n'))
 
     def test_long_values_are_cut(self):
         msg = _error(L.parse_workflows, big_workflow(100).replace(

@@ -173,6 +173,11 @@ class _Cheroot(wsgi.Server):
     (possibly in a parent process)."""
 
     listening_socket = None
+    # Idle keep-alive connections wait in cheroot's selector and cost a file
+    # descriptor, no thread; cheroot's default of 10 made the 11th client's
+    # connections close after every response (a new TCP connection per
+    # request for busy API clients, and flaky keep-alive in the tests).
+    keep_alive_conn_limit = 1000
 
     def __init__(self, bind_addr, wsgi_app, **kwargs):
         super().__init__(bind_addr, _WholeBody(wsgi_app), **kwargs)

@@ -7,7 +7,7 @@ Without a config file (or without ``transport_url`` in it) this is the
 embedded default: every service in this process, RPC in-process, and a
 SQLite database that creates/upgrades itself on first start. With
 ``transport_url``, ``--server api`` alone runs ``[api] api_workers`` API
-processes (``api/serving.py``).
+processes (``api_workers.py``).
 """
 
 import logging
@@ -57,13 +57,13 @@ def main(argv=None):
     config.parse_args(argv)
     conf = config.CONF
     components = parse_components(conf.server)
-    from mistral_clone.api import serving
-    workers = serving.worker_count(conf, components)
+    from mistral_clone import api_workers
+    workers = api_workers.worker_count(conf, components)
     log.setup(conf)
     log.banner(conf, components)
     config.report_unknown_options(conf)
     if workers > 1:
-        serving.run_workers(conf, workers)
+        api_workers.run_workers(conf, workers)
         return 0
     from mistral_clone.db import migration
     refused = None

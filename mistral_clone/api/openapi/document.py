@@ -11,6 +11,7 @@ openapi-spec-validator and fuzzes every operation with schemathesis.
 import copy
 import functools
 
+from mistral_clone import version
 from mistral_clone.api import xml_render
 from mistral_clone.api.controllers.v2 import members
 from mistral_clone.api.openapi import operations as ops
@@ -298,22 +299,23 @@ def _operation(route, op):
     return operation
 
 
-def served_routes():
-    """The routes of ``/v2`` (see :mod:`.routes`)."""
-    from mistral_clone.api.controllers.v2 import root
-    return routes.walk(root.V2Controller())
+def served_routes(v2_root):
+    """The routes of ``/v2`` served by the controller class ``v2_root``
+    (see :mod:`.routes`); it is handed in by whoever serves the document,
+    so nothing here imports the controller tree that serves it."""
+    return routes.walk(v2_root())
 
 
-def undeclared():
+def undeclared(v2_root):
     """(routes served but not declared, declared but not served)."""
-    served = {r.key for r in served_routes()}
+    served = {r.key for r in served_routes(v2_root)}
     return served - set(ops.OPERATIONS), set(ops.OPERATIONS) - served
 
 
-@functools.lru_cache(maxsize=1)
-def _base_document():
+@functools.lru_cache(maxsize=4)
+def _base_document(v2_root):
     paths = {}
-    for route in served_routes():
+    for route in served_routes(v2_root):
         op = ops.OPERATIONS.get(route.key)
         if op is None:
             raise LookupError('No declared responses for %s %s (see '
@@ -358,15 +360,12 @@ def _base_document():
 
 
 def _version():
-    try:
-        from importlib import metadata
-        return metadata.version('mistral_clone')
-    except Exception:  # not installed (running from a source tree)
-        return '0'
+    return version.VERSION
 
 
-def document(base_url=None):
-    """The document as a dict; ``base_url``: the server's ``/v2`` URL."""
-    doc = dict(_base_document())
+def document(v2_root, base_url=None):
+    """The document of what ``v2_root`` serves, as a dict; ``base_url``:
+    the server's ``/v2`` URL."""
+    doc = dict(_base_document(v2_root))
     doc['servers'] = [{'url': base_url or '/v2'}]
     return doc

@@ -27,8 +27,8 @@ _ASSETS = ('swagger-ui-bundle.js', 'swagger-ui.css', 'init.js',
 
 
 @functools.lru_cache(maxsize=8)
-def _document_bytes(base_url):
-    return json.dumps(document.document(base_url)).encode('ascii')
+def _document_bytes(v2_root, base_url):
+    return json.dumps(document.document(v2_root, base_url)).encode('ascii')
 
 
 @functools.lru_cache(maxsize=None)
@@ -48,12 +48,16 @@ def _response(body, content_type, cache=True):
 
 
 class DocumentController(object):
-    """``GET /v2/openapi.json``."""
+    """``GET /v2/openapi.json``: the document of ``v2_root`` (the ``/v2``
+    controller class, handed in by it)."""
+
+    def __init__(self, v2_root):
+        self.v2_root = v2_root
 
     @pecan.expose()
     def index(self):
         base = context.ctx().host_url + '/v2'
-        return expose.json_response(200, _document_bytes(base))
+        return expose.json_response(200, _document_bytes(self.v2_root, base))
 
 
 class DocsController(object):

@@ -43,4 +43,5 @@ class V2Controller(object):
         return expose.document({'uri': context.ctx().host_url + '/v2'})
 
 
-pecan.route(V2Controller, 'openapi.json', openapi.DocumentController())
+pecan.route(V2Controller, 'openapi.json',
+            openapi.DocumentController(V2Controller))

@@ -27,13 +27,15 @@ class EngineSettings:
     inline_budget: int = 200
 
     def check_size(self, field, value):
-        """Refuse a value over ``[engine] execution_field_size_limit_kb``."""
+        """Refuse a value over ``[engine] execution_field_size_limit_kb``;
+        its size in KB (0 when there is no limit: not measured)."""
         limit = self.field_size_limit_kb
         if limit < 0 or value is None:
-            return
+            return 0
         size_kb = (len(json.dumps(value, default=str)) + 49) // 1024
         if size_kb > limit:
             raise exc.SizeLimitExceededException(field, size_kb, limit)
+        return size_kb
 
     @classmethod
     def from_conf(cls, conf):

@@ -96,12 +96,21 @@ class Compiler(object):
         self.functions = functions
         self.methods = methods
         self.checked = limits.quota > 0
+        if self.checked:
+            check = limits.check_size
+            self._checked_dollar = _with_item_fn(
+                lambda scope: check(scope[0]['$1']), check)
+            self._checked_dollar.dollar = True
 
     # -- entry points -----------------------------------------------------
 
     def compile(self, node):
         """A closure ``f(scope) -> value`` for ``node``."""
         f = self._compile(node)
+        if f is _dollar and self.checked:
+            # yaql checks the value of '$' too; ``$.key`` recognises this
+            # closure and checks inline (see _dollar_key).
+            return self._checked_dollar
         if self.checked and not getattr(f, 'boolean', False):
             # (A comparison gives True/False, which yaql's memory check
             # always lets through: no check needed.)
@@ -319,6 +328,8 @@ class Compiler(object):
             get = _attribute_getter(key, self.limits)
             if receiver is _dollar:
                 return _dollar_key(key, get)
+            if getattr(receiver, 'dollar', False):
+                return _dollar_key(key, get, self.limits.check_size)
             f = lambda scope: get(receiver(scope))  # noqa: E731
             item_receiver = getattr(receiver, 'item_fn', None)
             if item_receiver is not None:
@@ -373,14 +384,18 @@ def _with_item_fn(f, item_fn):
     return f
 
 
-def _dollar_key(key, get):
-    """``$.key`` in one closure (the most common node of all)."""
+def _dollar_key(key, get, check=None):
+    """``$.key`` in one closure (the most common node of all); ``check``:
+    yaql's memory check of the value of ``$`` (a LazyFrozenDict always
+    passes it)."""
 
     def item_key(receiver):
         if type(receiver) is _Lazy:
             value = receiver._d[key]
             if type(value) in _SCALARS:
                 return value
+        elif check is not None:
+            receiver = check(receiver)
         return get(receiver)
 
     def dollar_key(scope):

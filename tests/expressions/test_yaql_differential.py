@@ -224,12 +224,16 @@ class DifferentialTest(base.ExprTestCase):
                 texts.append('$.recs[0].value %s %s' % (op, right))
         texts += ['$.recs.where($.id mod 2 = 0).len()',
                   '$.recs.select($.id * 3 - 1 > 4)',
-                  '$.recs.where(not $.id > 4).select($.name)']
+                  '$.recs.where(not $.id > 4).select($.name)',
+                  # '$' over the memory quota (checked before '.key')
+                  '$.big.select($.a)', '$.big.select($)', '$.big[0].a',
+                  '$.big.select($.value)']
         for limits in ({}, {'limit_iterators': 4, 'memory_quota': 1500},
                        {'limit_iterators': 100, 'memory_quota': 100000}):
             expr.configure(**limits)
             for n in (len(recs), 3):
-                context = _context({'recs': recs[:n]})
+                context = _context({'recs': recs[:n], 'big': [
+                    'x' * 2000, {'a': 'y' * 2000, 'value': 1}]})
                 for text in texts:
                     self.assertSameOutcome(text, context)
 

@@ -229,7 +229,10 @@ class Process:
 class Deployment:
     """One isolated production deployment (vhost + database + processes)."""
 
-    def __init__(self, backend='postgresql', options=None, tmp=None):
+    def __init__(self, backend='postgresql', options=None, tmp=None,
+                 db_url=None):
+        """``db_url``: an empty database of the caller's (e.g. a private
+        PostgreSQL) instead of a fresh one on the machine's server."""
         self.backend = backend
         self.run_id = 'mc_%s' % uuid.uuid4().hex[:10]
         self.tmp = tmp or tempfile.mkdtemp(prefix='mc_prod_')
@@ -240,7 +243,7 @@ class Deployment:
         self.processes = {}
         self.options = options or {}
         self.http = requests.Session()
-        self.db_url = None
+        self.db_url = db_url
         self._vhost_created = False
         self._db_created = False
 
@@ -251,8 +254,9 @@ class Deployment:
         self._vhost_created = True
         _run(['rabbitmqctl', 'set_permissions', '-p', self.vhost, 'guest',
               '.*', '.*', '.*'])
-        self.db_url = create_database(self.backend, self.db_name)
-        self._db_created = True
+        if self.db_url is None:
+            self.db_url = create_database(self.backend, self.db_name)
+            self._db_created = True
         self.conf_path = os.path.join(self.tmp, 'mistral_clone.conf')
         self.write_conf()
         out = _run([os.path.join(BIN_DIR, 'mistral-clone-db-manage'),

@@ -138,6 +138,12 @@ def unavailable_reason(backend):
         return _unavailable_reason(backend)
 
 
+def rabbitmq_reason():
+    """None when RabbitMQ is usable (started if it was down)."""
+    with _services_lock():
+        return ensure_rabbitmq()
+
+
 def postgresql_reason():
     """None when PostgreSQL is usable (started if it was down)."""
     with _services_lock():

@@ -190,6 +190,28 @@ class RemoteClientTest(unittest.TestCase):
                          rpc.sent[2])
         self.assertEqual(('cast', 'run_job', {'job_id': 'j'}), rpc.sent[3])
 
+    def test_result_delivery_outlasts_a_database_restart(self):
+        import oslo_messaging as messaging
+
+        class Restarting(_FakeRpcClient):
+            def call(self, ctxt, name, **kwargs):
+                self.sent.append(('call', name, kwargs))
+                if len(self.sent) < 3:
+                    raise messaging.RemoteError(
+                        'OperationalError', 'connection refused', '')
+                return True
+        rpc = Restarting()
+        client = clients.RemoteEngineClient(None, 'engine', rpc_client=rpc)
+        self.assertTrue(client.on_action_complete(
+            'a', contracts.ActionResult(data=1)))
+        self.assertEqual(3, len(rpc.sent))
+        # other calls answer the error at once (the API says 503)
+        rpc = Restarting()
+        client = clients.RemoteEngineClient(None, 'engine', rpc_client=rpc)
+        self.assertRaises(messaging.RemoteError, client.stop_workflow, 'x',
+                          'ERROR', 'm')
+        self.assertEqual(1, len(rpc.sent))
+
     def test_runnable_goes_to_its_target_executor(self):
         rpc = _FakeRpcClient()
         client = clients.RemoteExecutorClient(None, 'executor',

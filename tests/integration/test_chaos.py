@@ -41,13 +41,13 @@ TERMINAL = ('SUCCESS', 'ERROR', 'CANCELLED')
 HEARTBEAT_LOST = "Heartbeat wasn't received."
 UNSAFE_TASKS = ('effect', 'finish')
 
-# Failure detection: an executor's actions are judged lost after 8 s
-# without heartbeats (a live executor writes one every second; 8 leaves
+# Failure detection: an executor's actions are judged lost after 10 s
+# without heartbeats (a live executor writes one every second; 10 leaves
 # room for a loaded machine), an unclaimed dispatch after 5 s, a claimed
 # job after 5 s; a result delivery is repeated after 10 s without answer.
 RECOVERY = {
     ('action_heartbeat', 'check_interval'): 1,
-    ('action_heartbeat', 'max_missed_heartbeats'): 8,
+    ('action_heartbeat', 'max_missed_heartbeats'): 10,
     ('action_heartbeat', 'first_heartbeat_timeout'): 5,
     ('action_heartbeat', 'batch_size'): 0,
     ('scheduler', 'captured_job_timeout'): 5,

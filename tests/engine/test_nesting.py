@@ -73,13 +73,18 @@ def wait_tree(root_id, expected, timeout=120):
         time.sleep(0.1)
 
 
-def limit_errors(client, root_id):
-    """state_info of the tasks that hit the limit, anywhere in the tree."""
+def limit_tasks(client):
+    """The tasks that hit the limit (the server's only ones)."""
     r = client.http.get(client.url + '/tasks', params={
         'state': 'ERROR', 'limit': 1000})
-    return [t['state_info'] for t in r.json()['tasks']
+    return [t for t in r.json()['tasks']
             if (t['state_info'] or '').startswith(
                 'Failed to start sub-workflow')]
+
+
+def limit_errors(client, root_id):
+    """state_info of the tasks that hit the limit, anywhere in the tree."""
+    return [t['state_info'] for t in limit_tasks(client)]
 
 
 class DefaultLimitTest(base.ServerTestCase):
@@ -94,6 +99,18 @@ class DefaultLimitTest(base.ServerTestCase):
         [info] = limit_errors(self.server, ex['id'])
         self.assertIn('maximum sub-workflow depth of 100', info)
         self.assertIn('[depth=101, root_execution_id=%s]' % ex['id'], info)
+        # Re-running that task re-opens the 100 executions above it, and
+        # fails again at the limit.
+        [task] = limit_tasks(self.server)
+        r = self.server.put('/tasks/%s' % task['id'],
+                            {'state': 'RUNNING', 'reset': True})
+        self.assertEqual(200, r.status_code, r.text)
+        deadline = time.time() + 120
+        while len(limit_tasks(self.server)) < 1 or self.server.get_ex(
+                ex['id'])['state'] != 'ERROR':
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.1)
+        self.assertEqual({'ERROR': 101}, dict(tree_states(ex['id'])))
 
 
 class SmallLimitTest(base.ServerTestCase):

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 from tests.integration import production_env as pe
 
@@ -115,7 +116,6 @@ class PrivatePostgres:
         return os.path.exists(os.path.join(self.data, 'postmaster.pid'))
 
     def restart(self, down_seconds=2.0, mode='immediate'):
-        import time
         self.stop(mode)
         time.sleep(down_seconds)
         self.start()

@@ -314,6 +314,16 @@ class Deployment:
         self.processes[name] = proc
         return proc
 
+    def add_typical(self):
+        """API, scheduler, engine-1 and -2, executors exec-1 and -2
+        (named hosts)."""
+        self.add('api', 'api')
+        self.add('scheduler', 'scheduler')
+        for name in ('engine-1', 'engine-2'):
+            self.add(name, 'engine')
+        for name in ('exec-1', 'exec-2'):
+            self.add(name, 'executor', {('executor', 'host'): name})
+
     def start(self, name):
         proc = self.processes[name]
         args = [os.path.join(BIN_DIR, 'mistral-clone-server'),

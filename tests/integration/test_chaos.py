@@ -164,12 +164,7 @@ class ChaosTest(unittest.TestCase):
                 'postgresql', options=RECOVERY,
                 db_url=cls.pg.create_database('chaos'))
             d.create()
-            d.add('api', 'api')
-            d.add('scheduler', 'scheduler')
-            for name in ('engine-1', 'engine-2'):
-                d.add(name, 'engine')
-            for name in ('exec-1', 'exec-2'):
-                d.add(name, 'executor', {('executor', 'host'): name})
+            d.add_typical()
             d.start_all()
             d.create_workflows(CHAOS_WF)
             cls.db = sa.create_engine(d.db_url, poolclass=sa.pool.NullPool)

@@ -98,11 +98,12 @@ class PrivatePostgres:
                        + list(args), timeout=timeout, cwd=self.tmp)
 
     def start(self):
-        # fsync off: a test server, never a machine crash to survive.
+        # fsync off: a test server, never a machine crash to survive (a
+        # crash of the server keeps every commit: the WAL is written to the
+        # kernel at commit; synchronous_commit must stay on for that).
         options = ('-p %d -c listen_addresses=127.0.0.1 '
                    '-c unix_socket_directories=%s -c max_connections=300 '
-                   '-c fsync=off -c synchronous_commit=off' % (self.port,
-                                                                self.tmp))
+                   '-c fsync=off' % (self.port, self.tmp))
         self._run('pg_ctl', '-D', self.data, '-l', self.log, '-w', '-t',
                   '90', '-o', options, 'start', timeout=120)
 

@@ -226,6 +226,8 @@ class ChaosTest(unittest.TestCase):
             raise
         finally:
             progress.stop()
+        self.events = [(what, str(datetime.datetime.utcfromtimestamp(at)))
+                       for what, at in events]
         wall = time.time() - t0
         report = ['', 'chaos: %d executions, wall %.1fs' % (len(ids), wall)]
         for what, at in events:
@@ -335,9 +337,12 @@ class ChaosTest(unittest.TestCase):
                 'FROM task_executions'):
             tasks[ex_id][name] = (task_id, state, info)
         actions = collections.defaultdict(list)
-        for task_id, action_id, state in self.query(
-                'SELECT task_execution_id, id, state FROM action_executions'):
+        seen = {}
+        for task_id, action_id, state, host, created, beat in self.query(
+                'SELECT task_execution_id, id, state, executor_host, '
+                'created_at, last_heartbeat FROM action_executions'):
             actions[task_id].append((action_id, state))
+            seen[action_id] = (host, str(created), str(beat))
         hits = self.counter.hits
         for ex_id, n in ids.items():
             ex = done[ex_id]
@@ -368,8 +373,10 @@ class ChaosTest(unittest.TestCase):
                 self.assertIn(HEARTBEAT_LOST, info or '', (ex_id, name))
                 [(action_id, _)] = actions[task_id]
                 self.assertIn(action_id, orphans,
-                              '%s of %s failed but its executor lived'
-                              % (name, ex_id))
+                              '%s of %s failed but its executor lived: '
+                              'action %s (host, created, last heartbeat) %s;'
+                              ' events %s' % (name, ex_id, action_id,
+                                              seen[action_id], self.events))
 
 
 def _json(value):

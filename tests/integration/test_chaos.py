@@ -287,9 +287,13 @@ class ChaosTest(unittest.TestCase):
         killed = time.time()
         killed_utc = datetime.datetime.utcnow()
         self.d.kill(name)
-        ids = [r[0] for r in self.query(
-            "SELECT id FROM action_executions WHERE state = 'RUNNING' AND "
-            "executor_host = :h", h=name)]
+        # The claimer is the host name, or a services row naming it.
+        held = dict(self.query(
+            "SELECT id, executor_host FROM action_executions WHERE state = "
+            "'RUNNING' AND (executor_host = :h OR executor_host LIKE :row)",
+            h=name, row='%%:%s:%%' % name))
+        ids = list(held)
+        self.assertTrue(ids, '%s held no action when killed' % name)
         time.sleep(down_seconds)
         self.d.start(name)
         restarted = time.time()
@@ -297,15 +301,18 @@ class ChaosTest(unittest.TestCase):
         while True:
             # Resolved: finished, or sent again (to be claimed anew), or
             # claimed and heart-beaten since by a live executor.
-            left = self.query_retrying(
-                "SELECT COUNT(*) FROM action_executions WHERE state = "
-                "'RUNNING' AND id IN :ids AND executor_host = :h AND "
-                "last_heartbeat <= :killed", ids=tuple(ids) or ('',), h=name,
-                killed=killed_utc)
-            if not left[0][0]:
+            rows = self.query_retrying(
+                "SELECT id, state, executor_host, last_heartbeat FROM "
+                "action_executions WHERE id IN :ids",
+                ids=tuple(ids) or ('',))
+            left = [i for i, state, host, beat in rows
+                    if state == 'RUNNING' and host == held[i] and
+                    (beat is None or beat <= killed_utc)]
+            if not left:
                 break
             self.assertLess(time.time(), deadline,
-                            'actions of the killed %s never resolved' % name)
+                            'actions of the killed %s never resolved: %s'
+                            % (name, left))
             time.sleep(0.2)
         orphans = {'ids': ids, 'resolved_after': time.time() - killed}
         return orphans, [('kill -9 %s' % name, killed),

@@ -139,6 +139,18 @@ class ExecutorClaimTest(unittest.TestCase):
                          self.rec.results)
         self.assertEqual('exec-1', _get(a).executor_host)
 
+    def test_action_not_claimable_is_not_run(self):
+        # The database is down (a restart): the action is not run
+        # unclaimed — it stays to be sent again, and then runs once.
+        self.executor.claim_patience = 0.3
+        db_api.setup('sqlite:////nonexistent-dir/none.sqlite')
+        self.executor.run_action(contracts.Runnable(
+            action='std.echo', input={'output': 7}, is_sync=True,
+            action_ex_id='a1'))
+        time.sleep(0.3)
+        self.assertEqual([], self.rec.results)
+        self.assertEqual([], self.executor.held_actions())
+
     def test_heartbeats_refresh_held_actions(self):
         a = _action(executor_host='exec-1', last_heartbeat=_ago(100))
         other = _action(executor_host='exec-2', last_heartbeat=_ago(100))

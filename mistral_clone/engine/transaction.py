@@ -70,6 +70,8 @@ class Transaction:
         self._runs = {}
         self._new_tasks = {}
         self._locked = set()
+        # Sub-workflow starts nested in one another (subworkflows.py).
+        self.nesting = 0
         # the rooms
         self.workflows = workflows.Workflows(self)
         self.control = workflow_control.WorkflowControl(self)

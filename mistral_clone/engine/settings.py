@@ -25,6 +25,9 @@ class EngineSettings:
     # this many per transaction (0 disables: [engine]
     # inline_builtin_actions = False).
     inline_budget: int = 200
+    # [engine] max_subworkflow_depth: deepest sub-workflow nesting (the
+    # root execution is depth 0).
+    max_subworkflow_depth: int = 100
 
     def check_size(self, field, value):
         """Refuse a value over ``[engine] execution_field_size_limit_kb``;
@@ -43,4 +46,5 @@ class EngineSettings:
             field_size_limit_kb=conf.engine.execution_field_size_limit_kb,
             context_versioning=conf.context_versioning.enabled,
             inline_budget=(cls.inline_budget
-                           if conf.engine.inline_builtin_actions else 0))
+                           if conf.engine.inline_builtin_actions else 0),
+            max_subworkflow_depth=conf.engine.max_subworkflow_depth)

@@ -72,6 +72,8 @@ class Transaction:
         self._new_tasks = {}
         self._locked = set()
         self._held_kb = 0
+        # Sub-workflow starts nested in one another (subworkflows.py).
+        self.nesting = 0
         # the rooms
         self.workflows = workflows.Workflows(self)
         self.control = workflow_control.WorkflowControl(self)

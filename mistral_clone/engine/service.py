@@ -171,6 +171,55 @@ class Engine(contracts.EngineApi):
             return t.actions.on_complete(action_ex, result)
         return self._run(do)
 
+    def on_action_results(self, results):
+        """Several results in one transaction: the workflow executions they
+        concern are locked and loaded once however many of their actions
+        finished (a fan-out's branches), and one commit serves them all.
+        Should the transaction fail for a reason other than a conflict, the
+        results are processed one by one, so that one bad result does not
+        hold back the others."""
+        items = list(results.items)
+        if len(items) == 1:
+            return [self.on_action_complete(*items[0])]
+
+        def do(t):
+            m = models.ActionExecution
+            rows = {a.id: a for a in t.s.execute(
+                sa.select(m).where(m.id.in_({i for i, _ in items}))
+            ).scalars()}
+            # Their tasks in one query too (then found in the session,
+            # which holds its rows weakly: hence ``tasks``).
+            task_ids = {a.task_execution_id for a in rows.values()
+                        if a.task_execution_id}
+            tasks = t.s.execute(sa.select(models.TaskExecution).where(
+                models.TaskExecution.id.in_(task_ids))).scalars().all() \
+                if task_ids else []
+            answers = [False] * len(items)
+            # Workflow executions are locked in one order by every engine.
+            for n in sorted(range(len(items)), key=lambda n: (
+                    getattr(rows.get(items[n][0]), 'workflow_execution_id',
+                            None) or '', n)):
+                action_ex = rows.get(items[n][0])
+                if action_ex is not None:
+                    answers[n] = t.actions.on_complete(action_ex,
+                                                       items[n][1])
+            del tasks
+            return answers
+        try:
+            return self._run(do)
+        except Exception as e:
+            LOG.warning('Processing %d action results together failed (%s);'
+                        ' processing them one by one', len(items), e)
+        answers = []
+        for action_ex_id, result in items:
+            try:
+                answers.append(self.on_action_complete(action_ex_id, result))
+            except Exception:
+                LOG.exception('Could not process the result of action %s',
+                              action_ex_id)
+                answers.append(False)
+        return answers
+
     def start_action(self, action_name, action_input=None, namespace='',
                      description='', params=None, project_id=None):
         project_id = project_id or DEFAULT_PROJECT

@@ -20,6 +20,13 @@ visible in the database, so that crashes are detected
   or whose result is being delivered) is refreshed in one UPDATE.
 * **delivery** — a result is delivered with a call that is repeated
   (reaching another engine) until an engine acknowledged it.
+
+Results are delivered in batches: the worker that finishes an action while
+no delivery is under way delivers its result, and then every result that
+finished meanwhile, in one call (``EngineApi.on_action_results``, one
+engine transaction); the other workers go back to running actions. Under
+load one call and one transaction serve many actions; alone, an action's
+result leaves at once.
 """
 
 import concurrent.futures
@@ -35,6 +42,10 @@ from mistral_clone.rpc import contracts
 
 LOG = logging.getLogger(__name__)
 
+# Most results one delivery carries (one engine transaction: long ones hold
+# the workflow executions' row locks longer).
+MAX_RESULTS_PER_DELIVERY = 50
+
 
 class Executor(contracts.ExecutorApi):
 
@@ -47,6 +58,9 @@ class Executor(contracts.ExecutorApi):
             max_workers=workers, thread_name_prefix='executor')
         self._held = set()          # action ids this executor answers for
         self._held_lock = threading.Lock()
+        self._results = []          # [(action_ex_id, ActionResult)] to send
+        self._delivering = False    # a worker is sending results
+        self._results_lock = threading.Lock()
         self._heartbeats = None
         if track_actions and heartbeat_interval > 0:
             self._heartbeats = periodic.Periodic(
@@ -106,6 +120,7 @@ class Executor(contracts.ExecutorApi):
 
     def _run(self, runnable):
         action_ex_id = runnable.action_ex_id
+        result = None
         try:
             try:
                 result = self.execute(runnable)
@@ -113,16 +128,46 @@ class Executor(contracts.ExecutorApi):
                 LOG.exception('Executor failed on action %s', action_ex_id)
                 result = contracts.ActionResult(
                     error='Executor failure: %s' % e)
-            if result is None:
-                return
-            try:
-                self.engine_client.on_action_complete(action_ex_id, result)
-            except Exception:
-                LOG.exception('Could not report the result of action %s',
-                              action_ex_id)
         finally:
-            if self.track_actions:
-                self._release(action_ex_id)
+            if result is None:
+                if self.track_actions:
+                    self._release(action_ex_id)
+            else:
+                self._report(action_ex_id, result)
+
+    # --- delivering results ------------------------------------------------------
+
+    def _report(self, action_ex_id, result):
+        """Deliver a result: now if no delivery is under way, else with
+        the next one (made by the worker delivering now)."""
+        with self._results_lock:
+            self._results.append((action_ex_id, result))
+            if self._delivering:
+                return
+            self._delivering = True
+        self._deliver()
+
+    def _deliver(self):
+        while True:
+            with self._results_lock:
+                batch = self._results[:MAX_RESULTS_PER_DELIVERY]
+                del self._results[:MAX_RESULTS_PER_DELIVERY]
+                if not batch:
+                    self._delivering = False
+                    return
+            try:
+                if len(batch) == 1:
+                    self.engine_client.on_action_complete(*batch[0])
+                else:
+                    self.engine_client.on_action_results(
+                        contracts.ActionResults(tuple(batch)))
+            except Exception:
+                LOG.exception('Could not report the results of actions %s',
+                              ', '.join(i for i, _ in batch))
+            finally:
+                if self.track_actions:
+                    for action_ex_id, _ in batch:
+                        self._release(action_ex_id)
 
     def execute(self, runnable):
         """Run the action; the ``ActionResult`` to report, or None (an

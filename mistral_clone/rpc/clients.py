@@ -149,6 +149,10 @@ class RemoteEngineClient(contracts.EngineApi):
                                    action_ex_id=action_ex_id,
                                    result=result.to_wire())
 
+    def on_action_results(self, results):
+        return self._call_repeated('on_action_results',
+                                   results=results.to_wire())
+
     def run_job(self, job_id):
         self._client.cast({}, 'run_job', job_id=job_id)
 

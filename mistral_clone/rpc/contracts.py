@@ -99,8 +99,26 @@ class ActionResult:
         return cls(data=result.data)
 
 
+@dataclasses.dataclass(frozen=True)
+class ActionResults:
+    """Several actions' results delivered together (an executor sends
+    the results that finished while it delivered the previous ones):
+    ``items`` is a tuple of ``(action_ex_id, ActionResult)``."""
+
+    items: tuple = ()
+
+    def to_wire(self):
+        return [[action_ex_id, result.to_wire()]
+                for action_ex_id, result in self.items]
+
+    @classmethod
+    def from_wire(cls, data):
+        return cls(tuple((action_ex_id, ActionResult.from_wire(result))
+                         for action_ex_id, result in data))
+
+
 #: The types :func:`decode` turns back into objects on the receiving side.
-WIRE_TYPES = (Runnable, ActionResult)
+WIRE_TYPES = (Runnable, ActionResult, ActionResults)
 
 
 class EngineApi(abc.ABC):
@@ -155,6 +173,12 @@ class EngineApi(abc.ABC):
     def on_action_complete(self, action_ex_id,
                            result: ActionResult) -> bool:
         """An executor's result (idempotent: True the first time only)."""
+
+    @abc.abstractmethod
+    def on_action_results(self, results: ActionResults) -> list:
+        """Several executor results at once (one transaction where
+        possible); a list of what :meth:`on_action_complete` would answer
+        for each."""
 
     @abc.abstractmethod
     def run_job(self, job_id) -> None:

@@ -187,22 +187,26 @@ class Engine(contracts.EngineApi):
             rows = {a.id: a for a in t.s.execute(
                 sa.select(m).where(m.id.in_({i for i, _ in items}))
             ).scalars()}
-            # Their tasks in one query too (then found in the session,
-            # which holds its rows weakly: hence ``tasks``).
+            # Lock their workflow executions first, in one order for every
+            # engine; only then read their tasks (in one query, then found
+            # in the session, which holds rows weakly: hence ``tasks``):
+            # read before the locks they could miss what another engine
+            # committed meanwhile.
+            for wf_ex_id in sorted({a.workflow_execution_id
+                                    for a in rows.values()
+                                    if a.task_execution_id and
+                                    a.workflow_execution_id}):
+                t.lock(wf_ex_id)
             task_ids = {a.task_execution_id for a in rows.values()
                         if a.task_execution_id}
             tasks = t.s.execute(sa.select(models.TaskExecution).where(
                 models.TaskExecution.id.in_(task_ids))).scalars().all() \
                 if task_ids else []
             answers = [False] * len(items)
-            # Workflow executions are locked in one order by every engine.
-            for n in sorted(range(len(items)), key=lambda n: (
-                    getattr(rows.get(items[n][0]), 'workflow_execution_id',
-                            None) or '', n)):
-                action_ex = rows.get(items[n][0])
+            for n, (action_ex_id, result) in enumerate(items):
+                action_ex = rows.get(action_ex_id)
                 if action_ex is not None:
-                    answers[n] = t.actions.on_complete(action_ex,
-                                                       items[n][1])
+                    answers[n] = t.actions.on_complete(action_ex, result)
             del tasks
             return answers
         try:

@@ -30,6 +30,10 @@ LOG = logging.getLogger(__name__)
 
 DEFAULT_PROJECT = '<default-project>'
 
+# Most actions one message to the executors carries: a fan-out's actions
+# still spread over several executors.
+ACTIONS_PER_MESSAGE = 10
+
 
 class Engine(contracts.EngineApi):
 
@@ -68,12 +72,19 @@ class Engine(contracts.EngineApi):
         return result
 
     def _dispatch(self, outbox):
+        # Actions go to the executors in messages of up to
+        # ACTIONS_PER_MESSAGE (one message per action cost more than the
+        # rest of an action's round trip); a ``target:`` names its executor.
+        anywhere = [r for r in outbox.actions if not r.target]
         for runnable in outbox.actions:
-            try:
-                self.executor_client.run_action(runnable)
-            except Exception:
-                LOG.exception('Could not send action %s to an executor',
-                              runnable.action_ex_id)
+            if runnable.target or len(anywhere) == 1:
+                self._send(self.executor_client.run_action, runnable,
+                           [runnable])
+        if len(anywhere) > 1:
+            for i in range(0, len(anywhere), ACTIONS_PER_MESSAGE):
+                chunk = tuple(anywhere[i:i + ACTIONS_PER_MESSAGE])
+                self._send(self.executor_client.run_actions,
+                           contracts.Runnables(chunk), chunk)
         if outbox.inline:
             self._pool.submit(self._safely, self._run,
                               lambda t: t.actions.run_inline_batch(
@@ -82,6 +93,14 @@ class Engine(contracts.EngineApi):
             self._pool.submit(self._safely, self.run_job, job_id)
         if outbox.wake_scheduler and self.scheduler_waker is not None:
             self.scheduler_waker()
+
+    @staticmethod
+    def _send(send, what, runnables):
+        try:
+            send(what)
+        except Exception:
+            LOG.exception('Could not send actions %s to an executor',
+                          ', '.join(r.action_ex_id or '?' for r in runnables))
 
     @staticmethod
     def _safely(fn, *args):

@@ -94,6 +94,54 @@ class Executor(contracts.ExecutorApi):
                 self._held.add(action_ex_id)
         self._pool.submit(self._run, runnable)
 
+    def run_actions(self, runnables):
+        """Queue several actions (a ``contracts.Runnables``), claimed in
+        one transaction; returns at once."""
+        items = list(runnables.items)
+        ids = [r.action_ex_id for r in items if r.action_ex_id]
+        if not (self.track_actions and ids):
+            for runnable in items:
+                self._pool.submit(self._run, runnable)
+            return
+        try:
+            claimed = self._claim_many(ids)
+        except Exception:
+            # As in run_action: run them anyway.
+            LOG.exception('Could not claim actions %s', ', '.join(ids))
+            claimed = set(ids)
+        for runnable in items:
+            action_ex_id = runnable.action_ex_id
+            if action_ex_id and action_ex_id not in claimed:
+                LOG.info('Action %s is already claimed or finished; not '
+                         'running it again', action_ex_id)
+                continue
+            if action_ex_id:
+                with self._held_lock:
+                    self._held.add(action_ex_id)
+            self._pool.submit(self._run, runnable)
+
+    def _claim_many(self, ids):
+        """The ids of ``ids`` this executor claimed (see :meth:`_claim`)."""
+        from mistral_clone.db import api as db_api
+        from mistral_clone.db import models
+        if not db_api.get_engine().dialect.update_returning:
+            return {i for i in ids if self._claim(i)}
+        m = models.ActionExecution
+
+        @db_api.retry_on_conflict
+        def claim():
+            with db_api.transaction() as s:
+                return set(s.execute(
+                    sa.update(m)
+                    .where(m.id.in_(ids), m.state == 'RUNNING',
+                           m.executor_host.is_(None))
+                    .values(executor_host=self.host,
+                            last_heartbeat=models.utcnow())
+                    .returning(m.id)
+                    .execution_options(synchronize_session=False)
+                ).scalars())
+        return claim()
+
     def _claim(self, action_ex_id):
         from mistral_clone.db import api as db_api
         from mistral_clone.db import models

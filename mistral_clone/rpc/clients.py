@@ -199,3 +199,6 @@ class RemoteExecutorClient(contracts.ExecutorApi):
         if runnable.target:
             client = client.prepare(server=runnable.target)
         client.cast({}, 'run_action', runnable=runnable.to_wire())
+
+    def run_actions(self, runnables):
+        self._client.cast({}, 'run_actions', runnables=runnables.to_wire())

@@ -57,6 +57,21 @@ _RUNNABLE_FIELDS = dataclasses.fields(Runnable)
 
 
 @dataclasses.dataclass(frozen=True)
+class Runnables:
+    """Several actions sent to an executor in one message (what one engine
+    transaction started): ``items`` is a tuple of :class:`Runnable`."""
+
+    items: tuple = ()
+
+    def to_wire(self):
+        return [r.to_wire() for r in self.items]
+
+    @classmethod
+    def from_wire(cls, data):
+        return cls(tuple(Runnable.from_wire(d) for d in data))
+
+
+@dataclasses.dataclass(frozen=True)
 class ActionResult:
     """An action's outcome: its data, or an error, or a cancellation."""
 
@@ -118,7 +133,7 @@ class ActionResults:
 
 
 #: The types :func:`decode` turns back into objects on the receiving side.
-WIRE_TYPES = (Runnable, ActionResult, ActionResults)
+WIRE_TYPES = (Runnable, Runnables, ActionResult, ActionResults)
 
 
 class EngineApi(abc.ABC):
@@ -196,6 +211,11 @@ class ExecutorApi(abc.ABC):
     @abc.abstractmethod
     def run_action(self, runnable: Runnable) -> None:
         """Queue an action; returns at once (cast)."""
+
+    @abc.abstractmethod
+    def run_actions(self, runnables: Runnables) -> None:
+        """Queue several actions (none with a ``target``); returns at once
+        (cast)."""
 
 
 def operations(api):

@@ -16,19 +16,7 @@ from mistral_clone.engine.service import Engine
 from mistral_clone.executor import service as executor_service
 from mistral_clone.executor.service import Executor
 from mistral_clone.rpc import contracts
-
-
-def _action(**kw):
-    values = dict(id=models.new_id(), name='std.echo', state='RUNNING',
-                  input={'output': 'x'}, accepted=False, is_sync=True,
-                  runtime_context={'index': 0, 'safe_rerun': False,
-                                   'namespace': ''},
-                  project_id='<default-project>', task_execution_id=None,
-                  created_at=models.utcnow())
-    values.update(kw)
-    with db_api.transaction() as s:
-        s.add(models.ActionExecution(**values))
-    return values['id']
+from tests.integration.test_production_recovery import _action
 
 
 def _row(action_ex_id):

@@ -44,7 +44,7 @@ LOG = logging.getLogger(__name__)
 
 # Most results one delivery carries (one engine transaction: long ones hold
 # the workflow executions' row locks longer).
-MAX_RESULTS_PER_DELIVERY = 50
+MAX_RESULTS_PER_DELIVERY = 20
 
 
 class Executor(contracts.ExecutorApi):
@@ -255,11 +255,18 @@ class Executor(contracts.ExecutorApi):
 
             @db_api.retry_on_conflict
             def beat():
+                held = sa.and_(m.id.in_(chunk), m.state == 'RUNNING',
+                               m.executor_host == self.host)
+                if db_api.dialect_name() == 'postgresql':
+                    # Rows an engine has locked are being completed: they
+                    # need no heartbeat, and waiting for them while the
+                    # engine waits for rows locked here (an engine stores
+                    # several results per transaction) is a deadlock.
+                    held = m.id.in_(sa.select(m.id).where(held)
+                                    .with_for_update(skip_locked=True))
                 with db_api.transaction() as s:
                     return s.execute(
-                        sa.update(m)
-                        .where(m.id.in_(chunk), m.state == 'RUNNING',
-                               m.executor_host == self.host)
+                        sa.update(m).where(held)
                         .values(last_heartbeat=now)
                         .execution_options(synchronize_session=False)
                     ).rowcount

@@ -104,10 +104,10 @@ def start_many(ctx, name, count, wf_input=None, threads=None):
         return ids
 
 
-def chain(ctx):
+def chain(ctx, action='std.noop'):
     a = ctx.args
     name = ctx.name('chain')
-    ctx.create(wfs.chain(name, a.chain_tasks))
+    ctx.create(wfs.chain(name, a.chain_tasks, action))
     t0 = time.monotonic()
     ids = start_many(ctx, name, a.chain_executions,
                      threads=a.start_threads)
@@ -118,15 +118,15 @@ def chain(ctx):
     return {'figure': round(transitions / total, 1),
             'unit': 'task transitions/s',
             'tasks': a.chain_tasks, 'executions': a.chain_executions,
-            'seconds': round(total, 3),
+            'action': action, 'seconds': round(total, 3),
             'start_threads': a.start_threads,
             'seconds_to_start_all': round(t_started, 3)}
 
 
-def fanout(ctx):
+def fanout(ctx, action='std.noop'):
     a = ctx.args
     name = ctx.name('fanout')
-    ctx.create(wfs.fanout(name, a.fanout_branches))
+    ctx.create(wfs.fanout(name, a.fanout_branches, action))
     times = []
     for i in range(a.fanout_runs):
         t0 = time.monotonic()
@@ -137,13 +137,14 @@ def fanout(ctx):
     return {'figure': round(statistics.median(times), 3),
             'unit': 's to SUCCESS (median)',
             'branches': a.fanout_branches, 'runs': a.fanout_runs,
+            'action': action,
             'seconds_each': [round(t, 3) for t in times]}
 
 
-def with_items(ctx):
+def with_items(ctx, action=wfs.INLINE_ITEM_ACTION):
     a = ctx.args
     name = ctx.name('items')
-    ctx.create(wfs.with_items(name, a.items_concurrency))
+    ctx.create(wfs.with_items(name, a.items_concurrency, action))
     items = list(range(a.items))
     t0 = time.monotonic()
     ex = ctx.start(name, {'items': items})
@@ -151,7 +152,7 @@ def with_items(ctx):
     total = done[ex['id']][1]
     return {'figure': round(a.items / total, 1), 'unit': 'items/s',
             'items': a.items, 'concurrency': a.items_concurrency,
-            'action': 'std.echo output=<% $.i %>',
+            'action': action,
             'seconds': round(total, 3)}
 
 
@@ -247,14 +248,35 @@ def list_(ctx):
             'seconds_each': a.list_seconds}
 
 
+def chain_executor(ctx):
+    return chain(ctx, wfs.EXECUTOR_TASK_ACTION)
+
+
+def fanout_executor(ctx):
+    return fanout(ctx, wfs.EXECUTOR_TASK_ACTION)
+
+
+def with_items_executor(ctx):
+    return with_items(ctx, wfs.EXECUTOR_ITEM_ACTION)
+
+
 SCENARIOS = dict(_data.SCENARIOS, **{
     'chain': chain,
+    'chain_executor': chain_executor,
     'fanout': fanout,
+    'fanout_executor': fanout_executor,
     'with_items': with_items,
+    'with_items_executor': with_items_executor,
     'start_latency': start_latency,
     'create_latency': create_latency,
     'list': list_,
     # 'memory' is handled by run.py (a sampler over the whole run).
 })
-ORDER = ['chain', 'fanout', 'with_items', 'start_latency', 'create_latency',
+# Each throughput scenario runs twice: with trivial actions (std.noop, which
+# our engine runs inline, in its transaction) and with actions that always
+# go through an executor (``*_executor``: std.sleep seconds=0, std.echo
+# with a delay), as real workflows' actions do.
+THROUGHPUT = ['chain', 'fanout', 'with_items']
+ORDER = ['chain', 'chain_executor', 'fanout', 'fanout_executor',
+         'with_items', 'with_items_executor', 'start_latency', 'create_latency',
          'list'] + _data.ORDER + ['memory']

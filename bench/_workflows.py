@@ -9,30 +9,38 @@ def one_task(name):
             "      action: std.noop\n" % name)
 
 
-def chain(name, n):
+# The action of each task in the "executor" variants of the throughput
+# scenarios: built-in actions our engine never runs inline, so every task
+# takes the executor path (as real workflows' actions do).
+EXECUTOR_TASK_ACTION = 'std.sleep seconds=0'
+EXECUTOR_ITEM_ACTION = 'std.echo output=<% $.i %> delay=0.001'
+INLINE_ITEM_ACTION = 'std.echo output=<% $.i %>'
+
+
+def chain(name, n, action='std.noop'):
     lines = ["version: '2.0'", "%s:" % name, "  tasks:"]
     for i in range(1, n + 1):
         lines.append("    t%d:" % i)
-        lines.append("      action: std.noop")
+        lines.append("      action: %s" % action)
         if i < n:
             lines.append("      on-success: t%d" % (i + 1))
     return "\n".join(lines) + "\n"
 
 
-def fanout(name, n):
+def fanout(name, n, action='std.noop'):
     """n parallel start tasks, all joined by one ``join: all`` task."""
     lines = ["version: '2.0'", "%s:" % name, "  tasks:"]
     for i in range(1, n + 1):
         lines.append("    b%d:" % i)
-        lines.append("      action: std.noop")
+        lines.append("      action: %s" % action)
         lines.append("      on-success: join_all")
     lines.append("    join_all:")
     lines.append("      join: all")
-    lines.append("      action: std.noop")
+    lines.append("      action: %s" % action)
     return "\n".join(lines) + "\n"
 
 
-def with_items(name, concurrency):
+def with_items(name, concurrency, action=INLINE_ITEM_ACTION):
     return ("version: '2.0'\n"
             "%s:\n"
             "  input:\n"
@@ -41,5 +49,5 @@ def with_items(name, concurrency):
             "    t1:\n"
             "      with-items: i in <%% $.items %%>\n"
             "      concurrency: %d\n"
-            "      action: std.echo output=<%% $.i %%>\n"
-            % (name, concurrency))
+            "      action: %s\n"
+            % (name, concurrency, action))

@@ -3,11 +3,13 @@
 
     python bench/run.py [--url URL [--pid PID[,PID]] [--pid-tree]
                          | --start-embedded | --start-production]
-                        [--scenarios chain,fanout,with_items,start_latency,
+                        [--scenarios chain,chain_executor,fanout,
+                                     fanout_executor,with_items,
+                                     with_items_executor,start_latency,
                                      create_latency,list,data_yaql_1mb,
                                      data_jinja_1mb,data_yaql_10mb,
                                      data_jinja_10mb,memory]
-                        [--json OUT] [-v]
+                        [--json OUT] [--reference JSON] [-v]
 
 Everything goes over raw HTTP (requests); timings are taken on the client.
 See bench/README.md for what each scenario measures.
@@ -25,6 +27,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import _compare  # noqa: E402
 import _data  # noqa: E402
 import _scenarios as sc  # noqa: E402
 from _client import Api, BenchError  # noqa: E402
@@ -52,6 +55,9 @@ def parse_args(argv):
                    help='also count all descendants of --pid (e.g. the '
                    'reference master pid and its forked workers)')
     p.add_argument('--label', default='', help='free text stored in JSON')
+    p.add_argument('--reference', metavar='JSON',
+                   help='a JSON file of another run (e.g. of the reference '
+                   'Mistral): its figures are printed beside ours')
     p.add_argument('--server-bin', help='mistral-clone-server to start')
     p.add_argument('--keep-logs', action='store_true',
                    help='keep the temp dir of started servers')
@@ -294,6 +300,11 @@ def main(argv=None):
     if len(rows) > 1:
         print()
         print_table(rows)
+    if args.reference:
+        label, ref = _compare.load(args.reference)
+        print()
+        print('# beside %s (%s)' % (label, args.reference))
+        print_table(_compare.rows(sc.ORDER, results, ref))
     if args.json:
         with open(args.json, 'w') as f:
             json.dump({'meta': meta, 'results': results}, f, indent=2,

@@ -17,6 +17,7 @@ It stands above the launcher (each worker launches the API component), so
 the launcher and the HTTP server below it import nothing from here.
 """
 
+import gc
 import logging
 import os
 import shutil
@@ -94,6 +95,8 @@ class ApiWorker(cotyledon.Service):
         self.launched = launcher.launch(('api',), self.conf,
                                         api_socket=self.sock,
                                         start_api_thread=False)
+        gc.collect()  # start-up objects out of the collector's sight
+        gc.freeze()
         LOG.info('API worker %d (pid %d) serving', self.worker_id,
                  os.getpid())
         self.launched.api_server.serve_forever()

@@ -265,11 +265,15 @@ def retry_on_conflict(fn):
 
 
 def lock_for_update(s, model, id_):
-    """Load a row with a row lock (no-op lock on SQLite: writes are serial)."""
+    """Load a row with a row lock (no-op lock on SQLite: writes are serial).
+    Pending changes are not flushed first: they cannot change which row
+    an id names (and an engine transaction handling several events would
+    flush once per event)."""
     q = sa.select(model).where(model.id == id_)
     if not is_sqlite():
         q = q.with_for_update()
-    return s.execute(q).scalars().first()
+    with s.no_autoflush:
+        return s.execute(q).scalars().first()
 
 
 def create_all_for_tests():

@@ -172,7 +172,8 @@ class ActionRuns:
         # created by this very transaction, e.g. one run inline.)
         if sa.inspect(action_ex).persistent and \
                 action_ex not in t.s.dirty:
-            t.s.refresh(action_ex)
+            with t.s.no_autoflush:  # one flush per transaction, at commit
+                t.s.refresh(action_ex)
         if states.is_completed(action_ex.state):
             return False
         task_ex = t.get_task_ex(action_ex.task_execution_id)

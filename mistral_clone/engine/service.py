@@ -30,6 +30,10 @@ LOG = logging.getLogger(__name__)
 
 DEFAULT_PROJECT = '<default-project>'
 
+# Most actions one message to the executors carries: a fan-out's actions
+# still spread over several executors.
+ACTIONS_PER_MESSAGE = 10
+
 
 class Engine(contracts.EngineApi):
 
@@ -68,12 +72,19 @@ class Engine(contracts.EngineApi):
         return result
 
     def _dispatch(self, outbox):
+        # Actions go to the executors in messages of up to
+        # ACTIONS_PER_MESSAGE (one message per action cost more than the
+        # rest of an action's round trip); a ``target:`` names its executor.
+        anywhere = [r for r in outbox.actions if not r.target]
         for runnable in outbox.actions:
-            try:
-                self.executor_client.run_action(runnable)
-            except Exception:
-                LOG.exception('Could not send action %s to an executor',
-                              runnable.action_ex_id)
+            if runnable.target or len(anywhere) == 1:
+                self._send(self.executor_client.run_action, runnable,
+                           [runnable])
+        if len(anywhere) > 1:
+            for i in range(0, len(anywhere), ACTIONS_PER_MESSAGE):
+                chunk = tuple(anywhere[i:i + ACTIONS_PER_MESSAGE])
+                self._send(self.executor_client.run_actions,
+                           contracts.Runnables(chunk), chunk)
         if outbox.inline:
             self._pool.submit(self._safely, self._run,
                               lambda t: t.actions.run_inline_batch(
@@ -82,6 +93,14 @@ class Engine(contracts.EngineApi):
             self._pool.submit(self._safely, self.run_job, job_id)
         if outbox.wake_scheduler and self.scheduler_waker is not None:
             self.scheduler_waker()
+
+    @staticmethod
+    def _send(send, what, runnables):
+        try:
+            send(what)
+        except Exception:
+            LOG.exception('Could not send actions %s to an executor',
+                          ', '.join(r.action_ex_id or '?' for r in runnables))
 
     @staticmethod
     def _safely(fn, *args):
@@ -170,6 +189,59 @@ class Engine(contracts.EngineApi):
                 return False
             return t.actions.on_complete(action_ex, result)
         return self._run(do)
+
+    def on_action_results(self, results):
+        """Several results in one transaction: the workflow executions they
+        concern are locked and loaded once however many of their actions
+        finished (a fan-out's branches), and one commit serves them all.
+        Should the transaction fail for a reason other than a conflict, the
+        results are processed one by one, so that one bad result does not
+        hold back the others."""
+        items = list(results.items)
+        if len(items) == 1:
+            return [self.on_action_complete(*items[0])]
+
+        def do(t):
+            m = models.ActionExecution
+            rows = {a.id: a for a in t.s.execute(
+                sa.select(m).where(m.id.in_({i for i, _ in items}))
+            ).scalars()}
+            # Lock their workflow executions first, in one order for every
+            # engine; only then read their tasks (in one query, then found
+            # in the session, which holds rows weakly: hence ``tasks``):
+            # read before the locks they could miss what another engine
+            # committed meanwhile.
+            for wf_ex_id in sorted({a.workflow_execution_id
+                                    for a in rows.values()
+                                    if a.task_execution_id and
+                                    a.workflow_execution_id}):
+                t.lock(wf_ex_id)
+            task_ids = {a.task_execution_id for a in rows.values()
+                        if a.task_execution_id}
+            tasks = t.s.execute(sa.select(models.TaskExecution).where(
+                models.TaskExecution.id.in_(task_ids))).scalars().all() \
+                if task_ids else []
+            answers = [False] * len(items)
+            for n, (action_ex_id, result) in enumerate(items):
+                action_ex = rows.get(action_ex_id)
+                if action_ex is not None:
+                    answers[n] = t.actions.on_complete(action_ex, result)
+            del tasks
+            return answers
+        try:
+            return self._run(do)
+        except Exception as e:
+            LOG.warning('Processing %d action results together failed (%s);'
+                        ' processing them one by one', len(items), e)
+        answers = []
+        for action_ex_id, result in items:
+            try:
+                answers.append(self.on_action_complete(action_ex_id, result))
+            except Exception:
+                LOG.exception('Could not process the result of action %s',
+                              action_ex_id)
+                answers.append(False)
+        return answers
 
     def start_action(self, action_name, action_input=None, namespace='',
                      description='', params=None, project_id=None):

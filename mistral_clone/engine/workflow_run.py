@@ -51,12 +51,9 @@ class WorkflowRun:
         when the workflow may be complete."""
         if self._tasks is not None:
             return any(t.state in states.ACTIVE for t in self._tasks)
-        return self.s.execute(
-            sa.select(models.TaskExecution.id)
-            .where(models.TaskExecution.workflow_execution_id ==
-                   self.wf_ex.id,
-                   models.TaskExecution.state.in_(states.ACTIVE))
-            .limit(1)).first() is not None
+        return bool(self._tasks_where(
+            lambda t: t.state in states.ACTIVE,
+            models.TaskExecution.state.in_(states.ACTIVE), limit=1))
 
     def waiting_joins(self):
         if not self.spec_has_joins:
@@ -64,13 +61,39 @@ class WorkflowRun:
         if self._tasks is not None:
             return [t for t in self._tasks
                     if t.state == states.WAITING and t.unique_key]
-        return list(self.s.execute(
-            sa.select(models.TaskExecution)
-            .where(models.TaskExecution.workflow_execution_id ==
-                   self.wf_ex.id,
-                   models.TaskExecution.state == states.WAITING,
-                   models.TaskExecution.unique_key.is_not(None))
-            .order_by(models.TaskExecution.seq)).scalars())
+        return self._tasks_where(
+            lambda t: t.state == states.WAITING and bool(t.unique_key),
+            sa.and_(models.TaskExecution.state == states.WAITING,
+                    models.TaskExecution.unique_key.is_not(None)))
+
+    def _tasks_where(self, test, condition, limit=None):
+        """This execution's tasks matching ``test`` (in memory) and
+        ``condition`` (SQL), in ``seq`` order, without flushing the
+        session: the tasks the session holds (created or loaded by this
+        transaction, possibly changed) are judged in memory, the others
+        in the database. Flushing before every such query cost more than
+        the rest of handling an action result (several flushes per
+        transaction instead of one at commit)."""
+        m = models.TaskExecution
+        wf_ex_id = self.wf_ex.id
+        s = self.s
+        deleted = s.deleted
+        known = [o for o in list(s.identity_map.values()) + list(s.new)
+                 if isinstance(o, m) and o.workflow_execution_id == wf_ex_id]
+        found = [t for t in known if t not in deleted and test(t)]
+        if limit is not None and len(found) >= limit:
+            return found[:limit]
+        q = sa.select(m).where(m.workflow_execution_id == wf_ex_id,
+                               condition)
+        if known:
+            q = q.where(m.id.not_in([t.id for t in known]))
+        q = q.order_by(m.seq)
+        if limit is not None:
+            q = q.limit(limit - len(found))
+        with s.no_autoflush:
+            found.extend(s.execute(q).scalars())
+        found.sort(key=lambda t: t.seq or 0)
+        return found
 
     # --- the spec --------------------------------------------------------------
 

@@ -20,6 +20,13 @@ visible in the database, so that crashes are detected
   or whose result is being delivered) is refreshed in one UPDATE.
 * **delivery** — a result is delivered with a call that is repeated
   (reaching another engine) until an engine acknowledged it.
+
+Results are delivered in batches: the worker that finishes an action while
+no delivery is under way delivers its result, and then every result that
+finished meanwhile, in one call (``EngineApi.on_action_results``, one
+engine transaction); the other workers go back to running actions. Under
+load one call and one transaction serve many actions; alone, an action's
+result leaves at once.
 """
 
 import concurrent.futures
@@ -36,6 +43,10 @@ from mistral_clone.rpc import contracts
 
 LOG = logging.getLogger(__name__)
 
+# Most results one delivery carries (one engine transaction: long ones hold
+# the workflow executions' row locks longer).
+MAX_RESULTS_PER_DELIVERY = 20
+
 
 class Executor(contracts.ExecutorApi):
 
@@ -48,6 +59,9 @@ class Executor(contracts.ExecutorApi):
             max_workers=workers, thread_name_prefix='executor')
         self._held = set()          # action ids this executor answers for
         self._held_lock = threading.Lock()
+        self._results = []          # [(action_ex_id, ActionResult)] to send
+        self._delivering = False    # a worker is sending results
+        self._results_lock = threading.Lock()
         self._heartbeats = None
         if track_actions and heartbeat_interval > 0:
             self._heartbeats = periodic.Periodic(
@@ -88,16 +102,68 @@ class Executor(contracts.ExecutorApi):
     claim_patience = 10.0
 
     def _claim_patiently(self, action_ex_id):
+        return self._patiently(self._claim, action_ex_id)
+
+    def _patiently(self, claim, ids):
         deadline = time.monotonic() + self.claim_patience
         while True:
             try:
-                return self._claim(action_ex_id)
+                return claim(ids)
             except Exception as e:
                 if time.monotonic() > deadline:
                     raise
-                LOG.warning('Could not claim action %s yet (%s); retrying',
-                            action_ex_id, type(e).__name__)
+                LOG.warning('Could not claim action(s) %s yet (%s); '
+                            'retrying', ids, type(e).__name__)
                 time.sleep(0.5)
+
+    def run_actions(self, runnables):
+        """Queue several actions (a ``contracts.Runnables``), claimed in
+        one transaction; returns at once."""
+        items = list(runnables.items)
+        ids = [r.action_ex_id for r in items if r.action_ex_id]
+        if not (self.track_actions and ids):
+            for runnable in items:
+                self._pool.submit(self._run, runnable)
+            return
+        try:
+            claimed = self._patiently(self._claim_many, ids)
+        except Exception:
+            # As in run_action: left unclaimed, they are sent again.
+            LOG.exception('Could not claim actions %s; not running them '
+                          '(they will be sent again)', ', '.join(ids))
+            return
+        for runnable in items:
+            action_ex_id = runnable.action_ex_id
+            if action_ex_id and action_ex_id not in claimed:
+                LOG.info('Action %s is already claimed or finished; not '
+                         'running it again', action_ex_id)
+                continue
+            if action_ex_id:
+                with self._held_lock:
+                    self._held.add(action_ex_id)
+            self._pool.submit(self._run, runnable)
+
+    def _claim_many(self, ids):
+        """The ids of ``ids`` this executor claimed (see :meth:`_claim`)."""
+        from mistral_clone.db import api as db_api
+        from mistral_clone.db import models
+        if not db_api.get_engine().dialect.update_returning:
+            return {i for i in ids if self._claim(i)}
+        m = models.ActionExecution
+
+        @db_api.retry_on_conflict
+        def claim():
+            with db_api.transaction() as s:
+                return set(s.execute(
+                    sa.update(m)
+                    .where(m.id.in_(ids), m.state == 'RUNNING',
+                           m.executor_host.is_(None))
+                    .values(executor_host=self.host,
+                            last_heartbeat=models.utcnow())
+                    .returning(m.id)
+                    .execution_options(synchronize_session=False)
+                ).scalars())
+        return claim()
 
     def _claim(self, action_ex_id):
         from mistral_clone.db import api as db_api
@@ -125,6 +191,7 @@ class Executor(contracts.ExecutorApi):
 
     def _run(self, runnable):
         action_ex_id = runnable.action_ex_id
+        result = None
         try:
             try:
                 result = self.execute(runnable)
@@ -132,16 +199,46 @@ class Executor(contracts.ExecutorApi):
                 LOG.exception('Executor failed on action %s', action_ex_id)
                 result = contracts.ActionResult(
                     error='Executor failure: %s' % e)
-            if result is None:
-                return
-            try:
-                self.engine_client.on_action_complete(action_ex_id, result)
-            except Exception:
-                LOG.exception('Could not report the result of action %s',
-                              action_ex_id)
         finally:
-            if self.track_actions:
-                self._release(action_ex_id)
+            if result is None:
+                if self.track_actions:
+                    self._release(action_ex_id)
+            else:
+                self._report(action_ex_id, result)
+
+    # --- delivering results ------------------------------------------------------
+
+    def _report(self, action_ex_id, result):
+        """Deliver a result: now if no delivery is under way, else with
+        the next one (made by the worker delivering now)."""
+        with self._results_lock:
+            self._results.append((action_ex_id, result))
+            if self._delivering:
+                return
+            self._delivering = True
+        self._deliver()
+
+    def _deliver(self):
+        while True:
+            with self._results_lock:
+                batch = self._results[:MAX_RESULTS_PER_DELIVERY]
+                del self._results[:MAX_RESULTS_PER_DELIVERY]
+                if not batch:
+                    self._delivering = False
+                    return
+            try:
+                if len(batch) == 1:
+                    self.engine_client.on_action_complete(*batch[0])
+                else:
+                    self.engine_client.on_action_results(
+                        contracts.ActionResults(tuple(batch)))
+            except Exception:
+                LOG.exception('Could not report the results of actions %s',
+                              ', '.join(i for i, _ in batch))
+            finally:
+                if self.track_actions:
+                    for action_ex_id, _ in batch:
+                        self._release(action_ex_id)
 
     def execute(self, runnable):
         """Run the action; the ``ActionResult`` to report, or None (an
@@ -181,11 +278,18 @@ class Executor(contracts.ExecutorApi):
 
             @db_api.retry_on_conflict
             def beat():
+                held = sa.and_(m.id.in_(chunk), m.state == 'RUNNING',
+                               m.executor_host == self.host)
+                if db_api.dialect_name() == 'postgresql':
+                    # Rows an engine has locked are being completed: they
+                    # need no heartbeat, and waiting for them while the
+                    # engine waits for rows locked here (an engine stores
+                    # several results per transaction) is a deadlock.
+                    held = m.id.in_(sa.select(m.id).where(held)
+                                    .with_for_update(skip_locked=True))
                 with db_api.transaction() as s:
                     return s.execute(
-                        sa.update(m)
-                        .where(m.id.in_(chunk), m.state == 'RUNNING',
-                               m.executor_host == self.host)
+                        sa.update(m).where(held)
                         .values(last_heartbeat=now)
                         .execution_options(synchronize_session=False)
                     ).rowcount

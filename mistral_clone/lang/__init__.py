@@ -67,41 +67,54 @@ __all__ = [
 ]
 
 CACHE_SIZE = 1024
+# Also bounded by the size of the texts cached: a parsed spec takes tens of
+# times its text's size, so a thousand large documents would hold hundreds
+# of MB (measured: bench/ peak RSS).
+CACHE_TEXT_BYTES = 2 * 1024 * 1024
 
 
 class _LRU(object):
-    def __init__(self, size):
+    def __init__(self, size, max_weight=None):
         self._size = size
-        self._data = collections.OrderedDict()
+        self._max_weight = max_weight
+        self._weight = 0
+        self._data = collections.OrderedDict()   # key -> (value, weight)
         self._lock = threading.Lock()
 
     def get(self, key):
         with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
+            entry = self._data.get(key)
+            if entry is None:
+                return None
+            self._data.move_to_end(key)
+            return entry[0]
 
-    def put(self, key, value):
+    def put(self, key, value, weight=0):
         with self._lock:
             existing = self._data.get(key)
             if existing is not None:
                 # Keep the first object: callers may compare identities.
                 self._data.move_to_end(key)
-                return existing
-            self._data[key] = value
-            if len(self._data) > self._size:
-                self._data.popitem(last=False)
+                return existing[0]
+            self._data[key] = (value, weight)
+            self._weight += weight
+            while len(self._data) > 1 and (
+                    len(self._data) > self._size or
+                    (self._max_weight is not None and
+                     self._weight > self._max_weight)):
+                _, (_, w) = self._data.popitem(last=False)
+                self._weight -= w
             return value
 
     def clear(self):
         with self._lock:
             self._data.clear()
+            self._weight = 0
 
 
-_wf_cache = _LRU(CACHE_SIZE)
-_action_cache = _LRU(CACHE_SIZE)
-_document_cache = _LRU(CACHE_SIZE)
+_wf_cache = _LRU(CACHE_SIZE, CACHE_TEXT_BYTES)
+_action_cache = _LRU(CACHE_SIZE, CACHE_TEXT_BYTES)
+_document_cache = _LRU(CACHE_SIZE, CACHE_TEXT_BYTES)
 _CACHES = (_wf_cache, _action_cache, _document_cache)
 
 
@@ -116,7 +129,7 @@ def _memo(cache, text, extra, build):
     key = _key(text, extra)
     value = cache.get(key)
     if value is None:
-        value = cache.put(key, build())
+        value = cache.put(key, build(), len(text or ''))
     return value
 
 

@@ -162,6 +162,10 @@ class RemoteEngineClient(contracts.EngineApi):
                                    result=result.to_wire(),
                                    _while_db_down=True)
 
+    def on_action_results(self, results):
+        return self._call_repeated('on_action_results',
+                                   results=results.to_wire())
+
     def run_job(self, job_id):
         self._client.cast({}, 'run_job', job_id=job_id)
 
@@ -216,3 +220,6 @@ class RemoteExecutorClient(contracts.ExecutorApi):
         if runnable.target:
             client = client.prepare(server=runnable.target)
         client.cast({}, 'run_action', runnable=runnable.to_wire())
+
+    def run_actions(self, runnables):
+        self._client.cast({}, 'run_actions', runnables=runnables.to_wire())

@@ -57,6 +57,21 @@ _RUNNABLE_FIELDS = dataclasses.fields(Runnable)
 
 
 @dataclasses.dataclass(frozen=True)
+class Runnables:
+    """Several actions sent to an executor in one message (what one engine
+    transaction started): ``items`` is a tuple of :class:`Runnable`."""
+
+    items: tuple = ()
+
+    def to_wire(self):
+        return [r.to_wire() for r in self.items]
+
+    @classmethod
+    def from_wire(cls, data):
+        return cls(tuple(Runnable.from_wire(d) for d in data))
+
+
+@dataclasses.dataclass(frozen=True)
 class ActionResult:
     """An action's outcome: its data, or an error, or a cancellation."""
 
@@ -99,8 +114,26 @@ class ActionResult:
         return cls(data=result.data)
 
 
+@dataclasses.dataclass(frozen=True)
+class ActionResults:
+    """Several actions' results delivered together (an executor sends
+    the results that finished while it delivered the previous ones):
+    ``items`` is a tuple of ``(action_ex_id, ActionResult)``."""
+
+    items: tuple = ()
+
+    def to_wire(self):
+        return [[action_ex_id, result.to_wire()]
+                for action_ex_id, result in self.items]
+
+    @classmethod
+    def from_wire(cls, data):
+        return cls(tuple((action_ex_id, ActionResult.from_wire(result))
+                         for action_ex_id, result in data))
+
+
 #: The types :func:`decode` turns back into objects on the receiving side.
-WIRE_TYPES = (Runnable, ActionResult)
+WIRE_TYPES = (Runnable, Runnables, ActionResult, ActionResults)
 
 
 class EngineApi(abc.ABC):
@@ -157,6 +190,12 @@ class EngineApi(abc.ABC):
         """An executor's result (idempotent: True the first time only)."""
 
     @abc.abstractmethod
+    def on_action_results(self, results: ActionResults) -> list:
+        """Several executor results at once (one transaction where
+        possible); a list of what :meth:`on_action_complete` would answer
+        for each."""
+
+    @abc.abstractmethod
     def run_job(self, job_id) -> None:
         """Run one due scheduled job (cast: nobody waits for it)."""
 
@@ -172,6 +211,11 @@ class ExecutorApi(abc.ABC):
     @abc.abstractmethod
     def run_action(self, runnable: Runnable) -> None:
         """Queue an action; returns at once (cast)."""
+
+    @abc.abstractmethod
+    def run_actions(self, runnables: Runnables) -> None:
+        """Queue several actions (none with a ``target``); returns at once
+        (cast)."""
 
 
 def operations(api):

@@ -151,6 +151,17 @@ class ExecutorClaimTest(unittest.TestCase):
         self.assertEqual([], self.rec.results)
         self.assertEqual([], self.executor.held_actions())
 
+    def test_actions_of_a_message_not_claimable_are_not_run(self):
+        self.executor.claim_patience = 0.3
+        db_api.setup('sqlite:////nonexistent-dir/none.sqlite')
+        self.executor.run_actions(contracts.Runnables(tuple(
+            contracts.Runnable(action='std.echo', input={'output': i},
+                               is_sync=True, action_ex_id='a%d' % i)
+            for i in range(3))))
+        time.sleep(0.3)
+        self.assertEqual([], self.rec.results)
+        self.assertEqual([], self.executor.held_actions())
+
     def test_heartbeats_refresh_held_actions(self):
         a = _action(executor_host='exec-1', last_heartbeat=_ago(100))
         other = _action(executor_host='exec-2', last_heartbeat=_ago(100))

@@ -240,6 +240,21 @@ class CacheTest(unittest.TestCase):
         self.assertEqual('cached_wf', a.name)
         self.assertEqual(text, a.definition)
 
+    def test_cache_is_bounded_by_entries_and_text_size(self):
+        from mistral_clone.lang import _LRU
+        lru = _LRU(3, max_weight=100)
+        for k in 'abc':
+            lru.put(k, k.upper(), 10)
+        lru.put('d', 'D', 10)          # over 3 entries: the oldest goes
+        self.assertIsNone(lru.get('a'))
+        self.assertEqual('B', lru.get('b'))   # now the newest used
+        lru.put('big', 'BIG', 85)      # over 100 bytes: c, then d go
+        self.assertEqual([None, None], [lru.get('c'), lru.get('d')])
+        self.assertEqual(['B', 'BIG'], [lru.get('b'), lru.get('big')])
+        lru.put('huge', 'HUGE', 1000)  # alone over the bound: still kept
+        self.assertEqual('HUGE', lru.get('huge'))
+        self.assertIsNone(lru.get('big'))
+
     def test_action_cache(self):
         a = L.get_action_spec(ACTIONS, 'a_one')
         self.assertIs(a, L.get_action_spec(ACTIONS, 'a_one'))

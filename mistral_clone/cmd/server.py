@@ -96,7 +96,7 @@ def main(argv=None):
     else:
         while not stop.wait(1):
             pass
-    launched.stop()
+    launched.stop(graceful_timeout=conf.graceful_shutdown_timeout)
     return 0
 
 

@@ -212,9 +212,10 @@ class Engine(contracts.EngineApi):
     # --- crash recovery (engine/recovery.py) -------------------------------------
 
     def recover_action(self, action_ex_id, stale_seconds,
-                       undispatched_seconds):
+                       undispatched_seconds, claimer_dead_seconds=0):
         return self._run(lambda t: recovery.recover_action(
-            t, action_ex_id, stale_seconds, undispatched_seconds))
+            t, action_ex_id, stale_seconds, undispatched_seconds,
+            claimer_dead_seconds))
 
 
 def resolve_env(session, env, evaluate_env=True, project_id=None):

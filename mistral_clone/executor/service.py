@@ -20,12 +20,26 @@ visible in the database, so that crashes are detected
   or whose result is being delivered) is refreshed in one UPDATE.
 * **delivery** — a result is delivered with a call that is repeated
   (reaching another engine) until an engine acknowledged it.
+
+The claim names the executor's row in the ``services`` table (``claimer``,
+see ``services/heartbeats.py``): when that row dies, engines know at once
+whose actions lost their process.
+
+**Stopping** drains (:meth:`Executor.stop`): actions that are running get up
+to ``timeout`` seconds (``[DEFAULT] graceful_shutdown_timeout``) to finish
+and report while the transport is still open; actions still queued are
+handed back (unclaimed, so the next recovery check sends them to another
+executor: they never started); actions still running at the timeout stay
+claimed by this process, whose services row leaves with it, and are re-run
+(``safe-rerun``) or failed by the usual rules.
 """
 
 import concurrent.futures
+import datetime
 import logging
 import socket
 import threading
+import time
 
 import sqlalchemy as sa
 
@@ -39,30 +53,86 @@ LOG = logging.getLogger(__name__)
 class Executor(contracts.ExecutorApi):
 
     def __init__(self, engine_client, workers=16, host=None,
-                 track_actions=False, heartbeat_interval=0):
+                 track_actions=False, heartbeat_interval=0, claimer=None):
         self.engine_client = engine_client
         self.host = host or socket.gethostname()
+        # What claims write in action_executions.executor_host.
+        self.claimer = claimer or self.host
         self.track_actions = track_actions
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix='executor')
         self._held = set()          # action ids this executor answers for
         self._held_lock = threading.Lock()
+        self._queued = {}           # future -> action id, until it starts
+        self._stopping = False
         self._heartbeats = None
         if track_actions and heartbeat_interval > 0:
             self._heartbeats = periodic.Periodic(
                 self.send_heartbeats, heartbeat_interval,
                 'action-heartbeats').start()
 
-    def stop(self):
+    def stop(self, timeout=0):
+        """Stop: hand queued actions back, give running ones ``timeout``
+        seconds to finish and report (call before the transport closes)."""
+        self._stopping = True
+        with self._held_lock:
+            futures = dict(self._queued)
+        handed_back = [a for f, a in futures.items() if f.cancel()]
+        running = [f for f in futures if not f.cancelled()]
+        if handed_back:
+            with self._held_lock:
+                self._held.difference_update(handed_back)
+            if self.track_actions:
+                self._hand_back([a for a in handed_back if a])
+        self._pool.shutdown(wait=False)
+        if running:
+            LOG.info('Executor %s: waiting up to %ss for %d running '
+                     'action(s) to finish', self.host, timeout, len(running))
+            start = time.monotonic()
+            _, left = concurrent.futures.wait(running, timeout=timeout)
+            if left:
+                LOG.warning('Executor %s: %d action(s) still running after '
+                            '%ss; the engines recover them (re-run if '
+                            'safe-rerun, else failed)', self.host, len(left),
+                            timeout)
+            else:
+                LOG.info('Executor %s: running actions finished in %.1fs',
+                         self.host, time.monotonic() - start)
         if self._heartbeats is not None:
             self._heartbeats.stop()
-        self._pool.shutdown(wait=False)
+
+    def _hand_back(self, action_ex_ids):
+        """Unclaim actions that never started, dated so that the next
+        recovery check sends them to another executor."""
+        from mistral_clone.db import api as db_api
+        from mistral_clone.db import models
+        m = models.ActionExecution
+        long_ago = models.utcnow() - datetime.timedelta(days=1)
+        try:
+            with db_api.transaction() as s:
+                s.execute(
+                    sa.update(m)
+                    .where(m.id.in_(action_ex_ids), m.state == 'RUNNING',
+                           m.executor_host == self.claimer)
+                    .values(executor_host=None, last_heartbeat=long_ago)
+                    .execution_options(synchronize_session=False))
+        except Exception:
+            LOG.exception('Could not hand back actions %s', action_ex_ids)
+            return
+        LOG.info('Executor %s: handed back %d queued action(s) that had not '
+                 'started: %s', self.host, len(action_ex_ids),
+                 ', '.join(action_ex_ids))
 
     # --- receiving ---------------------------------------------------------------
 
     def run_action(self, runnable):
         """Queue an action (a ``contracts.Runnable``); returns at once."""
         action_ex_id = runnable.action_ex_id
+        if self._stopping:
+            # Left unclaimed: the engines send it again (it never started).
+            LOG.info('Executor %s is stopping: not taking action %s',
+                     self.host, action_ex_id)
+            return
         if self.track_actions and action_ex_id:
             try:
                 claimed = self._claim(action_ex_id)
@@ -78,7 +148,14 @@ class Executor(contracts.ExecutorApi):
                 return
             with self._held_lock:
                 self._held.add(action_ex_id)
-        self._pool.submit(self._run, runnable)
+        with self._held_lock:
+            future = self._pool.submit(self._run, runnable)
+            self._queued[future] = action_ex_id
+            future.add_done_callback(self._forget)
+
+    def _forget(self, future):
+        with self._held_lock:
+            self._queued.pop(future, None)
 
     def _claim(self, action_ex_id):
         from mistral_clone.db import api as db_api
@@ -92,7 +169,7 @@ class Executor(contracts.ExecutorApi):
                     sa.update(m)
                     .where(m.id == action_ex_id, m.state == 'RUNNING',
                            m.executor_host.is_(None))
-                    .values(executor_host=self.host,
+                    .values(executor_host=self.claimer,
                             last_heartbeat=models.utcnow())
                     .execution_options(synchronize_session=False)
                 ).rowcount
@@ -166,7 +243,7 @@ class Executor(contracts.ExecutorApi):
                     return s.execute(
                         sa.update(m)
                         .where(m.id.in_(chunk), m.state == 'RUNNING',
-                               m.executor_host == self.host)
+                               m.executor_host == self.claimer)
                         .values(last_heartbeat=now)
                         .execution_options(synchronize_session=False)
                     ).rowcount

@@ -153,10 +153,11 @@ class RemoteEngineClient(contracts.EngineApi):
         self._client.cast({}, 'run_job', job_id=job_id)
 
     def recover_action(self, action_ex_id, stale_seconds,
-                       undispatched_seconds):
+                       undispatched_seconds, claimer_dead_seconds=0):
         return self._call('recover_action', action_ex_id=action_ex_id,
                           stale_seconds=stale_seconds,
-                          undispatched_seconds=undispatched_seconds)
+                          undispatched_seconds=undispatched_seconds,
+                          claimer_dead_seconds=claimer_dead_seconds)
 
     # --- plumbing -------------------------------------------------------------------
 

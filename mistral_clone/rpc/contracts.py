@@ -162,7 +162,8 @@ class EngineApi(abc.ABC):
 
     @abc.abstractmethod
     def recover_action(self, action_ex_id, stale_seconds,
-                       undispatched_seconds) -> Optional[str]:
+                       undispatched_seconds,
+                       claimer_dead_seconds=0) -> Optional[str]:
         """Re-send, re-run or fail one stuck action; what was done."""
 
 

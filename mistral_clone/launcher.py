@@ -80,9 +80,14 @@ class Launched:
         LOG.info('Stopping: %s', ', '.join(self.components) or 'nothing')
         if self.recovery is not None:
             self.recovery.stop()
+        # All servers stop listening at once, then are waited for.
         for server in self.rpc_servers:
             try:
                 server.stop()
+            except Exception:
+                LOG.debug('RPC server stop failed', exc_info=True)
+        for server in self.rpc_servers:
+            try:
                 server.wait()
             except Exception:
                 LOG.debug('RPC server stop failed', exc_info=True)

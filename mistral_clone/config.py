@@ -109,6 +109,15 @@ engine_opts = [
     cfg.StrOpt('topic', default='mistral_engine', help='Engine RPC topic.'),
     cfg.IntOpt('workers', default=8, min=1,
                help='Threads of one engine process handling events.'),
+    cfg.IntOpt('max_work_attempts', default=3, min=1,
+               help='Times the scheduler hands one delayed job (policy '
+                    'delays, timeouts, sub-workflow completions, the '
+                    'follow-ups of crashed processes) to an engine. A job '
+                    'handed over more often was never finished: each engine '
+                    'running it died (killed, out of memory). It is then '
+                    'not run again: its workflow execution fails with a '
+                    'state_info that says so, instead of killing every '
+                    'engine in turn forever.'),
     cfg.BoolOpt('inline_builtin_actions', default=True,
                 help='Run trivial built-in actions (std.noop, std.echo '
                      'without delay, std.fail, std.test_dict) inside the '

@@ -75,20 +75,27 @@ def main(argv=None):
     if refused:  # logged outside the handler: the message, no traceback
         LOG.error('%s', refused)
         return 2
-    launched = launcher.launch(components, conf, start_api_thread=False)
     stop = threading.Event()
+    started = {}
 
     def on_signal(signum, frame):
         LOG.info('Signal %d received: shutting down', signum)
         stop.set()
-        if launched.api_server is not None:
+        launched = started.get('launched')
+        if launched is not None and launched.api_server is not None:
             threading.Thread(target=launched.api_server.shutdown,
                              daemon=True).start()
 
+    # Before the services start: a SIGTERM during start-up stops them
+    # cleanly too (their services rows are written first).
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    launched = started['launched'] = launcher.launch(
+        components, conf, start_api_thread=False)
     LOG.info('mistral_clone running: %s', ', '.join(components))
-    if launched.api_server is not None:
+    if stop.is_set():
+        pass
+    elif launched.api_server is not None:
         LOG.info('API listening on %s', launched.url)
         try:
             launched.api_server.serve_forever(poll_interval=0.5)

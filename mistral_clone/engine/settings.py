@@ -25,6 +25,8 @@ class EngineSettings:
     # this many per transaction (0 disables: [engine]
     # inline_builtin_actions = False).
     inline_budget: int = 200
+    # Scheduler hand-overs of one job before it is given up (jobs.py).
+    max_work_attempts: int = 3
 
     def check_size(self, field, value):
         """Refuse a value over ``[engine] execution_field_size_limit_kb``."""
@@ -41,4 +43,5 @@ class EngineSettings:
             field_size_limit_kb=conf.engine.execution_field_size_limit_kb,
             context_versioning=conf.context_versioning.enabled,
             inline_budget=(cls.inline_budget
-                           if conf.engine.inline_builtin_actions else 0))
+                           if conf.engine.inline_builtin_actions else 0),
+            max_work_attempts=conf.engine.max_work_attempts)

@@ -26,7 +26,7 @@ nap:
       action: std.echo output=<% $.n %>
       on-success: [sleep]
     sleep:
-      action: std.sleep seconds=3
+      action: std.sleep seconds=5
       on-success: [last]
     last:
       action: std.echo output=<% $.n %>
@@ -48,7 +48,7 @@ class GracefulShutdownTest(unittest.TestCase):
             # lost by its action heartbeats during this test
             ('action_heartbeat', 'max_missed_heartbeats'): 30,
             ('action_heartbeat', 'batch_size'): 0,
-            ('executor', 'workers'): 8,
+            ('executor', 'workers'): 2,
         })
         self.addCleanup(d.destroy)
         d.create()
@@ -67,13 +67,13 @@ class GracefulShutdownTest(unittest.TestCase):
 
     def test_sigterm_drains_running_actions(self):
         d = self.d
-        # 20 executions on 8 worker threads: 8 sleeps run, 12 wait.
-        for i in range(20):
+        # 10 executions on 2 worker threads: 2 sleeps run, the others
+        # wait in the executor's queue.
+        for i in range(10):
             d.start_execution('nap', {'n': i})
         deadline = time.time() + 120
-        while self._running_sleeps() < 20 and time.time() < deadline:
-            time.sleep(0.2)
-        time.sleep(0.5)
+        while self._running_sleeps() < 6 and time.time() < deadline:
+            time.sleep(0.1)
         proc = d.processes['exec-1']
         started = time.time()
         proc.popen.send_signal(signal.SIGTERM)
@@ -88,11 +88,11 @@ class GracefulShutdownTest(unittest.TestCase):
             time.sleep(0.5)
         execs = d.api('GET', '/executions?limit=100'
                       '&fields=state,state_info,output')['executions']
-        self.assertEqual(20, len(execs))
+        self.assertEqual(10, len(execs))
         bad = [e for e in execs if e['state'] != 'SUCCESS']
         self.assertEqual([], bad, d.logs(60))
         self.assertEqual(0, proc.popen.returncode)
-        # the running sleeps (3 s) finished before it exited, well within
+        # the running sleeps (5 s) finished before it exited, well within
         # graceful_shutdown_timeout (60 s)
         self.assertLess(drained_in, 50, d.tail('exec-1'))
         self.assertTrue(d.grep_logs('handed back'), d.tail('exec-1'))

@@ -84,6 +84,9 @@ class Engine(contracts.EngineApi):
         self._dispatch(outbox)
         return result
 
+    def abort_evaluations(self, wf_ex_id):
+        self._abort_evaluations(wf_ex_id)
+
     def _abort_evaluations(self, wf_ex_id):
         """Abort the expressions this process is evaluating for the
         execution tree of ``wf_ex_id``: their transactions, which hold its

@@ -305,8 +305,9 @@ class _FakeRpcClient:
     def cast(self, ctxt, name, **kwargs):
         self.sent.append(('cast', name, kwargs))
 
-    def prepare(self, server):
-        self.sent.append(('prepare', server, {}))
+    def prepare(self, server=None, fanout=False):
+        self.sent.append(('prepare', server, {'fanout': True} if fanout
+                          else {}))
         return self
 
 
@@ -320,6 +321,10 @@ class RemoteClientTest(unittest.TestCase):
                               source_execution_id='s')
         client.on_action_complete('a', contracts.ActionResult(error='e'))
         client.run_job('j')
+        # every engine lets go of the execution's lock first
+        self.assertEqual(('prepare', None, {'fanout': True}), rpc.sent.pop(0))
+        self.assertEqual(('cast', 'abort_evaluations', {'wf_ex_id': 'x'}),
+                         rpc.sent.pop(0))
         self.assertEqual(('call', 'stop_workflow',
                           {'wf_ex_id': 'x', 'state': 'ERROR', 'msg': 'm'}),
                          rpc.sent[0])

@@ -31,6 +31,13 @@ nap:
     last:
       action: std.echo output=<% $.n %>
       publish: {r: <% task().result %>}
+busy:
+  tasks:
+    t:
+      action: std.noop
+      publish:
+        x: "{% for i in range(99999) %}{% for j in range(99999) %}\\
+          {% endfor %}{% endfor %}{{ 1 }}"
 """
 
 
@@ -49,6 +56,8 @@ class GracefulShutdownTest(unittest.TestCase):
             ('action_heartbeat', 'max_missed_heartbeats'): 30,
             ('action_heartbeat', 'batch_size'): 0,
             ('executor', 'workers'): 2,
+            # far longer than a cancel may take, even on a loaded machine
+            ('expressions', 'max_cpu_seconds'): 120,
         })
         self.addCleanup(d.destroy)
         d.create()
@@ -99,6 +108,30 @@ class GracefulShutdownTest(unittest.TestCase):
         self.assertEqual([], d.grep_logs("has no attribute 'create'"))
         self.assertEqual([], d.grep_logs("Heartbeat wasn't received"))
         print('exec-1 drained and exited in %.1f s' % drained_in)
+
+    def test_cancel_while_an_engine_evaluates(self):
+        # Two engines: the cancel reaches either, the evaluation runs in
+        # either; every engine aborts it (fanout) and the cancel wins.
+        d = self.d
+        d.add('engine-2', 'engine')
+        d.start('engine-2')
+        deadline = time.time() + 120
+        while time.time() < deadline and len([
+                s for s in d.api('GET', '/services')['services']
+                if s['type'] == 'engine_group']) < 2:
+            time.sleep(0.2)
+        for state in ('CANCELLED', 'ERROR', 'CANCELLED'):
+            ex = d.start_execution('busy')
+            time.sleep(2)  # its publish is being evaluated
+            started = time.time()
+            r = d.api('PUT', '/executions/%s' % ex['id'],
+                      json={'state': state})
+            took = time.time() - started
+            self.assertEqual(state, r['state'])
+            self.assertLess(took, 30)
+            print('%s answered in %.1f s' % (state, took))
+        self.assertEqual(3, len(d.grep_logs(
+            'Aborted an expression evaluation')), d.logs(30))
 
     def test_idle_services_exit_promptly(self):
         d = self.d

@@ -65,11 +65,11 @@ class WorkAttemptsTest(base.ServerTestCase):
         self.assertEqual('ERROR', ex['state'])
         self.assertIn('Gave up on task_continue', ex['state_info'])
         self.assertIn('after 3 attempts', ex['state_info'])
+        m = models.ScheduledJob
         with db_api.session() as s:
-            self.assertEqual(0, s.execute(sa.select(sa.func.count()).select_from(
-                models.ScheduledJob).where(
-                models.ScheduledJob.workflow_execution_id == ex['id'])
-            ).scalar())
+            left = s.execute(sa.select(m.id).where(
+                m.workflow_execution_id == ex['id'])).all()
+        self.assertEqual([], left)
 
     def test_claims_are_counted(self):
         from mistral_clone.scheduler.service import Scheduler

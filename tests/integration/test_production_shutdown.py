@@ -69,6 +69,13 @@ class GracefulShutdownTest(unittest.TestCase):
         d.wait_api()
         d.create_workflows(WF)
 
+    def _wait_services(self, group, count):
+        deadline = time.time() + 120
+        while time.time() < deadline and len([
+                s for s in self.d.api('GET', '/services')['services']
+                if s['type'] == group]) < count:
+            time.sleep(0.2)
+
     def _running_sleeps(self):
         rows = self.d.api('GET', '/action_executions?limit=1000'
                           '&name=std.sleep&state=RUNNING')
@@ -115,11 +122,7 @@ class GracefulShutdownTest(unittest.TestCase):
         d = self.d
         d.add('engine-2', 'engine')
         d.start('engine-2')
-        deadline = time.time() + 120
-        while time.time() < deadline and len([
-                s for s in d.api('GET', '/services')['services']
-                if s['type'] == 'engine_group']) < 2:
-            time.sleep(0.2)
+        self._wait_services('engine_group', 2)
         for state in ('CANCELLED', 'ERROR', 'CANCELLED'):
             ex = d.start_execution('busy')
             time.sleep(2)  # its publish is being evaluated
@@ -136,11 +139,7 @@ class GracefulShutdownTest(unittest.TestCase):
     def test_idle_services_exit_promptly(self):
         d = self.d
         d.start('exec-2')
-        deadline = time.time() + 120
-        while time.time() < deadline and len([
-                s for s in d.api('GET', '/services')['services']
-                if s['type'] == 'executor_group']) < 2:
-            time.sleep(0.2)
+        self._wait_services('executor_group', 2)
         time.sleep(1)  # the services row is written before the RPC server
         for name in ('exec-1', 'exec-2', 'core'):
             proc = d.processes[name]

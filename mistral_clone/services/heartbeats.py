@@ -76,6 +76,19 @@ def row_id(component, name, identity):
     return '%s:%s:%s' % (GROUPS[component], name, identity)
 
 
+def name_of(row_id_):
+    """The service name in a row id (``executor_group:exec-1:pid:space:r``
+    → ``exec-1``); anything else unchanged (an older claim names the
+    executor only)."""
+    if not row_id_:
+        return row_id_
+    parts = row_id_.rsplit(':', 3)
+    head = parts[0].split(':', 1)
+    if len(parts) == 4 and len(head) == 2 and head[0] in GROUPS.values():
+        return head[1]
+    return row_id_
+
+
 def _pid_running(pid):
     try:
         os.kill(pid, 0)

@@ -238,6 +238,12 @@ def main(argv=None):
                       % (name, res['figure'], res['unit'],
                          res.get('server_cpu_seconds', '?'),
                          res['wall_seconds']), flush=True)
+                if 'peak_rss_mb' in res:
+                    print('%-15s RSS %s MB before, peak %s MB: growth %sx '
+                          'the %d-byte payload' % (
+                              '', res['rss_before_mb'], res['peak_rss_mb'],
+                              res.get('growth_over_payload', '?'),
+                              res['payload_bytes']), flush=True)
             except BenchError as e:
                 failed = True
                 res = {'error': str(e)}

@@ -123,6 +123,12 @@ engine_opts = [
                      'without delay, std.fail, std.test_dict) inside the '
                      'engine transaction instead of sending them to an '
                      'executor. Same results, much less overhead.'),
+    cfg.IntOpt('max_subworkflow_depth', default=100, min=1,
+               help='Deepest nesting of sub-workflow executions under a '
+                    'root execution (the root is depth 0). A task that '
+                    'would start a sub-workflow deeper fails with an error '
+                    'naming this limit: a workflow that calls itself '
+                    'without end stops there.'),
 ]
 
 executor_opts = [

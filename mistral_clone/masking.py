@@ -8,7 +8,12 @@
 - the password of credentials in URLs (``rabbit://user:***@host``,
   ``postgresql://mistral:***@db/...``, several hosts too);
 - the password of an ``auth`` pair, as std.http takes it
-  (``"auth": ["user", "***"]``, ``'auth': ('user', '***')``).
+  (``"auth": ["user", "***"]``, ``'auth': ('user', '***')``);
+- the SQL statement, its bound parameters and the driver's ``DETAIL`` line
+  (which quotes the row's values) in the text of a database error
+  (SQLAlchemy's ``[SQL: ...]`` / ``[parameters: ...]`` blocks): a traceback
+  logged by any service — an engine that met a database error, say — names
+  the error and its code, never the statement or the values.
 
 :class:`MaskingFormatter` runs every formatted log line through
 :func:`mask`, message and traceback alike, at every level. :func:`install`
@@ -45,6 +50,24 @@ _AUTH_BLOCK = re.compile(r'(?P<head>\bauth:[ \t]*\n[ \t]*-[^\n]*\n'
                          r'[ \t]*-[ \t]*)[^\n]+')
 
 
+# SQLAlchemy's StatementError text: "...\n[SQL: stmt]\n[parameters: ...]\n"
+# (the statement may span lines; it ends at the "]" closing its line).
+_SQL_BLOCK = re.compile(r'\[(?:SQL|parameters): .*?\](?=\n|$)', re.S)
+# PostgreSQL's "DETAIL:  Key (name)=(value) already exists." and friends.
+_SQL_DETAIL = re.compile(r'^DETAIL: .*$', re.M)
+
+
+def mask_sql(text):
+    """``text`` without the statements, parameters and value details of
+    database errors."""
+    if '[SQL: ' not in text and '[parameters: ' not in text:
+        return text
+    text = _SQL_BLOCK.sub(
+        lambda m: ('[SQL statement hidden]' if m.group(0).startswith('[SQL')
+                   else '[parameters hidden]'), text)
+    return _SQL_DETAIL.sub('DETAIL: (hidden)', text)
+
+
 def _mask_netloc(match):
     netloc = match.group('netloc')
     if '@' not in netloc:
@@ -67,7 +90,7 @@ def mask(text):
         return text
     # URLs first: a password in a URL may contain a key name that
     # mask_password would cut in the middle.
-    text = mask_url(text)
+    text = mask_sql(mask_url(text))
     if 'auth' in text:
         text = _AUTH_PAIR.sub(
             lambda m: m.group('head') + MASK + m.group('tail'), text)

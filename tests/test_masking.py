@@ -72,3 +72,30 @@ class MaskTest(unittest.TestCase):
         self.assertIn('ValueError', text)
         self.assertNotIn('hunter2', text)
         self.assertNotIn('hunter3', text)
+
+    def test_database_errors_lose_statement_parameters_and_details(self):
+        import sqlalchemy as sa
+        engine = sa.create_engine('sqlite://')
+        with engine.connect() as conn:
+            conn.exec_driver_sql('CREATE TABLE t (a TEXT UNIQUE)')
+            conn.exec_driver_sql("INSERT INTO t VALUES ('LeakMe123')")
+            try:
+                conn.execute(sa.text('INSERT INTO t\nVALUES (:a)'),
+                             {'a': 'LeakMe123'})
+            except sa.exc.IntegrityError as e:
+                text = masking.mask(str(e))
+        self.assertIn('UNIQUE constraint failed', text)
+        self.assertIn('[SQL statement hidden]', text)
+        self.assertIn('[parameters hidden]', text)
+        self.assertNotIn('LeakMe123', text)
+        self.assertNotIn('INSERT', text)
+        pg = ('(psycopg2.errors.UniqueViolation) duplicate key value '
+              'violates unique constraint "x"\nDETAIL:  Key (name)=(LeakMe123)'
+              ' already exists.\n\n[SQL: INSERT INTO x (name) VALUES '
+              '(%(name)s)]\n(Background on this error at: https://x/e/gkpj)')
+        masked = masking.mask(pg)
+        self.assertNotIn('LeakMe123', masked)
+        self.assertNotIn('INSERT', masked)
+        self.assertIn('UniqueViolation', masked)
+        # Text that is no database error keeps its brackets and DETAIL.
+        self.assertEqual('DETAIL: [x]', masking.mask('DETAIL: [x]'))

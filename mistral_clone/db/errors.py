@@ -48,6 +48,7 @@ _KIND_BY_NAME = {
     'IntegrityError': 'integrity', 'DataError': 'data',
     'OperationalError': 'unavailable', 'InterfaceError': 'unavailable',
     'DisconnectionError': 'unavailable', 'TimeoutError': 'unavailable',
+    'DatabaseUnavailable': 'unavailable',
     'ProgrammingError': 'internal', 'InternalError': 'internal',
     'NotSupportedError': 'internal', 'DatabaseError': 'internal',
     'DBAPIError': 'internal', 'StatementError': 'internal',

@@ -132,6 +132,7 @@ class ActionRuns:
         while self.inline:
             action_ex, runnable = self.inline.pop(0)
             self.on_complete(action_ex, action_glue.run_here(runnable))
+            self.t.release_completed()
 
     def defer_inline(self):
         """Leave queued trivial actions to a follow-up transaction (the

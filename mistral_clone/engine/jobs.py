@@ -27,6 +27,9 @@ SUBWORKFLOW_COMPLETED = 'subworkflow_completed'
 #: re-run under safe-rerun, or failed): written by ``import-mistral`` for
 #: the actions that were in flight when Mistral stopped.
 RECOVER_ACTION = 'recover_action'
+#: A sub-workflow started deep inside one transaction runs its start tasks
+#: in a transaction of its own (the engine's call stack stays bounded).
+WORKFLOW_CONTINUE = 'workflow_continue'
 
 
 def _task_continue(t, task_ex_id, retry=False):
@@ -45,6 +48,10 @@ def _subworkflow_completed(t, wf_ex_id):
     t.subworkflows.completed(wf_ex_id)
 
 
+def _workflow_continue(t, wf_ex_id):
+    t.workflows.continue_backlog(wf_ex_id)
+
+
 def _recover_action(t, action_ex_id, stale_seconds, undispatched_seconds):
     recovery.recover_action(t, action_ex_id, stale_seconds,
                             undispatched_seconds)
@@ -56,6 +63,7 @@ TABLE = {
     TASK_TIMEOUT: _task_timeout,
     SUBWORKFLOW_COMPLETED: _subworkflow_completed,
     RECOVER_ACTION: _recover_action,
+    WORKFLOW_CONTINUE: _workflow_continue,
 }
 
 

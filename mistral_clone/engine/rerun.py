@@ -54,21 +54,22 @@ def skip_task(t, task_ex_id):
 
 
 def _reopen(t, run):
-    """ERROR/CANCELLED → RUNNING for a workflow and all its ancestors."""
-    wf_ex = run.wf_ex
-    if wf_ex.state != states.RUNNING:
-        changes.set_workflow_state(wf_ex, states.RUNNING, None)
-        wf_ex.output = {}
-    parent_task_id = wf_ex.task_execution_id
-    if not parent_task_id:
-        return
-    wf_ex.accepted = False
-    parent_task = t.s.get(models.TaskExecution, parent_task_id)
-    if parent_task is None:
-        return
-    parent = t.lock(parent_task.workflow_execution_id)
-    if parent_task.state != states.RUNNING:
-        changes.set_task_state(parent_task, states.RUNNING, None)
-        parent_task.finished_at = None
-        parent_task.processed = False
-    _reopen(t, parent)
+    """ERROR/CANCELLED → RUNNING for a workflow and all its ancestors (a
+    loop: trees of any depth)."""
+    while True:
+        wf_ex = run.wf_ex
+        if wf_ex.state != states.RUNNING:
+            changes.set_workflow_state(wf_ex, states.RUNNING, None)
+            wf_ex.output = {}
+        parent_task_id = wf_ex.task_execution_id
+        if not parent_task_id:
+            return
+        wf_ex.accepted = False
+        parent_task = t.s.get(models.TaskExecution, parent_task_id)
+        if parent_task is None:
+            return
+        run = t.lock(parent_task.workflow_execution_id)
+        if parent_task.state != states.RUNNING:
+            changes.set_task_state(parent_task, states.RUNNING, None)
+            parent_task.finished_at = None
+            parent_task.processed = False

@@ -27,15 +27,20 @@ class EngineSettings:
     inline_budget: int = 200
     # Scheduler hand-overs of one job before it is given up (jobs.py).
     max_work_attempts: int = 3
+    # [engine] max_subworkflow_depth: deepest sub-workflow nesting (the
+    # root execution is depth 0).
+    max_subworkflow_depth: int = 100
 
     def check_size(self, field, value):
-        """Refuse a value over ``[engine] execution_field_size_limit_kb``."""
+        """Refuse a value over ``[engine] execution_field_size_limit_kb``;
+        its size in KB (0 when there is no limit: not measured)."""
         limit = self.field_size_limit_kb
         if limit < 0 or value is None:
-            return
+            return 0
         size_kb = (len(json.dumps(value, default=str)) + 49) // 1024
         if size_kb > limit:
             raise exc.SizeLimitExceededException(field, size_kb, limit)
+        return size_kb
 
     @classmethod
     def from_conf(cls, conf):
@@ -44,4 +49,5 @@ class EngineSettings:
             context_versioning=conf.context_versioning.enabled,
             inline_budget=(cls.inline_budget
                            if conf.engine.inline_builtin_actions else 0),
-            max_work_attempts=conf.engine.max_work_attempts)
+            max_work_attempts=conf.engine.max_work_attempts,
+            max_subworkflow_depth=conf.engine.max_subworkflow_depth)

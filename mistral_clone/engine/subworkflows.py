@@ -10,10 +10,20 @@ definition was found), falling back to the default namespace. The child's
 has one), ``env: {}`` (a child's ``env()`` reads the root's env), then the
 task's input keys the child does not declare.
 
+A child is one level deeper than its parent (``runtime_context.depth``;
+the root is 0). A task that would start a child deeper than ``[engine]
+max_subworkflow_depth`` fails instead, naming the limit: a workflow calling
+itself without end stops there. Children started by a start task of a
+child started in the same transaction nest the engine's call stack; past
+:data:`INLINE_NESTING` of them in one transaction, a child runs its start
+tasks in a job of its own (``jobs.WORKFLOW_CONTINUE``).
+
 When the child finishes, ``Workflows.finish`` schedules a
 ``subworkflow_completed`` job: the parent task goes on in a transaction of
 its own, under its workflow's lock.
 """
+
+import logging
 
 from mistral_clone import exceptions as exc
 from mistral_clone import lang
@@ -24,6 +34,13 @@ from mistral_clone.engine import states
 from mistral_clone.engine.failures import fmt_error
 from mistral_clone.engine.workflow_run import attempt_of
 
+
+LOG = logging.getLogger(__name__)
+
+#: Sub-workflows started inside one another's start in one transaction
+#: before the next one's start tasks are deferred to a job. Each level
+#: costs a dozen Python frames: 20 stays far below the recursion limit.
+INLINE_NESTING = 20
 
 # Keys of a child's params the engine relies on (which parent task and
 # item a child belongs to): a task input of the same name does not replace
@@ -43,6 +60,11 @@ def started_namespace(wf_ex):
     if namespace is None:
         return wf_ex.workflow_namespace or ''
     return namespace if isinstance(namespace, str) else str(namespace)
+
+
+def depth_of(wf_ex):
+    """How deep ``wf_ex`` is under its root execution (root: 0)."""
+    return (wf_ex.runtime_context or {}).get('depth', 0)
 
 
 class SubWorkflows:
@@ -77,9 +99,20 @@ class SubWorkflows:
             except SubWorkflowNotFound as e:
                 item_done(run, task_ex, task_spec, states.ERROR, fmt_error(e))
                 return
+        root_id = wf_ex.root_execution_id or wf_ex.id
+        depth = depth_of(wf_ex) + 1
+        limit = t.settings.max_subworkflow_depth
+        if depth > limit:
+            msg = ('Failed to start sub-workflow [name=%s]: the maximum '
+                   'sub-workflow depth of %d ([engine] max_subworkflow_depth)'
+                   ' would be exceeded [depth=%d, root_execution_id=%s]' % (
+                       wf_def.name, limit, depth, root_id))
+            LOG.warning('Task %s [task_ex_id=%s]: %s', task_ex.name,
+                        task_ex.id, msg)
+            item_done(run, task_ex, task_spec, states.ERROR, msg)
+            return
         child_spec = lang.get_workflow_spec(wf_def.definition,
                                              name=wf_def.name)
-        root_id = wf_ex.root_execution_id or wf_ex.id
         params = {
             'root_execution_id': root_id,
             'task_execution_id': task_ex.id,
@@ -98,15 +131,19 @@ class SubWorkflows:
                 child_input[k] = v
             elif k not in _ENGINE_PARAMS:
                 params[k] = v
+        t.nesting += 1
         try:
             child = t.workflows.start(
                 wf_def, wf_def.definition, child_input,
                 'sub-workflow execution', params, parent_task=task_ex,
-                project_id=wf_ex.project_id)
+                project_id=wf_ex.project_id, depth=depth,
+                defer=t.nesting > INLINE_NESTING)
         except (exc.InputException, exc.WorkflowException,
                 exc.SizeLimitExceededException) as e:
             item_done(run, task_ex, task_spec, states.ERROR, fmt_error(e))
             return
+        finally:
+            t.nesting -= 1
         child.root_execution_id = root_id
         child.accepted = False
         rc = dict(child.runtime_context or {})

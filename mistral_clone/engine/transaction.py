@@ -36,6 +36,7 @@ from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 from mistral_clone.engine import action_runs
 from mistral_clone.engine import joins
+from mistral_clone.engine import states
 from mistral_clone.engine import subworkflows
 from mistral_clone.engine import task_kinds
 from mistral_clone.engine import task_policies
@@ -70,6 +71,9 @@ class Transaction:
         self._runs = {}
         self._new_tasks = {}
         self._locked = set()
+        self._held_kb = 0
+        # Sub-workflow starts nested in one another (subworkflows.py).
+        self.nesting = 0
         # the rooms
         self.workflows = workflows.Workflows(self)
         self.control = workflow_control.WorkflowControl(self)
@@ -143,7 +147,28 @@ class Transaction:
 
     def check_size(self, field, value):
         """Refuse a value over ``[engine] execution_field_size_limit_kb``."""
-        self.settings.check_size(field, value)
+        self._held_kb += self.settings.check_size(field, value)
+
+    def release_completed(self):
+        """Let go of the data of completed tasks and actions once this
+        transaction has handled more than ``RELEASE_AFTER_KB`` of it.
+
+        A chain of inline actions runs many tasks in one transaction, and
+        every row object keeps its inputs, outputs, contexts and publishes
+        until commit: with large data, every version of a list a chain
+        transforms was alive at once (the 10 MB scenario of bench/ peaked
+        at ~45x the payload). The rows are flushed, then those attributes
+        expired: the next read (rare: joins, the final context) loads them
+        again from the database.
+        """
+        if self._held_kb < RELEASE_AFTER_KB:
+            return
+        self._held_kb = 0
+        self.s.flush()
+        for obj in list(self.s.identity_map.values()):
+            attrs = _RELEASED.get(type(obj))
+            if attrs and states.is_completed(obj.state):
+                self.s.expire(obj, attrs)
 
     # --- scheduled jobs ---------------------------------------------------------
 
@@ -169,6 +194,14 @@ class Transaction:
         else:
             self.outbox.wake_scheduler = True
         return job
+
+
+# See Transaction.release_completed.
+RELEASE_AFTER_KB = 4096
+_RELEASED = {
+    models.TaskExecution: ['in_context', 'published', 'published_global'],
+    models.ActionExecution: ['input', 'output'],
+}
 
 
 def _found(row, what, row_id):

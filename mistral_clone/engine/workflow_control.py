@@ -27,39 +27,51 @@ class WorkflowControl:
                 "Can't change workflow execution state from %s to PAUSED. "
                 "[workflow=%s, execution_id=%s]" % (
                     wf_ex.state, wf_ex.workflow_name, wf_ex.id))
-        for child, task_ex in self._active_children(run):
-            if child.state == states.RUNNING:
-                self.pause(self.t.run_of(child), msg)
-                changes.set_task_state(task_ex, states.PAUSED)
-        changes.set_workflow_state(wf_ex, states.PAUSED, msg)
+        for r, children in self._subtree(run, states.RUNNING):
+            for child, task_ex in children:
+                if child.state == states.RUNNING:
+                    changes.set_task_state(task_ex, states.PAUSED)
+            changes.set_workflow_state(r.wf_ex, states.PAUSED, msg)
         self._pause_parent(run)
 
     def _pause_parent(self, run):
-        task_ex, parent = self._parent_task(run, states.RUNNING)
-        if task_ex is None:
-            return
-        changes.set_task_state(task_ex, states.PAUSED)
-        if parent.wf_ex.state == states.RUNNING:
+        while True:
+            task_ex, parent = self._parent_task(run, states.RUNNING)
+            if task_ex is None:
+                return
+            changes.set_task_state(task_ex, states.PAUSED)
+            if parent.wf_ex.state != states.RUNNING:
+                return
             changes.set_workflow_state(parent.wf_ex, states.PAUSED)
-            self._pause_parent(parent)
+            run = parent
 
     # --- resume ---------------------------------------------------------------------
 
     def resume(self, run, env=None):
-        """Resume a PAUSED (or IDLE) execution; False if it was neither."""
-        t = self.t
+        """Resume a PAUSED (or IDLE) execution; False if it was neither.
+        Its paused sub-workflows resume first, the deepest first."""
         wf_ex = run.wf_ex
         if wf_ex.state not in (states.PAUSED, states.IDLE):
             return False
         if env:
             run.merge_env(env)
-        for child, task_ex in self._active_children(run):
-            if child.state == states.PAUSED:
-                self.resume(t.run_of(child))
+        for r, children in reversed(self._subtree(run, states.PAUSED)):
+            self._resume_one(r, children, r is run)
+        return True
+
+    def _resume_one(self, run, children, top):
+        """Resume one execution whose paused children already resumed
+        (``top``: the one asked for, which resumes its parents too)."""
+        t = self.t
+        wf_ex = run.wf_ex
+        for child, task_ex in children:
             if task_ex.state == states.PAUSED:
                 changes.set_task_state(task_ex, states.RUNNING)
         changes.set_workflow_state(wf_ex, states.RUNNING, None)
-        self._resume_parent(run)
+        if top:
+            self._resume_parent(run)
+        else:
+            self._resume_parent_task(run)
         # Tasks that completed while paused fire their transitions now.
         for task_ex in list(run.tasks):
             if states.is_completed(task_ex.state) and not task_ex.processed:
@@ -82,17 +94,26 @@ class WorkflowControl:
                 t.tasks.start(run, task_ex, run.task_spec(task_ex),
                               run_policies=False)
         t.workflows.after_task_event(run)
-        return True
+
+    def _resume_parent_task(self, run):
+        """A resumed child's task runs again (its parent resumes next)."""
+        parent_task_id = run.wf_ex.task_execution_id
+        task_ex = self.t.get_task_ex(parent_task_id) if parent_task_id \
+            else None
+        if task_ex is not None and task_ex.state == states.PAUSED:
+            changes.set_task_state(task_ex, states.RUNNING)
 
     def _resume_parent(self, run):
-        task_ex, parent = self._parent_task(run, states.PAUSED)
-        if task_ex is None:
-            return
-        changes.set_task_state(task_ex, states.RUNNING)
-        if parent.wf_ex.state == states.PAUSED and not any(
-                t.state == states.PAUSED for t in parent.tasks):
+        while True:
+            task_ex, parent = self._parent_task(run, states.PAUSED)
+            if task_ex is None:
+                return
+            changes.set_task_state(task_ex, states.RUNNING)
+            if parent.wf_ex.state != states.PAUSED or any(
+                    t.state == states.PAUSED for t in parent.tasks):
+                return
             changes.set_workflow_state(parent.wf_ex, states.RUNNING, None)
-            self._resume_parent(parent)
+            run = parent
 
     # --- stop -----------------------------------------------------------------------
 
@@ -115,13 +136,13 @@ class WorkflowControl:
                 return
             t.workflows.fail(run, msg)
         elif state == states.CANCELLED:
-            t.workflows.finish(run, states.CANCELLED, msg, {'result': msg})
-            for child, task_ex in self._active_children(run):
-                self.stop(t.run_of(child), states.CANCELLED, msg)
-                changes.set_task_state(task_ex, states.CANCELLED, msg)
-                task_ex.finished_at = models.utcnow()
-                task_ex.processed = True
-                child.accepted = True
+            for r, children in self._subtree(run, None):
+                t.workflows.finish(r, states.CANCELLED, msg, {'result': msg})
+                for child, task_ex in children:
+                    changes.set_task_state(task_ex, states.CANCELLED, msg)
+                    task_ex.finished_at = models.utcnow()
+                    task_ex.processed = True
+                    child.accepted = True
 
     def update_env(self, run, env):
         if run.wf_ex.state not in (states.IDLE, states.PAUSED,
@@ -132,6 +153,22 @@ class WorkflowControl:
         run.merge_env(env or {})
 
     # --- the tree ---------------------------------------------------------------------
+
+    def _subtree(self, run, state):
+        """``[(run, its active children)]`` of ``run`` and, breadth first,
+        of every active descendant (only those in ``state`` if given) —
+        a loop, not a recursion: trees of any depth."""
+        order = []
+        frontier = [run]
+        while frontier:
+            nxt = []
+            for r in frontier:
+                children = self._active_children(r)
+                order.append((r, children))
+                nxt.extend(self.t.run_of(c) for c, _ in children
+                           if state is None or c.state == state)
+            frontier = nxt
+        return order
 
     def _parent_task(self, run, state):
         """``(task, locked parent run)`` that started this sub-workflow, if

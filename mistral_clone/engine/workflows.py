@@ -35,9 +35,13 @@ class Workflows:
     # --- start ----------------------------------------------------------------------
 
     def start(self, wf_def, spec_text, wf_input, description, params,
-              wf_ex_id=None, parent_task=None, project_id=None):
+              wf_ex_id=None, parent_task=None, project_id=None, depth=0,
+              defer=False):
         """Validate input, create the execution and run its start tasks.
-        ``wf_def`` is the definition row (None for an inline spec)."""
+        ``wf_def`` is the definition row (None for an inline spec);
+        ``depth``: how deep a sub-workflow is under its root; ``defer``:
+        its start tasks run in a job of their own (the backlog), not in
+        this transaction."""
         t = self.t
         spec = lang.get_workflow_spec(
             spec_text, name=wf_def.name if wf_def is not None else None)
@@ -71,7 +75,7 @@ class Workflows:
             wf_ex.task_execution_id = parent_task.id
             wf_ex.root_execution_id = params.get('root_execution_id')
         wf_ex.context = {'__execution': {'id': wf_ex.id}}
-        wf_ex.runtime_context = {}
+        wf_ex.runtime_context = {'depth': depth} if depth else {}
         t.s.add(wf_ex)
         t.s.flush()
         run = t.adopt(wf_ex)
@@ -81,15 +85,34 @@ class Workflows:
             ctx = dict(wf_ex.context)
             ctx.update(run.evaluate(spec.vars, run.workflow_view()))
             wf_ex.context = ctx
-            wf_ex.runtime_context = {'var_names': list(spec.vars)}
+            wf_ex.runtime_context = dict(wf_ex.runtime_context,
+                                         var_names=list(spec.vars))
         if run.is_direct:
             start = direct.start_commands(spec)
         else:
             start = [cmds.RunTask(n, {}) for n in reverse.ready_tasks(
                 spec, params['task_name'], [])]
+        if defer and start:
+            self.add_backlog(run, start)
+            t.schedule_job(jobs.WORKFLOW_CONTINUE, {'wf_ex_id': wf_ex.id},
+                           run_now=True, wf_ex_id=wf_ex.id)
+            return wf_ex
         self.dispatch(run, start)
         self.check_completion(run)
         return wf_ex
+
+    def continue_backlog(self, wf_ex_id):
+        """Job: run the deferred start tasks of a RUNNING execution (a
+        paused one runs them when resumed, a finished one never)."""
+        if self.t.s.get(models.WorkflowExecution, wf_ex_id) is None:
+            return
+        run = self.t.lock(wf_ex_id)
+        if run.wf_ex.state != states.RUNNING:
+            return
+        backlog = self.take_backlog(run)
+        if backlog:
+            self.dispatch(run, backlog)
+        self.after_task_event(run)
 
     # --- commands -------------------------------------------------------------------
 

@@ -135,13 +135,15 @@ class Executor(contracts.ExecutorApi):
             return
         if self.track_actions and action_ex_id:
             try:
-                claimed = self._claim(action_ex_id)
+                claimed = self._claim_patiently(action_ex_id)
             except Exception:
-                # The database is unreachable: run it anyway; the recovery
-                # check sees an unclaimed action and may re-dispatch it, the
-                # second delivery then finds it claimed or finished.
-                LOG.exception('Could not claim action %s', action_ex_id)
-                claimed = True
+                # The database stayed unreachable: leave the action
+                # unclaimed. It never started, so the recovery check sends
+                # it again and it runs once; running it unclaimed would run
+                # it twice (the copy sent again finds it unclaimed too).
+                LOG.exception('Could not claim action %s; not running it '
+                              '(it will be sent again)', action_ex_id)
+                return
             if not claimed:
                 LOG.info('Action %s is already claimed or finished; not '
                          'running it again', action_ex_id)
@@ -156,6 +158,22 @@ class Executor(contracts.ExecutorApi):
     def _forget(self, future):
         with self._held_lock:
             self._queued.pop(future, None)
+
+    #: Seconds a claim is tried while the database is unreachable (a
+    #: restart) before the action is left to be sent again.
+    claim_patience = 10.0
+
+    def _claim_patiently(self, action_ex_id):
+        deadline = time.monotonic() + self.claim_patience
+        while True:
+            try:
+                return self._claim(action_ex_id)
+            except Exception as e:
+                if time.monotonic() > deadline:
+                    raise
+                LOG.warning('Could not claim action %s yet (%s); retrying',
+                            action_ex_id, type(e).__name__)
+                time.sleep(0.5)
 
     def _claim(self, action_ex_id):
         from mistral_clone.db import api as db_api

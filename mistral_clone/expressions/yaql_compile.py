@@ -22,6 +22,8 @@ variables are keyed like yaql's (``$1`` for ``$``, ``$name``). Every scope
 this module creates binds ``$1``, so ``$`` is one dictionary lookup.
 """
 
+import operator
+
 from yaql.language import expressions as yexpr
 from yaql.language import utils as yaql_utils
 
@@ -94,13 +96,24 @@ class Compiler(object):
         self.functions = functions
         self.methods = methods
         self.checked = limits.quota > 0
+        if self.checked:
+            check = limits.check_size
+            self._checked_dollar = _with_item_fn(
+                lambda scope: check(scope[0]['$1']), check)
+            self._checked_dollar.dollar = True
 
     # -- entry points -----------------------------------------------------
 
     def compile(self, node):
         """A closure ``f(scope) -> value`` for ``node``."""
         f = self._compile(node)
-        if self.checked:
+        if f is _dollar and self.checked:
+            # yaql checks the value of '$' too; ``$.key`` recognises this
+            # closure and checks inline (see _dollar_key).
+            return self._checked_dollar
+        if self.checked and not getattr(f, 'boolean', False):
+            # (A comparison gives True/False, which yaql's memory check
+            # always lets through: no check needed.)
             check = self.limits.check_size
             checked = lambda scope: check(f(scope))  # noqa: E731
             item_fn = getattr(f, 'item_fn', None)
@@ -284,11 +297,26 @@ class Compiler(object):
         if name == '#operator_*' and self.checked:
             limits = self.limits
             return lambda scope: values.multiply(a(scope), b(scope), limits)
-        f = lambda scope: op(a(scope), b(scope))  # noqa: E731
+        const = _number_constant(right_node)
+        fast = _NUMERIC.get(name)
+        if fast is not None:
+            f = _numeric(fast, op, a, b, const)
+        elif const is not None:
+            f = _with_constant(op, a, const)
+        else:
+            f = lambda scope: op(a(scope), b(scope))  # noqa: E731
+        if name in _BOOLEAN:
+            f.boolean = True
         ia = getattr(a, 'item_fn', None)
         ib = getattr(b, 'item_fn', None)
         if ia is not None and ib is not None:
-            return _with_item_fn(f, lambda item: op(ia(item), ib(item)))
+            if fast is not None:
+                item_fn = _numeric(fast, op, ia, ib, const)
+            elif const is not None:
+                item_fn = _with_constant(op, ia, const)
+            else:
+                item_fn = lambda item: op(ia(item), ib(item))  # noqa: E731
+            return _with_item_fn(f, item_fn)
         return f
 
     # -- '.' ------------------------------------------------------------------
@@ -300,6 +328,8 @@ class Compiler(object):
             get = _attribute_getter(key, self.limits)
             if receiver is _dollar:
                 return _dollar_key(key, get)
+            if getattr(receiver, 'dollar', False):
+                return _dollar_key(key, get, self.limits.check_size)
             f = lambda scope: get(receiver(scope))  # noqa: E731
             item_receiver = getattr(receiver, 'item_fn', None)
             if item_receiver is not None:
@@ -354,14 +384,18 @@ def _with_item_fn(f, item_fn):
     return f
 
 
-def _dollar_key(key, get):
-    """``$.key`` in one closure (the most common node of all)."""
+def _dollar_key(key, get, check=None):
+    """``$.key`` in one closure (the most common node of all); ``check``:
+    yaql's memory check of the value of ``$`` (a LazyFrozenDict always
+    passes it)."""
 
     def item_key(receiver):
         if type(receiver) is _Lazy:
             value = receiver._d[key]
             if type(value) in _SCALARS:
                 return value
+        elif check is not None:
+            receiver = check(receiver)
         return get(receiver)
 
     def dollar_key(scope):
@@ -420,12 +454,62 @@ def _mod(a, b):
     raise Unsupported()
 
 
-def _eq(a, b):
-    return a == b
+_eq = operator.eq
+_ne = operator.ne
 
 
-def _ne(a, b):
-    return a != b
+# Operators whose operands are most often numbers (per-item predicates and
+# selectors such as ``$.value > 10``, ``$.id mod 2``): the plain-number
+# case inline, everything else through the operator above. Python's
+# operator on two ints/floats is exactly what those functions return.
+_NUMERIC = {
+    '#operator_+': operator.add,
+    '#operator_-': operator.sub,
+    '#operator_mod': operator.mod,
+    '#operator_<': operator.lt,
+    '#operator_>': operator.gt,
+    '#operator_<=': operator.le,
+    '#operator_>=': operator.ge,
+}
+# Operators that always give True or False.
+_BOOLEAN = frozenset(['*equal', '*not_equal', '#operator_<', '#operator_>',
+                      '#operator_<=', '#operator_>='])
+
+
+def _number_constant(node):
+    """The int/float value of a constant operand node, else None."""
+    if type(node) is yexpr.Constant:
+        t = type(node.value)
+        if t is int or t is float:
+            return node.value
+    return None
+
+
+def _with_constant(op, fa, c):
+    return lambda x: op(fa(x), c)
+
+
+def _numeric(fast, op, fa, fb, c):
+    """``op(fa(x), fb(x))`` with the number case inline; ``c``: the value
+    of a constant right operand (then ``fb`` is not called)."""
+    if c is not None:
+        def with_constant(x):
+            a = fa(x)
+            t = type(a)
+            if t is int or t is float:
+                return fast(a, c)
+            return op(a, c)
+        return with_constant
+
+    def numbers(x):
+        a = fa(x)
+        b = fb(x)
+        ta = type(a)
+        tb = type(b)
+        if (ta is int or ta is float) and (tb is int or tb is float):
+            return fast(a, b)
+        return op(a, b)
+    return numbers
 
 
 _BINARY = {

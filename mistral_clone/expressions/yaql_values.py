@@ -248,15 +248,51 @@ def plain_copy(value, limit=-1):
     if t is str or t is int or t is float or t is bool or value is None:
         return value
     if t is dict:
-        if 0 <= limit < len(value):
-            raise Unsupported()
-        return {plain_copy(k, limit): plain_copy(v, limit)
-                for k, v in value.items()}
+        return _copy_dict(value, limit)
     if t is list or t is tuple:
-        if 0 <= limit < len(value):
-            raise Unsupported()
-        return [plain_copy(v, limit) for v in value]
+        return _copy_list(value, limit)
     raise Unsupported()
+
+
+# plain_copy's two containers, without a call per scalar (most of the
+# values of JSON documents): the copy of every expression result that
+# passes through them dominated evaluations over large lists.
+
+def _copy_dict(d, limit):
+    if 0 <= limit < len(d):
+        raise Unsupported()
+    result = {}
+    for k, v in d.items():
+        if type(k) is not str:
+            k = plain_copy(k, limit)
+        t = type(v)
+        if t is str or t is int or t is float or t is bool or v is None:
+            result[k] = v
+        elif t is dict:
+            result[k] = _copy_dict(v, limit)
+        elif t is list or t is tuple:
+            result[k] = _copy_list(v, limit)
+        else:
+            raise Unsupported()
+    return result
+
+
+def _copy_list(items, limit):
+    if 0 <= limit < len(items):
+        raise Unsupported()
+    result = []
+    append = result.append
+    for v in items:
+        t = type(v)
+        if t is str or t is int or t is float or t is bool or v is None:
+            append(v)
+        elif t is dict:
+            append(_copy_dict(v, limit))
+        elif t is list or t is tuple:
+            append(_copy_list(v, limit))
+        else:
+            raise Unsupported()
+    return result
 
 
 def finalize(obj, limits=None, sets=set):

@@ -78,6 +78,15 @@ def translate_remote_error(e):
     return e
 
 
+def _database_unavailable(e):
+    """Whether ``e`` (as raised by ``_call``) says the engine could not
+    reach its database."""
+    from mistral_clone.db import errors as db_errors
+    if isinstance(e, db_errors.DatabaseUnavailable):
+        return True
+    return isinstance(db_errors.translate(e), db_errors.DatabaseUnavailable)
+
+
 def _rpc_client(transport, topic, timeout=None):
     import oslo_messaging as messaging
     return messaging.get_rpc_client(
@@ -157,9 +166,13 @@ class RemoteEngineClient(contracts.EngineApi):
                           state=state)
 
     def on_action_complete(self, action_ex_id, result):
+        # Delivery is idempotent: repeated also while the engine cannot
+        # reach the database (restarting), or the result would be lost and
+        # its action judged orphaned.
         return self._call_repeated('on_action_complete',
                                    action_ex_id=action_ex_id,
-                                   result=result.to_wire())
+                                   result=result.to_wire(),
+                                   _while_db_down=True)
 
     def run_job(self, job_id):
         self._client.cast({}, 'run_job', job_id=job_id)
@@ -179,8 +192,10 @@ class RemoteEngineClient(contracts.EngineApi):
         except self._messaging.RemoteError as e:
             raise translate_remote_error(e)
 
-    def _call_repeated(self, name, **kwargs):
-        """``_call``, repeated (reaching any engine) while none answers."""
+    def _call_repeated(self, name, _while_db_down=False, **kwargs):
+        """``_call``, repeated (reaching any engine) while none answers
+        (``_while_db_down``: and while the engine answers that its database
+        is unavailable)."""
         deadline = time.monotonic() + self.retry_for
         delay = 0.2
         while True:
@@ -192,6 +207,12 @@ class RemoteEngineClient(contracts.EngineApi):
                     raise
                 LOG.warning('No engine answered %s (%s); retrying', name,
                             type(e).__name__)
+            except Exception as e:
+                if not (_while_db_down and _database_unavailable(e)) or \
+                        time.monotonic() > deadline:
+                    raise
+                LOG.warning('The engine could not reach the database for %s;'
+                            ' retrying', name)
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, 5.0)
 

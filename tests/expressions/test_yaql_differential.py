@@ -202,6 +202,41 @@ class DifferentialTest(base.ExprTestCase):
         self.assertEqual(diff.keys_as_sets(plain), diff.keys_as_sets(ours),
                          'our yaql differs from plain yaql for %r' % text)
 
+    def test_per_item_operators(self):
+        # The compiled operators' shortcuts (numbers inline, a constant
+        # right operand, no memory check of comparisons) over values of
+        # every type, item by item and on whole values, with and without
+        # yaql's limits.
+        recs = [{'id': i, 'value': v, 'name': n}
+                for i, (v, n) in enumerate([
+                    (3, 'a'), (2.5, 'b'), (-1, 'c'), (True, 'd'),
+                    (None, 'e'), ('7', 'f'), (False, None), (0, ''),
+                    (10 ** 30, 'g'), ([1], 'h'), ({'a': 1}, 'i')])]
+        texts = []
+        for op in ('+', '-', 'mod', '<', '>', '<=', '>=', '=', '!=', '*',
+                   '/'):
+            for right in ('2', '2.5', '0', '$.id', 'null', "'x'", 'true'):
+                texts.append('$.recs.select($.value %s %s)' % (op, right))
+                texts.append('$.recs.where($.value %s %s).select($.id)'
+                             % (op, right))
+                texts.append('$.recs.select($.id %s %s)' % (op, right))
+                texts.append('$.recs.select($.name %s %s)' % (op, right))
+                texts.append('$.recs[0].value %s %s' % (op, right))
+        texts += ['$.recs.where($.id mod 2 = 0).len()',
+                  '$.recs.select($.id * 3 - 1 > 4)',
+                  '$.recs.where(not $.id > 4).select($.name)',
+                  # '$' over the memory quota (checked before '.key')
+                  '$.big.select($.a)', '$.big.select($)', '$.big[0].a',
+                  '$.big.select($.value)']
+        for limits in ({}, {'limit_iterators': 4, 'memory_quota': 1500},
+                       {'limit_iterators': 100, 'memory_quota': 100000}):
+            expr.configure(**limits)
+            for n in (len(recs), 3):
+                context = _context({'recs': recs[:n], 'big': [
+                    'x' * 2000, {'a': 'y' * 2000, 'value': 1}]})
+                for text in texts:
+                    self.assertSameOutcome(text, context)
+
     def test_corpus_is_not_trivial(self):
         # The generated data must exercise values, not only errors.
         context = _context({'a': 7, 'b': 2, 'l': [3, 1, 2, 1],

@@ -138,6 +138,12 @@ def unavailable_reason(backend):
         return _unavailable_reason(backend)
 
 
+def rabbitmq_reason():
+    """None when RabbitMQ is usable (started if it was down)."""
+    with _services_lock():
+        return ensure_rabbitmq()
+
+
 def postgresql_reason():
     """None when PostgreSQL is usable (started if it was down)."""
     with _services_lock():
@@ -229,7 +235,10 @@ class Process:
 class Deployment:
     """One isolated production deployment (vhost + database + processes)."""
 
-    def __init__(self, backend='postgresql', options=None, tmp=None):
+    def __init__(self, backend='postgresql', options=None, tmp=None,
+                 db_url=None):
+        """``db_url``: an empty database of the caller's (e.g. a private
+        PostgreSQL) instead of a fresh one on the machine's server."""
         self.backend = backend
         self.run_id = 'mc_%s' % uuid.uuid4().hex[:10]
         self.tmp = tmp or tempfile.mkdtemp(prefix='mc_prod_')
@@ -240,7 +249,7 @@ class Deployment:
         self.processes = {}
         self.options = options or {}
         self.http = requests.Session()
-        self.db_url = None
+        self.db_url = db_url
         self._vhost_created = False
         self._db_created = False
 
@@ -251,8 +260,9 @@ class Deployment:
         self._vhost_created = True
         _run(['rabbitmqctl', 'set_permissions', '-p', self.vhost, 'guest',
               '.*', '.*', '.*'])
-        self.db_url = create_database(self.backend, self.db_name)
-        self._db_created = True
+        if self.db_url is None:
+            self.db_url = create_database(self.backend, self.db_name)
+            self._db_created = True
         self.conf_path = os.path.join(self.tmp, 'mistral_clone.conf')
         self.write_conf()
         out = _run([os.path.join(BIN_DIR, 'mistral-clone-db-manage'),
@@ -303,6 +313,16 @@ class Deployment:
                        os.path.join(self.tmp, '%s.log' % name))
         self.processes[name] = proc
         return proc
+
+    def add_typical(self):
+        """API, scheduler, engine-1 and -2, executors exec-1 and -2
+        (named hosts)."""
+        self.add('api', 'api')
+        self.add('scheduler', 'scheduler')
+        for name in ('engine-1', 'engine-2'):
+            self.add(name, 'engine')
+        for name in ('exec-1', 'exec-2'):
+            self.add(name, 'executor', {('executor', 'host'): name})
 
     def start(self, name):
         proc = self.processes[name]

@@ -130,12 +130,7 @@ class _ProductionSuite(object):
         })
         try:
             d.create()
-            d.add('api', 'api')
-            d.add('scheduler', 'scheduler')
-            for name in ('engine-1', 'engine-2'):
-                d.add(name, 'engine')
-            for name in ('exec-1', 'exec-2'):
-                d.add(name, 'executor', {('executor', 'host'): name})
+            d.add_typical()
             d.start_all()
             d.create_workflows(SCALE_WF)
             d.create_workflows(SLOW_WFS)

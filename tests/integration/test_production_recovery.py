@@ -185,6 +185,18 @@ class ExecutorClaimTest(unittest.TestCase):
                          self.rec.results)
         self.assertEqual('exec-1', _get(a).executor_host)
 
+    def test_action_not_claimable_is_not_run(self):
+        # The database is down (a restart): the action is not run
+        # unclaimed — it stays to be sent again, and then runs once.
+        self.executor.claim_patience = 0.3
+        db_api.setup('sqlite:////nonexistent-dir/none.sqlite')
+        self.executor.run_action(contracts.Runnable(
+            action='std.echo', input={'output': 7}, is_sync=True,
+            action_ex_id='a1'))
+        time.sleep(0.3)
+        self.assertEqual([], self.rec.results)
+        self.assertEqual([], self.executor.held_actions())
+
     def test_heartbeats_refresh_held_actions(self):
         a = _action(executor_host='exec-1', last_heartbeat=_ago(100))
         other = _action(executor_host='exec-2', last_heartbeat=_ago(100))
@@ -337,6 +349,28 @@ class RemoteClientTest(unittest.TestCase):
                           {'action_ex_id': 'a', 'result': {'error': 'e'}}),
                          rpc.sent[2])
         self.assertEqual(('cast', 'run_job', {'job_id': 'j'}), rpc.sent[3])
+
+    def test_result_delivery_outlasts_a_database_restart(self):
+        import oslo_messaging as messaging
+
+        class Restarting(_FakeRpcClient):
+            def call(self, ctxt, name, **kwargs):
+                self.sent.append(('call', name, kwargs))
+                if len(self.sent) < 3:
+                    raise messaging.RemoteError(
+                        'OperationalError', 'connection refused', '')
+                return True
+        rpc = Restarting()
+        client = clients.RemoteEngineClient(None, 'engine', rpc_client=rpc)
+        self.assertTrue(client.on_action_complete(
+            'a', contracts.ActionResult(data=1)))
+        self.assertEqual(3, len(rpc.sent))
+        # other calls answer the error at once (the API says 503)
+        rpc = Restarting()
+        client = clients.RemoteEngineClient(None, 'engine', rpc_client=rpc)
+        self.assertRaises(messaging.RemoteError, client.pause_workflow, 'x',
+                          'm')
+        self.assertEqual(1, len(rpc.sent))
 
     def test_runnable_goes_to_its_target_executor(self):
         rpc = _FakeRpcClient()

@@ -1,0 +1,52 @@
+"""db/api.py: SQLite connections that bound large values are not reused
+(pysqlite keeps the last values bound to its cached statements)."""
+
+import os
+import tempfile
+import unittest
+
+import sqlalchemy as sa
+
+from mistral_clone.db import api
+
+
+class LargeValuesTest(unittest.TestCase):
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.engine = api.setup('sqlite:///' + os.path.join(tmp.name, 'db'))
+        self.addCleanup(api.dispose)
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql('CREATE TABLE t (id INTEGER PRIMARY KEY, '
+                                 'a TEXT)')
+
+    def _write(self, value):
+        """The DBAPI connection a transaction writing ``value`` used."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.text('INSERT INTO t (a) VALUES (:a)'),
+                         {'a': value})
+            return conn.connection.dbapi_connection
+
+    def test_small_values_keep_the_connection(self):
+        first = self._write('x')
+        self.assertIs(first, self._write('y' * 1000))
+        self.assertIs(first, self._write('z'))
+
+    def test_large_value_closes_the_connection_after_use(self):
+        first = self._write('x')
+        self.assertIs(first, self._write('y' * (api.LARGE_BOUND_VALUE + 1)))
+        second = self._write('z')
+        self.assertIsNot(first, second)
+        self.assertIs(second, self._write('z'))
+        with self.engine.connect() as conn:
+            self.assertEqual(4, conn.execute(sa.text(
+                'SELECT count(*) FROM t')).scalar())
+
+    def test_large_value_in_executemany(self):
+        first = self._write('x')
+        with self.engine.begin() as conn:
+            conn.execute(sa.text('INSERT INTO t (a) VALUES (:a)'),
+                         [{'a': 'b'},
+                          {'a': 'c' * (api.LARGE_BOUND_VALUE + 1)}])
+        self.assertIsNot(first, self._write('z'))

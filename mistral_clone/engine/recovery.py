@@ -69,6 +69,7 @@ def find_stuck_actions(stale_seconds, undispatched_seconds, limit=0,
         conditions.append(sa.and_(
             m.is_sync.is_(True),
             m.executor_host.like(CLAIMER_PREFIX + '%'),
+            m.last_heartbeat < alive_since,
             ~_claimer_alive(m, alive_since)))
     if stale_seconds > 0:
         stale = now - datetime.timedelta(seconds=stale_seconds)
@@ -102,9 +103,12 @@ class ActionRecovery:
         self.undispatched_seconds = first_heartbeat_timeout
         self.batch_size = batch_size
         # Dead claimers are looked for as often as services heart-beat.
+        # Plus one action-heartbeat interval: the action's own heartbeats
+        # must have stopped too (a database outage ages every services row
+        # at once; a live executor's action heartbeats resume with it).
         self.claimer_dead_seconds = (
-            heartbeats.dead_after_seconds(service_heartbeat_interval)
-            if service_heartbeat_interval > 0 else 0)
+            heartbeats.dead_after_seconds(service_heartbeat_interval) +
+            check_interval if service_heartbeat_interval > 0 else 0)
         interval = check_interval
         if service_heartbeat_interval > 0:
             interval = min(interval, service_heartbeat_interval)
@@ -213,9 +217,12 @@ def _claimer_dead(s, action_ex, now, claimer_dead_seconds):
     if claimer_dead_seconds <= 0 or \
             not action_ex.executor_host.startswith(CLAIMER_PREFIX):
         return False
+    since = now - datetime.timedelta(seconds=claimer_dead_seconds)
+    if action_ex.last_heartbeat is not None and \
+            action_ex.last_heartbeat >= since:
+        return False
     row = s.get(models.ServiceHeartbeat, action_ex.executor_host)
-    return row is None or row.last_heartbeat < now - datetime.timedelta(
-        seconds=claimer_dead_seconds)
+    return row is None or row.last_heartbeat < since
 
 
 def _fail(t, action_ex):

@@ -111,11 +111,14 @@ class RecoveryTest(unittest.TestCase):
         # alone would wait minutes).
         dead_row = 'executor_group:exec:1:ab:cd'
         live_row = 'executor_group:exec:2:ab:ef'
-        self._service(dead_row, 20)
+        self._service(dead_row, 40)
         self._service(live_row, 1)
-        dead = _action(executor_host=dead_row, last_heartbeat=_ago(2))
+        dead = _action(executor_host=dead_row, last_heartbeat=_ago(40))
         gone = _action(executor_host='executor_group:exec:3:ab:00',
-                       last_heartbeat=_ago(2))
+                       last_heartbeat=_ago(40))
+        # a database outage aged the row, the action's heartbeat is fresh
+        outage = _action(executor_host='executor_group:exec:4:ab:00',
+                         last_heartbeat=_ago(2))
         # slow but live: its action heartbeats are old, its process beats
         slow = _action(executor_host=live_row, last_heartbeat=_ago(50))
         legacy = _action(executor_host='exec-1', last_heartbeat=_ago(2))
@@ -123,18 +126,18 @@ class RecoveryTest(unittest.TestCase):
                                         max_missed_heartbeats=15,
                                         first_heartbeat_timeout=60,
                                         service_heartbeat_interval=5)
-        self.assertEqual(15, check.claimer_dead_seconds)
+        self.assertEqual(35, check.claimer_dead_seconds)
         self.assertEqual({dead: 'failed', gone: 'failed'}, check.run_once())
         self.assertEqual({'result': "Heartbeat wasn't received."},
                          _get(dead).output)
-        for a in (slow, legacy):
+        for a in (slow, legacy, outage):
             self.assertEqual('RUNNING', _get(a).state)
         # without the fast rule (Mistral's check only) nothing is found
         self.assertEqual([], recovery.find_stuck_actions(300, 60))
 
     def test_safe_rerun_action_of_a_dead_claimer_is_sent_again(self):
         dead_row = 'executor_group:exec:1:ab:cd'
-        a = _action(executor_host=dead_row, last_heartbeat=_ago(1),
+        a = _action(executor_host=dead_row, last_heartbeat=_ago(60),
                     runtime_context={'index': 0, 'safe_rerun': True,
                                      'namespace': ''})
         check = recovery.ActionRecovery(self.engine, check_interval=20,

@@ -25,6 +25,12 @@ default_opts = [
                help='Default exchange for RPC and notifications.'),
     cfg.StrOpt('host', default=None,
                help='Name of this node (defaults to the machine host name).'),
+    cfg.IntOpt('graceful_shutdown_timeout', default=60, min=0,
+               help='On SIGTERM/SIGINT, seconds an executor gives its '
+                    'running actions to finish and report before it exits '
+                    '(queued actions are handed back to other executors at '
+                    'once; actions still running at the timeout are re-run '
+                    'if safe-rerun, else failed, by the engines).'),
     cfg.StrOpt('workflow_trace_log_name', default='workflow_trace',
                help='Logger name of the workflow trace: one INFO line per '
                     'state change of a workflow execution, task execution '
@@ -103,6 +109,15 @@ engine_opts = [
     cfg.StrOpt('topic', default='mistral_engine', help='Engine RPC topic.'),
     cfg.IntOpt('workers', default=8, min=1,
                help='Threads of one engine process handling events.'),
+    cfg.IntOpt('max_work_attempts', default=3, min=1,
+               help='Times the scheduler hands one delayed job (policy '
+                    'delays, timeouts, sub-workflow completions, the '
+                    'follow-ups of crashed processes) to an engine. A job '
+                    'handed over more often was never finished: each engine '
+                    'running it died (killed, out of memory). It is then '
+                    'not run again: its workflow execution fails with a '
+                    'state_info that says so, instead of killing every '
+                    'engine in turn forever.'),
     cfg.BoolOpt('inline_builtin_actions', default=True,
                 help='Run trivial built-in actions (std.noop, std.echo '
                      'without delay, std.fail, std.test_dict) inside the '
@@ -220,7 +235,9 @@ coordination_opts = [
     cfg.FloatOpt('heartbeat_interval', default=5.0, min=0.1,
                  help='Seconds between the heartbeats each service process '
                       'writes to the services table (GET /v2/services); a '
-                      'service missing 3 heartbeats is listed no more.'),
+                      'service missing 3 heartbeats is listed no more, and '
+                      'the synchronous actions its executor was running are '
+                      're-run (safe-rerun) or failed by the engines.'),
 ]
 
 action_std_http_opts = [

@@ -67,19 +67,27 @@ class Launched:
         self.api_server = None
         self.rpc_servers = []
         self.url = None
-        self.recovery = None   # production: engine/recovery.ActionRecovery
-        self.registry = None   # production: services/heartbeats registry
+        self.recovery = None   # engine/recovery.ActionRecovery
+        self.registry = None   # services/heartbeats registry
         self.transport = None  # production: the oslo.messaging transport
         self.metrics_server = None  # [metrics] port
         self.components = ()
 
-    def stop(self):
+    def stop(self, graceful_timeout=0):
+        """Stop everything; an executor first gives its running actions
+        ``graceful_timeout`` seconds to finish and report (the transport
+        and the services rows stay until then)."""
         LOG.info('Stopping: %s', ', '.join(self.components) or 'nothing')
         if self.recovery is not None:
             self.recovery.stop()
+        # All servers stop listening at once, then are waited for.
         for server in self.rpc_servers:
             try:
                 server.stop()
+            except Exception:
+                LOG.debug('RPC server stop failed', exc_info=True)
+        for server in self.rpc_servers:
+            try:
                 server.wait()
             except Exception:
                 LOG.debug('RPC server stop failed', exc_info=True)
@@ -91,7 +99,7 @@ class Launched:
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.executor is not None:
-            self.executor.stop()
+            self.executor.stop(graceful_timeout)
         if self.engine is not None:
             self.engine.stop()
         if self.registry is not None:
@@ -116,6 +124,9 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
     from mistral_clone.engine.settings import EngineSettings
     from mistral_clone.executor.service import Executor
 
+    from mistral_clone.engine.recovery import ActionRecovery
+    from mistral_clone.services import heartbeats
+
     components = tuple(components)
     apply_config(conf)
     launched = Launched()
@@ -126,13 +137,29 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
         raise SystemExit(
             'Without [DEFAULT] transport_url every service runs in one '
             'process: use --server all (or set transport_url).')
+    # Registered before any work arrives: executors claim actions under
+    # their services row (engine/recovery.py). API worker processes share
+    # one row per name in /v2/services.
+    identity = heartbeats.process_identity()
+    launched.registry = start_registry(components, conf, host,
+                                       shared=api_socket is not None,
+                                       identity=identity)
+    claimer = None  # without a row, claims carry the executor's name only
+    if launched.registry is not None and 'executor' in components:
+        claimer = heartbeats.row_id('executor', executor_name(conf, host),
+                                    identity)
 
     if not remote:
-        # In-process RPC: each client is the service itself.
+        # In-process RPC: each client is the service itself. Actions are
+        # claimed and recovered as in production, so a restarted process
+        # finishes the work of the one that was killed.
         engine = Engine(workers=conf.engine.workers,
                         settings=EngineSettings.from_conf(conf))
-        executor = Executor(engine, workers=conf.executor.workers,
-                            host=conf.executor.host or host)
+        executor = Executor(
+            engine, workers=conf.executor.workers,
+            host=executor_name(conf, host), track_actions=True,
+            heartbeat_interval=conf.action_heartbeat.check_interval,
+            claimer=claimer)
         engine.executor_client = executor
         scheduler = _make_scheduler(conf, engine)
         engine.scheduler_waker = scheduler.wake
@@ -141,11 +168,10 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
         launched.engine, launched.executor = engine, executor
         launched.scheduler = scheduler
         scheduler.start()
+        launched.recovery = ActionRecovery.from_conf(engine, conf)
+        launched.recovery.start()
     else:
-        _launch_remote(components, conf, launched, host)
-    # API worker processes share one row per name in /v2/services.
-    launched.registry = start_registry(components, conf, host,
-                                       shared=api_socket is not None)
+        _launch_remote(components, conf, launched, host, claimer)
     if conf.metrics.port and api_socket is None:
         from mistral_clone import observe
         launched.metrics_server = observe.start_http_server(
@@ -188,7 +214,7 @@ def setup_remote_clients(conf=config.CONF):
     return transport, engine_client, executor_client
 
 
-def _launch_remote(components, conf, launched, host):
+def _launch_remote(components, conf, launched, host, claimer=None):
     """Production: each component talks to the others over oslo.messaging;
     engines and executors serve their topics (executors under their
     ``[executor] host`` name, which ``target:`` addresses)."""
@@ -217,7 +243,8 @@ def _launch_remote(components, conf, launched, host):
         executor = Executor(
             engine_client, workers=conf.executor.workers,
             host=executor_name(conf, host), track_actions=True,
-            heartbeat_interval=conf.action_heartbeat.check_interval)
+            heartbeat_interval=conf.action_heartbeat.check_interval,
+            claimer=claimer)
         launched.executor = executor
         server = servers.make_server(transport, conf.executor.topic,
                                      executor.host, executor,
@@ -244,7 +271,8 @@ def executor_name(conf, host=None):
     return conf.executor.host or host or conf.host or socket.gethostname()
 
 
-def start_registry(components, conf=config.CONF, host=None, shared=False):
+def start_registry(components, conf=config.CONF, host=None, shared=False,
+                   identity=None):
     """Register this process's services in the services table (heartbeat
     thread); the registry, or None when the database refused."""
     from mistral_clone.services import heartbeats
@@ -253,7 +281,7 @@ def start_registry(components, conf=config.CONF, host=None, shared=False):
              for c in components}
     registry = heartbeats.ServiceRegistry(
         names, host, interval=conf.coordination.heartbeat_interval,
-        shared=shared)
+        shared=shared, identity=identity)
     try:
         registry.start()
     except Exception:

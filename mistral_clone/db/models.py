@@ -326,6 +326,10 @@ class ScheduledJob(Base):
                                       index=True)
     captured_at = sa.Column(DateTime(), nullable=True)
     captured_by = sa.Column(sa.String(255), nullable=True)
+    # Claims so far, counted in the claiming UPDATE (before any engine
+    # runs the job): a job whose engines keep dying is given up.
+    attempts = sa.Column(sa.Integer(), nullable=False, default=0,
+                         server_default='0')
     created_at = sa.Column(DateTime(), default=utcnow, nullable=False)
 
 

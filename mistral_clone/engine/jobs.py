@@ -8,7 +8,9 @@ room that handles it. The kind strings are stored: never rename one.
 
 import logging
 
+from mistral_clone.db import models
 from mistral_clone.engine import recovery
+from mistral_clone.engine import states
 
 LOG = logging.getLogger(__name__)
 
@@ -63,6 +65,39 @@ TABLE = {
     RECOVER_ACTION: _recover_action,
     WORKFLOW_CONTINUE: _workflow_continue,
 }
+
+
+GAVE_UP = ('Gave up on %s [job_id=%s] after %d attempts: each engine that '
+           'ran it stopped before finishing (killed or crashed). See '
+           '[engine] max_work_attempts.')
+
+
+def exhausted(job, max_attempts):
+    """True if the scheduler handed ``job`` over more than
+    ``max_attempts`` times (it never finished: its engines died)."""
+    return max_attempts > 0 and (job.attempts or 0) > max_attempts
+
+
+def give_up(t, job):
+    """Fail the workflow execution whose work ``job`` was, instead of
+    running it once more."""
+    msg = GAVE_UP % (job.target, job.id, job.attempts - 1)
+    wf_ex_id = job.workflow_execution_id
+    if job.target == SUBWORKFLOW_COMPLETED and wf_ex_id:
+        wf_ex_id = _parent_of(t, wf_ex_id) or wf_ex_id
+    LOG.error('%s [execution_id=%s]', msg, wf_ex_id)
+    if wf_ex_id and t.s.get(models.WorkflowExecution, wf_ex_id) is not None:
+        t.control.stop(t.lock(wf_ex_id), states.ERROR, msg)
+    return False
+
+
+def _parent_of(t, wf_ex_id):
+    """The execution a finished sub-workflow reports to."""
+    child = t.s.get(models.WorkflowExecution, wf_ex_id)
+    if child is None or not child.task_execution_id:
+        return None
+    task_ex = t.s.get(models.TaskExecution, child.task_execution_id)
+    return task_ex.workflow_execution_id if task_ex is not None else None
 
 
 def run(t, kind, args):

@@ -12,6 +12,14 @@ for RUNNING actions that are stuck:
   its task is ``safe-rerun: true``, otherwise failed with Mistral's
   ``Heartbeat wasn't received.`` and the workflow goes on (retry policy,
   on-error...);
+* **orphaned, fast** — a synchronous action whose claimer (executors claim
+  under the id of their row in the ``services`` table, see
+  ``services/heartbeats.py``) is not alive: its row is gone or missed
+  ``DEAD_AFTER`` service heartbeats (``[coordination] heartbeat_interval``,
+  15 s by default; a live executor refreshes its row from its own thread
+  however long its actions run). Same fix as above, noticed in ~20 s
+  instead of minutes, and at once when a process of the same host sees at
+  start-up that its predecessor is not running any more;
 * **lost** — an action no executor claimed within
   ``first_heartbeat_timeout`` seconds (an engine died between committing and
   sending it, or the broker dropped the message): it never started, so it is
@@ -34,15 +42,35 @@ from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 from mistral_clone.engine import states
 from mistral_clone.rpc import contracts
+from mistral_clone.services import heartbeats
 
 LOG = logging.getLogger(__name__)
 
 
-def find_stuck_actions(stale_seconds, undispatched_seconds, limit=0):
+CLAIMER_PREFIX = heartbeats.GROUPS['executor'] + ':'
+
+
+def _claimer_alive(m, alive_since):
+    """SQL: the services row of the action's claimer was refreshed since
+    ``alive_since``."""
+    svc = models.ServiceHeartbeat
+    return sa.exists().where(svc.id == m.executor_host,
+                             svc.last_heartbeat >= alive_since)
+
+
+def find_stuck_actions(stale_seconds, undispatched_seconds, limit=0,
+                       claimer_dead_seconds=0):
     """Ids of RUNNING actions that look orphaned or lost."""
     m = models.ActionExecution
     now = models.utcnow()
     conditions = []
+    if claimer_dead_seconds > 0:
+        alive_since = now - datetime.timedelta(seconds=claimer_dead_seconds)
+        conditions.append(sa.and_(
+            m.is_sync.is_(True),
+            m.executor_host.like(CLAIMER_PREFIX + '%'),
+            m.last_heartbeat < alive_since,
+            ~_claimer_alive(m, alive_since)))
     if stale_seconds > 0:
         stale = now - datetime.timedelta(seconds=stale_seconds)
         conditions.append(sa.and_(m.is_sync.is_(True),
@@ -67,15 +95,28 @@ class ActionRecovery:
     """Periodic check, in a daemon thread of an engine process."""
 
     def __init__(self, engine, check_interval=20, max_missed_heartbeats=15,
-                 first_heartbeat_timeout=60, batch_size=10):
+                 first_heartbeat_timeout=60, batch_size=10,
+                 service_heartbeat_interval=0):
         self.engine = engine
         self.check_interval = check_interval
         self.stale_seconds = check_interval * max_missed_heartbeats
         self.undispatched_seconds = first_heartbeat_timeout
         self.batch_size = batch_size
-        # Jitter spreads the engines' checks over the interval.
-        self._loop = periodic.Periodic(self.run_once, check_interval,
-                                       'action-recovery', jitter=0.25)
+        # Dead claimers are looked for as often as services heart-beat.
+        # Plus one action-heartbeat interval: the action's own heartbeats
+        # must have stopped too (a database outage ages every services row
+        # at once; a live executor's action heartbeats resume with it).
+        self.claimer_dead_seconds = (
+            heartbeats.dead_after_seconds(service_heartbeat_interval) +
+            check_interval if service_heartbeat_interval > 0 else 0)
+        interval = check_interval
+        if service_heartbeat_interval > 0:
+            interval = min(interval, service_heartbeat_interval)
+        # Jitter spreads the engines' checks over the interval; the first
+        # check runs at start (the work of a dead predecessor).
+        self._loop = periodic.Periodic(self.run_once, interval,
+                                       'action-recovery', jitter=0.25,
+                                       run_first=True)
 
     @classmethod
     def from_conf(cls, engine, conf):
@@ -83,7 +124,9 @@ class ActionRecovery:
         return cls(engine, check_interval=hb.check_interval,
                    max_missed_heartbeats=hb.max_missed_heartbeats,
                    first_heartbeat_timeout=hb.first_heartbeat_timeout,
-                   batch_size=hb.batch_size)
+                   batch_size=hb.batch_size,
+                   service_heartbeat_interval=(
+                       conf.coordination.heartbeat_interval))
 
     @property
     def enabled(self):
@@ -102,14 +145,15 @@ class ActionRecovery:
         done = {}
         for action_ex_id in find_stuck_actions(
                 self.stale_seconds, self.undispatched_seconds,
-                self.batch_size):
+                self.batch_size, self.claimer_dead_seconds):
             if self._loop.stopped:
                 break
             try:
                 what = self.engine.recover_action(
                     action_ex_id=action_ex_id,
                     stale_seconds=self.stale_seconds,
-                    undispatched_seconds=self.undispatched_seconds)
+                    undispatched_seconds=self.undispatched_seconds,
+                    claimer_dead_seconds=self.claimer_dead_seconds)
             except Exception:
                 LOG.exception('Could not recover action %s', action_ex_id)
                 continue
@@ -124,12 +168,14 @@ class ActionRecovery:
 HEARTBEAT_ERROR = "Heartbeat wasn't received."
 
 
-def recover_action(t, action_ex_id, stale_seconds, undispatched_seconds):
+def recover_action(t, action_ex_id, stale_seconds, undispatched_seconds,
+                   claimer_dead_seconds=0):
     """Fix one RUNNING action if, under the workflow lock, it is still
     stuck: never claimed by an executor for ``undispatched_seconds`` (its
     dispatch was lost: send it again — it never started), or claimed by an
-    executor that stopped heart-beating for ``stale_seconds`` (re-run it if
-    the task is ``safe-rerun``, else fail it with Mistral's message).
+    executor that stopped heart-beating for ``stale_seconds`` or whose
+    services row is dead for ``claimer_dead_seconds`` (re-run it if the
+    task is ``safe-rerun``, else fail it with Mistral's message).
     Returns what was done (``lost``, ``rerun``, ``failed``) or None."""
     action_ex = t.s.get(models.ActionExecution, action_ex_id)
     if action_ex is None or action_ex.state != states.RUNNING:
@@ -149,17 +195,34 @@ def recover_action(t, action_ex_id, stale_seconds, undispatched_seconds):
                 seconds=undispatched_seconds):
             return None
         return _resend(t, run, action_ex, 'lost')
-    if not action_ex.is_sync or stale_seconds <= 0:
+    if not action_ex.is_sync:
         return None
-    if action_ex.last_heartbeat is not None and \
-            action_ex.last_heartbeat > now - datetime.timedelta(
-                seconds=stale_seconds):
+    if not _heartbeats_stopped(action_ex, now, stale_seconds) and \
+            not _claimer_dead(t.s, action_ex, now, claimer_dead_seconds):
         return None
     if (action_ex.runtime_context or {}).get('safe_rerun'):
         return _resend(t, run, action_ex, 'rerun')
     LOG.warning('Action %s (%s) lost its executor %s: failing it',
                 action_ex.id, action_ex.name, action_ex.executor_host)
     return _fail(t, action_ex)
+
+
+def _heartbeats_stopped(action_ex, now, stale_seconds):
+    return stale_seconds > 0 and (
+        action_ex.last_heartbeat is None or action_ex.last_heartbeat <=
+        now - datetime.timedelta(seconds=stale_seconds))
+
+
+def _claimer_dead(s, action_ex, now, claimer_dead_seconds):
+    if claimer_dead_seconds <= 0 or \
+            not action_ex.executor_host.startswith(CLAIMER_PREFIX):
+        return False
+    since = now - datetime.timedelta(seconds=claimer_dead_seconds)
+    if action_ex.last_heartbeat is not None and \
+            action_ex.last_heartbeat >= since:
+        return False
+    row = s.get(models.ServiceHeartbeat, action_ex.executor_host)
+    return row is None or row.last_heartbeat < since
 
 
 def _fail(t, action_ex):

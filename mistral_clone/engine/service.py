@@ -9,6 +9,7 @@ wake-up to the scheduler.
 
 import concurrent.futures
 import logging
+import threading
 
 import sqlalchemy as sa
 
@@ -35,6 +36,10 @@ DEFAULT_PROJECT = '<default-project>'
 ACTIONS_PER_MESSAGE = 10
 
 
+class Abandoned(exc.WorkflowException):
+    """Work rolled back because its execution is being stopped."""
+
+
 class Engine(contracts.EngineApi):
 
     def __init__(self, executor_client=None, scheduler_waker=None,
@@ -44,6 +49,8 @@ class Engine(contracts.EngineApi):
         self.settings = settings or EngineSettings()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix='engine')
+        # thread ident -> the transaction it runs (to abort evaluations)
+        self._working = {}
 
     def stop(self):
         self._pool.shutdown(wait=False)
@@ -54,6 +61,8 @@ class Engine(contracts.EngineApi):
         """Run ``fn(transaction)`` in one retried transaction, then dispatch
         its effects. ``answer_first``: trivial actions queued by ``fn`` run
         in a follow-up transaction so the caller gets its answer now."""
+        ident = threading.get_ident()
+
         @db_api.retry_on_conflict
         def attempt():
             with db_api.transaction() as s:
@@ -61,15 +70,41 @@ class Engine(contracts.EngineApi):
                     s, self.settings,
                     action_glue.Resolver(s, project_id or DEFAULT_PROJECT),
                     project_id=project_id)
+                self._working[ident] = t
                 result = fn(t)
                 if answer_first:
                     t.actions.defer_inline()
                 else:
                     t.actions.drain_inline()
                 return result, t.outbox
-        result, outbox = attempt()
+        try:
+            result, outbox = attempt()
+        except expressions.EvaluationAborted:
+            raise Abandoned(
+                'Abandoned: the execution was cancelled or failed by a user '
+                'while an expression was being evaluated for it') from None
+        finally:
+            self._working.pop(ident, None)
         self._dispatch(outbox)
         return result
+
+    def abort_evaluations(self, wf_ex_id):
+        self._abort_evaluations(wf_ex_id)
+
+    def _abort_evaluations(self, wf_ex_id):
+        """Abort the expressions this process is evaluating for the
+        execution tree of ``wf_ex_id``: their transactions, which hold its
+        row lock, roll back at once instead of after the CPU budget (a
+        cancel or force-fail answers promptly; the work was for an
+        execution that is being finished anyway)."""
+        for ident, t in list(self._working.items()):
+            try:
+                if t.holds(wf_ex_id) and expressions.abort(ident):
+                    LOG.warning('Aborted an expression evaluation of '
+                                'execution %s: it is being stopped',
+                                wf_ex_id)
+            except Exception:
+                LOG.debug('Could not look at a transaction', exc_info=True)
 
     def _dispatch(self, outbox):
         # Actions go to the executors in messages of up to
@@ -106,6 +141,8 @@ class Engine(contracts.EngineApi):
     def _safely(fn, *args):
         try:
             fn(*args)
+        except Abandoned as e:
+            LOG.info('Follow-up work abandoned: %s', e)
         except Exception:
             LOG.exception('Follow-up work failed: %s%r', getattr(
                 fn, '__name__', fn), args)
@@ -164,6 +201,8 @@ class Engine(contracts.EngineApi):
                             answer_first=True)
 
     def stop_workflow(self, wf_ex_id, state, msg=None):
+        if state != 'SUCCESS':
+            self._abort_evaluations(wf_ex_id)
         return self._change(wf_ex_id,
                             lambda t, run: t.control.stop(run, state, msg))
 
@@ -278,15 +317,18 @@ class Engine(contracts.EngineApi):
                 .where(models.ScheduledJob.id == job_id)).rowcount
             if not deleted:
                 return False
+            if jobs.exhausted(job, self.settings.max_work_attempts):
+                return jobs.give_up(t, job)
             return jobs.run(t, job.target, job.args)
         return self._run(do)
 
     # --- crash recovery (engine/recovery.py) -------------------------------------
 
     def recover_action(self, action_ex_id, stale_seconds,
-                       undispatched_seconds):
+                       undispatched_seconds, claimer_dead_seconds=0):
         return self._run(lambda t: recovery.recover_action(
-            t, action_ex_id, stale_seconds, undispatched_seconds))
+            t, action_ex_id, stale_seconds, undispatched_seconds,
+            claimer_dead_seconds))
 
 
 def resolve_env(session, env, evaluate_env=True, project_id=None):

@@ -25,6 +25,8 @@ class EngineSettings:
     # this many per transaction (0 disables: [engine]
     # inline_builtin_actions = False).
     inline_budget: int = 200
+    # Scheduler hand-overs of one job before it is given up (jobs.py).
+    max_work_attempts: int = 3
     # [engine] max_subworkflow_depth: deepest sub-workflow nesting (the
     # root execution is depth 0).
     max_subworkflow_depth: int = 100
@@ -47,4 +49,5 @@ class EngineSettings:
             context_versioning=conf.context_versioning.enabled,
             inline_budget=(cls.inline_budget
                            if conf.engine.inline_builtin_actions else 0),
+            max_work_attempts=conf.engine.max_work_attempts,
             max_subworkflow_depth=conf.engine.max_subworkflow_depth)

@@ -105,6 +105,13 @@ class Transaction:
         self._locked.add(wf_ex_id)
         return self.run_of(wf_ex)
 
+    def holds(self, wf_ex_id):
+        """True if this transaction locked ``wf_ex_id`` or an execution of
+        its tree."""
+        return any(
+            i == wf_ex_id or self._runs[i].wf_ex.root_execution_id == wf_ex_id
+            for i in list(self._locked) if i in self._runs)
+
     def adopt(self, wf_ex):
         """A workflow execution this transaction created (hence holds, and
         whose task list is empty)."""

@@ -27,9 +27,22 @@ finished meanwhile, in one call (``EngineApi.on_action_results``, one
 engine transaction); the other workers go back to running actions. Under
 load one call and one transaction serve many actions; alone, an action's
 result leaves at once.
+
+The claim names the executor's row in the ``services`` table (``claimer``,
+see ``services/heartbeats.py``): when that row dies, engines know at once
+whose actions lost their process.
+
+**Stopping** drains (:meth:`Executor.stop`): actions that are running get up
+to ``timeout`` seconds (``[DEFAULT] graceful_shutdown_timeout``) to finish
+and report while the transport is still open; actions still queued are
+handed back (unclaimed, so the next recovery check sends them to another
+executor: they never started); actions still running at the timeout stay
+claimed by this process, whose services row leaves with it, and are re-run
+(``safe-rerun``) or failed by the usual rules.
 """
 
 import concurrent.futures
+import datetime
 import logging
 import socket
 import threading
@@ -51,9 +64,11 @@ MAX_RESULTS_PER_DELIVERY = 20
 class Executor(contracts.ExecutorApi):
 
     def __init__(self, engine_client, workers=16, host=None,
-                 track_actions=False, heartbeat_interval=0):
+                 track_actions=False, heartbeat_interval=0, claimer=None):
         self.engine_client = engine_client
         self.host = host or socket.gethostname()
+        # What claims write in action_executions.executor_host.
+        self.claimer = claimer or self.host
         self.track_actions = track_actions
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix='executor')
@@ -62,22 +77,76 @@ class Executor(contracts.ExecutorApi):
         self._results = []          # [(action_ex_id, ActionResult)] to send
         self._delivering = False    # a worker is sending results
         self._results_lock = threading.Lock()
+        self._queued = {}           # future -> action id, until it starts
+        self._stopping = False
         self._heartbeats = None
         if track_actions and heartbeat_interval > 0:
             self._heartbeats = periodic.Periodic(
                 self.send_heartbeats, heartbeat_interval,
                 'action-heartbeats').start()
 
-    def stop(self):
+    def stop(self, timeout=0):
+        """Stop: hand queued actions back, give running ones ``timeout``
+        seconds to finish and report (call before the transport closes)."""
+        self._stopping = True
+        with self._held_lock:
+            futures = dict(self._queued)
+        handed_back = [a for f, a in futures.items() if f.cancel()]
+        running = [f for f in futures if not f.cancelled()]
+        if handed_back:
+            with self._held_lock:
+                self._held.difference_update(handed_back)
+            if self.track_actions:
+                self._hand_back([a for a in handed_back if a])
+        self._pool.shutdown(wait=False)
+        if running:
+            LOG.info('Executor %s: waiting up to %ss for %d running '
+                     'action(s) to finish', self.host, timeout, len(running))
+            start = time.monotonic()
+            _, left = concurrent.futures.wait(running, timeout=timeout)
+            if left:
+                LOG.warning('Executor %s: %d action(s) still running after '
+                            '%ss; the engines recover them (re-run if '
+                            'safe-rerun, else failed)', self.host, len(left),
+                            timeout)
+            else:
+                LOG.info('Executor %s: running actions finished in %.1fs',
+                         self.host, time.monotonic() - start)
         if self._heartbeats is not None:
             self._heartbeats.stop()
-        self._pool.shutdown(wait=False)
+
+    def _hand_back(self, action_ex_ids):
+        """Unclaim actions that never started, dated so that the next
+        recovery check sends them to another executor."""
+        from mistral_clone.db import api as db_api
+        from mistral_clone.db import models
+        m = models.ActionExecution
+        long_ago = models.utcnow() - datetime.timedelta(days=1)
+        try:
+            with db_api.transaction() as s:
+                s.execute(
+                    sa.update(m)
+                    .where(m.id.in_(action_ex_ids), m.state == 'RUNNING',
+                           m.executor_host == self.claimer)
+                    .values(executor_host=None, last_heartbeat=long_ago)
+                    .execution_options(synchronize_session=False))
+        except Exception:
+            LOG.exception('Could not hand back actions %s', action_ex_ids)
+            return
+        LOG.info('Executor %s: handed back %d queued action(s) that had not '
+                 'started: %s', self.host, len(action_ex_ids),
+                 ', '.join(action_ex_ids))
 
     # --- receiving ---------------------------------------------------------------
 
     def run_action(self, runnable):
         """Queue an action (a ``contracts.Runnable``); returns at once."""
         action_ex_id = runnable.action_ex_id
+        if self._stopping:
+            # Left unclaimed: the engines send it again (it never started).
+            LOG.info('Executor %s is stopping: not taking action %s',
+                     self.host, action_ex_id)
+            return
         if self.track_actions and action_ex_id:
             try:
                 claimed = self._claim_patiently(action_ex_id)
@@ -95,7 +164,17 @@ class Executor(contracts.ExecutorApi):
                 return
             with self._held_lock:
                 self._held.add(action_ex_id)
-        self._pool.submit(self._run, runnable)
+        self._submit(runnable)
+
+    def _submit(self, runnable):
+        with self._held_lock:
+            future = self._pool.submit(self._run, runnable)
+            self._queued[future] = runnable.action_ex_id
+            future.add_done_callback(self._forget)
+
+    def _forget(self, future):
+        with self._held_lock:
+            self._queued.pop(future, None)
 
     #: Seconds a claim is tried while the database is unreachable (a
     #: restart) before the action is left to be sent again.
@@ -121,9 +200,13 @@ class Executor(contracts.ExecutorApi):
         one transaction; returns at once."""
         items = list(runnables.items)
         ids = [r.action_ex_id for r in items if r.action_ex_id]
+        if self._stopping:
+            LOG.info('Executor %s is stopping: not taking actions %s',
+                     self.host, ', '.join(ids))
+            return
         if not (self.track_actions and ids):
             for runnable in items:
-                self._pool.submit(self._run, runnable)
+                self._submit(runnable)
             return
         try:
             claimed = self._patiently(self._claim_many, ids)
@@ -141,7 +224,7 @@ class Executor(contracts.ExecutorApi):
             if action_ex_id:
                 with self._held_lock:
                     self._held.add(action_ex_id)
-            self._pool.submit(self._run, runnable)
+            self._submit(runnable)
 
     def _claim_many(self, ids):
         """The ids of ``ids`` this executor claimed (see :meth:`_claim`)."""
@@ -158,7 +241,7 @@ class Executor(contracts.ExecutorApi):
                     sa.update(m)
                     .where(m.id.in_(ids), m.state == 'RUNNING',
                            m.executor_host.is_(None))
-                    .values(executor_host=self.host,
+                    .values(executor_host=self.claimer,
                             last_heartbeat=models.utcnow())
                     .returning(m.id)
                     .execution_options(synchronize_session=False)
@@ -177,7 +260,7 @@ class Executor(contracts.ExecutorApi):
                     sa.update(m)
                     .where(m.id == action_ex_id, m.state == 'RUNNING',
                            m.executor_host.is_(None))
-                    .values(executor_host=self.host,
+                    .values(executor_host=self.claimer,
                             last_heartbeat=models.utcnow())
                     .execution_options(synchronize_session=False)
                 ).rowcount
@@ -279,7 +362,7 @@ class Executor(contracts.ExecutorApi):
             @db_api.retry_on_conflict
             def beat():
                 held = sa.and_(m.id.in_(chunk), m.state == 'RUNNING',
-                               m.executor_host == self.host)
+                               m.executor_host == self.claimer)
                 if db_api.dialect_name() == 'postgresql':
                     # Rows an engine has locked are being completed: they
                     # need no heartbeat, and waiting for them while the

@@ -56,7 +56,8 @@ from mistral_clone.expressions.patterns import is_anchored_expression
 from mistral_clone.expressions.patterns import is_expression
 
 __all__ = [
-    'ContextView', 'DataProvider', 'configure', 'evaluate',
+    'ContextView', 'DataProvider', 'EvaluationAborted', 'abort',
+    'configure', 'evaluate',
     'evaluate_recursively', 'find_expressions', 'get_data_provider',
     'is_anchored_expression', 'is_expression', 'reload_functions',
     'reset_data_provider',
@@ -65,6 +66,10 @@ __all__ = [
 ]
 
 LOG = logging.getLogger(__name__)
+
+# Stopping an evaluation from another thread (engine/service.py: a cancel).
+EvaluationAborted = budget.EvaluationAborted
+abort = budget.abort
 
 JINJA = patterns.JINJA
 YAQL = patterns.YAQL

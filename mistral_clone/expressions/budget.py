@@ -57,6 +57,13 @@ class CpuBudgetExceeded(BaseException):
     """
 
 
+class EvaluationAborted(BaseException):
+    """Raised asynchronously in an evaluating thread by :func:`abort`: the
+    work it belongs to is abandoned (its transaction rolls back). Not a
+    :class:`CpuBudgetExceeded`: the evaluators do not turn it into an
+    evaluation error."""
+
+
 class Limits(object):
     max_cpu_seconds = DEFAULT_MAX_CPU_SECONDS
     max_value_size = DEFAULT_MAX_VALUE_SIZE
@@ -231,6 +238,18 @@ def _disarm(entry):
         _set_async_exc(entry.ident, None)
 
 
+def abort(ident):
+    """Stop the evaluation running in thread ``ident`` (if any) with
+    :class:`EvaluationAborted`; True if one was running."""
+    with _lock:
+        entry = _active.get(ident)
+        if entry is None or entry.fired:
+            return False
+        entry.fired = True
+        _set_async_exc(ident, EvaluationAborted)
+        return True
+
+
 def run(func, *args):
     """Call ``func(*args)`` within the CPU budget of one evaluation.
 
@@ -254,7 +273,7 @@ def run(func, *args):
             return func(*args)
         finally:
             _disarm(entry)
-    except CpuBudgetExceeded:
+    except (CpuBudgetExceeded, EvaluationAborted):
         # Delivered while the finally clause ran: make sure it is done.
         _disarm(entry)
         raise

@@ -125,8 +125,20 @@ class RemoteEngineClient(contracts.EngineApi):
         return self._call('resume_workflow', wf_ex_id=wf_ex_id, env=env)
 
     def stop_workflow(self, wf_ex_id, state, msg=None):
+        if state != 'SUCCESS':
+            # Whichever engine is evaluating an expression for it lets go
+            # of its row lock now (see Engine.abort_evaluations).
+            self.abort_evaluations(wf_ex_id)
         return self._call('stop_workflow', wf_ex_id=wf_ex_id, state=state,
                           msg=msg)
+
+    def abort_evaluations(self, wf_ex_id):
+        try:
+            self._client.prepare(fanout=True).cast(
+                {}, 'abort_evaluations', wf_ex_id=wf_ex_id)
+        except Exception:
+            LOG.warning('Could not ask the engines to abort evaluations of '
+                        'execution %s', wf_ex_id, exc_info=True)
 
     def update_workflow_env(self, wf_ex_id, env):
         return self._call('update_workflow_env', wf_ex_id=wf_ex_id, env=env)
@@ -170,10 +182,11 @@ class RemoteEngineClient(contracts.EngineApi):
         self._client.cast({}, 'run_job', job_id=job_id)
 
     def recover_action(self, action_ex_id, stale_seconds,
-                       undispatched_seconds):
+                       undispatched_seconds, claimer_dead_seconds=0):
         return self._call('recover_action', action_ex_id=action_ex_id,
                           stale_seconds=stale_seconds,
-                          undispatched_seconds=undispatched_seconds)
+                          undispatched_seconds=undispatched_seconds,
+                          claimer_dead_seconds=claimer_dead_seconds)
 
     # --- plumbing -------------------------------------------------------------------
 

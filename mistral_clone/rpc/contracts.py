@@ -200,8 +200,14 @@ class EngineApi(abc.ABC):
         """Run one due scheduled job (cast: nobody waits for it)."""
 
     @abc.abstractmethod
+    def abort_evaluations(self, wf_ex_id) -> None:
+        """Abort the expressions being evaluated for ``wf_ex_id``'s tree
+        (fanout cast to every engine, before a cancel or force-fail)."""
+
+    @abc.abstractmethod
     def recover_action(self, action_ex_id, stale_seconds,
-                       undispatched_seconds) -> Optional[str]:
+                       undispatched_seconds,
+                       claimer_dead_seconds=0) -> Optional[str]:
         """Re-send, re-run or fail one stuck action; what was done."""
 
 

@@ -144,13 +144,16 @@ class Scheduler:
                     sa.update(M)
                     .where(M.id.in_(due.scalar_subquery()),
                            *self._claimable(now, stale))
-                    .values(captured_at=now, captured_by=self.name)
+                    .values(captured_at=now, captured_by=self.name,
+                            attempts=M.attempts + 1)
                     .returning(M.id, M.run_after)
                     .execution_options(synchronize_session=False)
                 ).all()
         return sorted(claim(), key=lambda r: r[1])
 
     def _claim(self, job_id, now, stale):
+        M = models.ScheduledJob
+
         @db_api.retry_on_conflict
         def claim():
             with db_api.transaction() as s:
@@ -159,6 +162,7 @@ class Scheduler:
                     .where(models.ScheduledJob.id == job_id)
                     .where(sa.or_(models.ScheduledJob.captured_at.is_(None),
                                   models.ScheduledJob.captured_at < stale))
-                    .values(captured_at=now, captured_by=self.name)
+                    .values(captured_at=now, captured_by=self.name,
+                            attempts=M.attempts + 1)
                 ).rowcount
         return bool(claim())

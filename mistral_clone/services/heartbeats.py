@@ -13,11 +13,22 @@ Processes that serve together as one service (the worker processes of one
 API server, gunicorn or uwsgi workers) register with ``shared=True``: one
 row per name, kept alive by whichever of them is running.
 
+Each process's rows carry its *identity* (:func:`process_identity`:
+``pid:space:random``, where ``space`` names the pid namespace of this boot).
+Executors claim actions under the id of their service row, so an engine
+sees at once whose claims lost their process (``engine/recovery.py``): a
+claimer whose row is gone or missed ``DEAD_AFTER`` heartbeats is dead. And
+a process starting on the same host and pid space removes the rows of
+processes that are not running any more (killed with -9, crashed) right
+away, without waiting for their heartbeats to age: a restarted embedded
+server recovers the work of its predecessor immediately.
+
 Joining, leaving and the removal of a dead service are logged at INFO /
 WARNING.
 """
 
 import datetime
+import hashlib
 import logging
 import os
 import uuid
@@ -40,23 +51,111 @@ GROUPS = {
 DEAD_AFTER = 3
 
 
+def _pid_space():
+    """A short name of this boot's pid namespace ('' where unknown): two
+    processes with the same one can tell whether a pid is running."""
+    try:
+        with open('/proc/sys/kernel/random/boot_id') as f:
+            boot = f.read().strip()
+        ns = os.readlink('/proc/self/ns/pid')
+    except OSError:
+        return ''
+    return hashlib.sha1(('%s %s' % (boot, ns)).encode()).hexdigest()[:8]
+
+
+def process_identity():
+    """``pid:space:random``: names one run of one process (a new one for
+    each ``launch``, so two launches in one process never share rows)."""
+    return '%d:%s:%s' % (os.getpid(), _pid_space() or '-',
+                         uuid.uuid4().hex[:8])
+
+
+def row_id(component, name, identity):
+    """The services row of ``component`` (``executor``...) ``name`` run by
+    the process ``identity``; executors claim actions under it."""
+    return '%s:%s:%s' % (GROUPS[component], name, identity)
+
+
+def name_of(row_id_):
+    """The service name in a row id (``executor_group:exec-1:pid:space:r``
+    → ``exec-1``); anything else unchanged (an older claim names the
+    executor only)."""
+    if not row_id_:
+        return row_id_
+    parts = row_id_.rsplit(':', 3)
+    head = parts[0].split(':', 1)
+    if len(parts) == 4 and len(head) == 2 and head[0] in GROUPS.values():
+        return head[1]
+    return row_id_
+
+
+def _pid_running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie has exited already
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return True
+
+
+def is_gone(row_id_, space=None):
+    """True if the row names a process of this pid space that is no longer
+    running (never guesses for other hosts or namespaces)."""
+    space = _pid_space() if space is None else space
+    parts = row_id_.rsplit(':', 3)
+    if not space or len(parts) != 4 or parts[2] != space:
+        return False
+    try:
+        pid = int(parts[1])
+    except ValueError:
+        return False
+    return pid != os.getpid() and not _pid_running(pid)
+
+
 class ServiceRegistry:
     """Registers ``{component: name}`` and keeps the rows alive."""
 
-    def __init__(self, services, host, interval=5.0, shared=False):
+    def __init__(self, services, host, interval=5.0, shared=False,
+                 identity=None):
         self.interval = max(0.1, float(interval))
         self.host = host
-        suffix = '' if shared else ':%d:%s' % (os.getpid(),
-                                               uuid.uuid4().hex[:8])
+        self.identity = None if shared else (identity or process_identity())
         self.rows = {
-            '%s:%s%s' % (GROUPS[c], name, suffix): (name, GROUPS[c])
+            (row_id(c, name, self.identity) if self.identity else
+             '%s:%s' % (GROUPS[c], name)): (name, GROUPS[c])
             for c, name in services.items() if c in GROUPS}
         self._loop = periodic.Periodic(self.beat, self.interval,
                                        'service-heartbeats')
 
     def start(self):
+        self.remove_gone()
         self.register()
         self._loop.start()
+
+    def remove_gone(self):
+        """Remove the rows of this host's processes that are not running
+        any more; their ids."""
+        m = models.ServiceHeartbeat
+        space = _pid_space()
+        if not space:
+            return []
+        with db_api.transaction() as s:
+            gone = [row for row in s.execute(
+                sa.select(m.id, m.name, m.type).where(m.host == self.host))
+                .all() if is_gone(row.id, space)]
+            if gone:
+                s.execute(sa.delete(m).where(m.id.in_([r.id for r in gone]))
+                          .execution_options(synchronize_session=False))
+        for row in gone:
+            LOG.warning('Service %s %s (%s) is not running any more: no '
+                        'longer listed; its work is recovered', row.type,
+                        row.name, row.id)
+        return [row.id for row in gone]
 
     def stop(self):
         self._loop.stop()
@@ -106,6 +205,11 @@ class ServiceRegistry:
         if found < len(self.rows):
             # Removed while this process was unreachable: come back.
             self.register()
+
+
+def dead_after_seconds(interval):
+    """Seconds without a heartbeat after which a service is dead."""
+    return max(0.1, float(interval)) * DEAD_AFTER
 
 
 def live_services():

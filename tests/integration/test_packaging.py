@@ -125,7 +125,7 @@ class WheelInstallTest(unittest.TestCase):
         out = _run([os.path.join(bin_dir, 'mistral-clone-db-manage'),
                     '--config-file', conf, 'upgrade', 'head'], work,
                    env=self.env)
-        self.assertIn('upgraded from an empty schema to 001', out)
+        self.assertRegex(out, r'upgraded from an empty schema to \d{3}\b')
 
         proc = subprocess.Popen(
             [os.path.join(bin_dir, 'mistral-clone-server'), '--config-file',

@@ -22,6 +22,7 @@ import unittest
 
 import sqlalchemy as sa
 
+from mistral_clone.services import heartbeats
 from tests.integration import production_env as pe
 
 TERMINAL = ('SUCCESS', 'ERROR', 'CANCELLED')
@@ -278,7 +279,7 @@ class _ProductionSuite(object):
         for ex_id, i in ids.items():
             self.assertEqual('SUCCESS', done[ex_id]['state'])
             self.assertEqual({'r': i}, _json(done[ex_id]['output']))
-            hosts = [r[0] for r in self.query(
+            hosts = [heartbeats.name_of(r[0]) for r in self.query(
                 'SELECT executor_host FROM action_executions WHERE '
                 'workflow_execution_id = :i', i=ex_id)]
             self.assertEqual(['exec-%d' % (1 + i % 2)], hosts)
@@ -294,9 +295,9 @@ class _ProductionSuite(object):
             time.sleep(0.2)
         self.assertEqual('SUCCESS', ae['state'])
         self.assertEqual({'result': 'hi'}, _json(ae['output']))
-        self.assertEqual([('exec-2',)], self.query(
-            'SELECT executor_host FROM action_executions WHERE id = :i',
-            i=ae['id']))
+        self.assertEqual(['exec-2'], [heartbeats.name_of(r[0]) for r in (
+            self.query('SELECT executor_host FROM action_executions WHERE '
+                       'id = :i', i=ae['id']))])
 
     def scenario_scale_200_executions(self):
         t0 = time.time()
@@ -304,9 +305,12 @@ class _ProductionSuite(object):
         done = self.wait(inputs, 180)
         elapsed = time.time() - t0
         self.check_scale(inputs, done)
-        per_executor = dict(self.query(
-            'SELECT executor_host, COUNT(*) FROM action_executions '
-            'GROUP BY executor_host'))
+        # Executors claim under their services row (its id names them).
+        per_executor = collections.Counter()
+        for host, count in self.query(
+                'SELECT executor_host, COUNT(*) FROM action_executions '
+                'GROUP BY executor_host'):
+            per_executor[heartbeats.name_of(host)] += count
         # Every action ran on an executor, and both executors took part.
         self.assertNotIn(None, per_executor)
         self.assertGreater(per_executor.get('exec-1', 0), 0, per_executor)
@@ -374,7 +378,7 @@ class _ProductionSuite(object):
             rows.extend(self.query(
                 'SELECT workflow_execution_id, executor_host FROM '
                 'action_executions WHERE workflow_execution_id = :i', i=ex_id))
-        return [tuple(r) for r in rows]
+        return [(ex, heartbeats.name_of(host)) for ex, host in rows]
 
     def scenario_lost_dispatch_is_sent_again(self):
         # Messages to an executor that does not exist yet are dropped by

@@ -7,6 +7,8 @@ import threading
 import time
 import unittest
 
+import sqlalchemy as sa
+
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
 from mistral_clone.engine import recovery
@@ -97,6 +99,53 @@ class RecoveryTest(unittest.TestCase):
                          row.output)
         self.assertEqual('RUNNING', _get(alive).state)
 
+    def _service(self, row_id, age):
+        with db_api.transaction() as s:
+            s.add(models.ServiceHeartbeat(
+                id=row_id, name='exec', type='executor_group', host='h',
+                started_at=_ago(600), last_heartbeat=_ago(age)))
+
+    def test_action_of_a_dead_claimer_is_failed_fast(self):
+        # Executors claim under their services row; its heartbeats stopped
+        # 20 s ago (the action's own heartbeat is recent: Mistral's check
+        # alone would wait minutes).
+        dead_row = 'executor_group:exec:1:ab:cd'
+        live_row = 'executor_group:exec:2:ab:ef'
+        self._service(dead_row, 40)
+        self._service(live_row, 1)
+        dead = _action(executor_host=dead_row, last_heartbeat=_ago(40))
+        gone = _action(executor_host='executor_group:exec:3:ab:00',
+                       last_heartbeat=_ago(40))
+        # a database outage aged the row, the action's heartbeat is fresh
+        outage = _action(executor_host='executor_group:exec:4:ab:00',
+                         last_heartbeat=_ago(2))
+        # slow but live: its action heartbeats are old, its process beats
+        slow = _action(executor_host=live_row, last_heartbeat=_ago(50))
+        legacy = _action(executor_host='exec-1', last_heartbeat=_ago(2))
+        check = recovery.ActionRecovery(self.engine, check_interval=20,
+                                        max_missed_heartbeats=15,
+                                        first_heartbeat_timeout=60,
+                                        service_heartbeat_interval=5)
+        self.assertEqual(35, check.claimer_dead_seconds)
+        self.assertEqual({dead: 'failed', gone: 'failed'}, check.run_once())
+        self.assertEqual({'result': "Heartbeat wasn't received."},
+                         _get(dead).output)
+        for a in (slow, legacy, outage):
+            self.assertEqual('RUNNING', _get(a).state)
+        # without the fast rule (Mistral's check only) nothing is found
+        self.assertEqual([], recovery.find_stuck_actions(300, 60))
+
+    def test_safe_rerun_action_of_a_dead_claimer_is_sent_again(self):
+        dead_row = 'executor_group:exec:1:ab:cd'
+        a = _action(executor_host=dead_row, last_heartbeat=_ago(60),
+                    runtime_context={'index': 0, 'safe_rerun': True,
+                                     'namespace': ''})
+        check = recovery.ActionRecovery(self.engine, check_interval=20,
+                                        service_heartbeat_interval=5)
+        self.assertEqual({a: 'rerun'}, check.run_once())
+        self.assertEqual([a], [r.action_ex_id for r in self.rec.sent])
+        self.assertIsNone(_get(a).executor_host)
+
     def test_orphaned_async_action_is_left_alone(self):
         a = _action(executor_host='exec-1', last_heartbeat=_ago(600),
                     is_sync=False)
@@ -171,6 +220,103 @@ class ExecutorClaimTest(unittest.TestCase):
         self.assertLess(_get(other).last_heartbeat, _ago(50))
 
 
+class RegistryTest(unittest.TestCase):
+
+    def setUp(self):
+        db_api.setup('sqlite://')
+        db_api.create_all_for_tests()
+
+    def tearDown(self):
+        db_api.dispose()
+
+    def test_rows_of_processes_gone_from_this_host_are_removed(self):
+        import os
+        import subprocess
+        import sys
+        from mistral_clone.services import heartbeats
+        space = heartbeats._pid_space()
+        if not space:
+            self.skipTest('no /proc: pid namespaces unknown')
+        child = subprocess.Popen([sys.executable, '-c', 'pass'])
+        child.wait()
+        rows = {
+            'gone': 'executor_group:h:%d:%s:aa' % (child.pid, space),
+            'alive': 'executor_group:h:%d:%s:bb' % (os.getppid(), space),
+            'elsewhere': 'executor_group:h:%d:%s:cc' % (child.pid, 'ffff'),
+            'shared': 'api_group:h',
+        }
+        with db_api.transaction() as s:
+            for row_id in rows.values():
+                s.add(models.ServiceHeartbeat(
+                    id=row_id, name='h', type='executor_group', host='h',
+                    started_at=_ago(5), last_heartbeat=_ago(1)))
+        registry = heartbeats.ServiceRegistry({'executor': 'h'}, 'h')
+        self.assertTrue(registry.identity.startswith('%d:%s:' % (
+            os.getpid(), space)))
+        registry.start()
+        try:
+            with db_api.session() as s:
+                left = set(s.execute(
+                    sa.select(models.ServiceHeartbeat.id)).scalars())
+        finally:
+            registry.stop()
+        self.assertNotIn(rows['gone'], left)
+        for key in ('alive', 'elsewhere', 'shared'):
+            self.assertIn(rows[key], left)
+        self.assertIn(heartbeats.row_id('executor', 'h', registry.identity),
+                      left)
+
+
+class ExecutorDrainTest(unittest.TestCase):
+    """Stopping an executor lets running actions finish and report, and
+    hands back the ones that had not started."""
+
+    def setUp(self):
+        db_api.setup('sqlite://')
+        db_api.create_all_for_tests()
+        self.rec = _Recorder()
+        self.executor = Executor(self.rec, workers=1, host='exec-1',
+                                 track_actions=True, claimer='c-1')
+
+    def tearDown(self):
+        db_api.dispose()
+
+    def _sleep(self):
+        a = _action(name='std.sleep', input={'seconds': 1})
+        self.executor.run_action(contracts.Runnable(
+            action='std.sleep', input={'seconds': 1}, is_sync=True,
+            action_ex_id=a))
+        return a
+
+    def test_stop_drains_running_and_hands_back_queued(self):
+        running, queued = self._sleep(), self._sleep()
+        time.sleep(0.2)
+        started = time.monotonic()
+        self.executor.stop(timeout=30)
+        self.assertLess(time.monotonic() - started, 20)
+        self.assertEqual([running], [a for a, _ in self.rec.results])
+        self.assertEqual('c-1', _get(running).executor_host)
+        row = _get(queued)
+        self.assertEqual('RUNNING', row.state)
+        self.assertIsNone(row.executor_host)
+        # the next check of any engine sends it again
+        self.assertEqual([queued], recovery.find_stuck_actions(0, 60))
+        # a stopping executor takes nothing new (left for the engines)
+        late = _action()
+        self.executor.run_action(contracts.Runnable(
+            action='std.echo', input={'output': 1}, is_sync=True,
+            action_ex_id=late))
+        self.assertIsNone(_get(late).executor_host)
+
+    def test_stop_gives_up_after_the_timeout(self):
+        self._sleep()
+        time.sleep(0.2)
+        started = time.monotonic()
+        self.executor.stop(timeout=0.1)
+        self.assertLess(time.monotonic() - started, 0.9)
+        self.assertEqual([], self.rec.results)
+
+
 class _FakeRpcClient:
     """Records what an oslo.messaging RPC client would send."""
 
@@ -185,8 +331,9 @@ class _FakeRpcClient:
     def cast(self, ctxt, name, **kwargs):
         self.sent.append(('cast', name, kwargs))
 
-    def prepare(self, server):
-        self.sent.append(('prepare', server, {}))
+    def prepare(self, server=None, fanout=False):
+        self.sent.append(('prepare', server, {'fanout': True} if fanout
+                          else {}))
         return self
 
 
@@ -200,6 +347,10 @@ class RemoteClientTest(unittest.TestCase):
                               source_execution_id='s')
         client.on_action_complete('a', contracts.ActionResult(error='e'))
         client.run_job('j')
+        # every engine lets go of the execution's lock first
+        self.assertEqual(('prepare', None, {'fanout': True}), rpc.sent.pop(0))
+        self.assertEqual(('cast', 'abort_evaluations', {'wf_ex_id': 'x'}),
+                         rpc.sent.pop(0))
         self.assertEqual(('call', 'stop_workflow',
                           {'wf_ex_id': 'x', 'state': 'ERROR', 'msg': 'm'}),
                          rpc.sent[0])
@@ -231,8 +382,8 @@ class RemoteClientTest(unittest.TestCase):
         # other calls answer the error at once (the API says 503)
         rpc = Restarting()
         client = clients.RemoteEngineClient(None, 'engine', rpc_client=rpc)
-        self.assertRaises(messaging.RemoteError, client.stop_workflow, 'x',
-                          'ERROR', 'm')
+        self.assertRaises(messaging.RemoteError, client.pause_workflow, 'x',
+                          'm')
         self.assertEqual(1, len(rpc.sent))
 
     def test_runnable_goes_to_its_target_executor(self):

@@ -170,7 +170,9 @@ class Executor(contracts.ExecutorApi):
         with self._held_lock:
             future = self._pool.submit(self._run, runnable)
             self._queued[future] = runnable.action_ex_id
-            future.add_done_callback(self._forget)
+        # Outside the lock: a future already done calls _forget at once,
+        # in this thread.
+        future.add_done_callback(self._forget)
 
     def _forget(self, future):
         with self._held_lock:

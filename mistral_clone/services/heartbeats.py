@@ -165,12 +165,22 @@ class ServiceRegistry:
             LOG.warning('Could not unregister services', exc_info=True)
 
     def register(self):
-        now = models.utcnow()
-        with db_api.transaction() as s:
-            for row_id, (name, group) in self.rows.items():
-                s.merge(models.ServiceHeartbeat(
-                    id=row_id, name=name, type=group, host=self.host,
-                    started_at=now, last_heartbeat=now))
+        for attempt in range(3):
+            now = models.utcnow()
+            try:
+                with db_api.transaction() as s:
+                    for row_id, (name, group) in self.rows.items():
+                        s.merge(models.ServiceHeartbeat(
+                            id=row_id, name=name, type=group,
+                            host=self.host, started_at=now,
+                            last_heartbeat=now))
+                break
+            except sa.exc.IntegrityError:
+                # A shared row (API worker processes) inserted by another
+                # process between our read and our insert: merge again,
+                # which now updates it.
+                if attempt == 2:
+                    raise
         LOG.info('Joined: %s', self._names())
 
     def unregister(self):

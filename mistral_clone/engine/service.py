@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions
 from mistral_clone.db import api as db_api
+from mistral_clone.db import errors as db_errors
 from mistral_clone.db import models
 from mistral_clone.db import workflows as db_workflows
 from mistral_clone.engine import action_glue
@@ -270,13 +271,19 @@ class Engine(contracts.EngineApi):
         try:
             return self._run(do)
         except Exception as e:
+            if _database_unavailable(e):
+                # The caller repeats the delivery (one by one would fail
+                # alike, and a result answered for is not delivered again).
+                raise
             LOG.warning('Processing %d action results together failed (%s);'
                         ' processing them one by one', len(items), e)
         answers = []
         for action_ex_id, result in items:
             try:
                 answers.append(self.on_action_complete(action_ex_id, result))
-            except Exception:
+            except Exception as e:
+                if _database_unavailable(e):
+                    raise
                 LOG.exception('Could not process the result of action %s',
                               action_ex_id)
                 answers.append(False)
@@ -357,3 +364,8 @@ def resolve_env(session, env, evaluate_env=True, project_id=None):
         except exc.EvaluationException as e:
             raise exc.InputException(str(e))
     return env
+
+
+def _database_unavailable(error):
+    return isinstance(error, db_errors.DatabaseUnavailable) or isinstance(
+        db_errors.translate(error), db_errors.DatabaseUnavailable)

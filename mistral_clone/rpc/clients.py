@@ -175,8 +175,10 @@ class RemoteEngineClient(contracts.EngineApi):
                                    _while_db_down=True)
 
     def on_action_results(self, results):
+        # Repeated while the database is down, as single results are.
         return self._call_repeated('on_action_results',
-                                   results=results.to_wire())
+                                   results=results.to_wire(),
+                                   _while_db_down=True)
 
     def run_job(self, job_id):
         self._client.cast({}, 'run_job', job_id=job_id)

@@ -89,6 +89,26 @@ class BatchesTest(unittest.TestCase):
         self.assertEqual(('SUCCESS', {'result': 1}), _row(a)[:2])
         self.assertEqual(('ERROR', {'result': 'no'}), _row(b)[:2])
 
+    def test_results_are_not_answered_for_while_the_database_is_down(self):
+        # The executor's client repeats a delivery the engine refuses with
+        # DatabaseUnavailable; an answer (even False) would lose the
+        # results, and their actions would be failed as orphaned.
+        from mistral_clone.db import errors as db_errors
+        a, b = _action(), _action()
+        url = str(db_api.get_engine().url)
+        db_api.setup('sqlite:////nonexistent-dir/none.sqlite')
+        batch = contracts.ActionResults((
+            (a, contracts.ActionResult(data=1)),
+            (b, contracts.ActionResult(data=2))))
+        with self.assertRaises(Exception) as raised:
+            self.engine.on_action_results(batch)
+        self.assertIsInstance(db_errors.translate(raised.exception),
+                              db_errors.DatabaseUnavailable)
+        db_api.setup(url)
+        self.assertEqual('RUNNING', _row(a)[0])
+        self.assertEqual([True, True], self.engine.on_action_results(batch))
+        self.assertEqual(('SUCCESS', {'result': 2}), _row(b)[:2])
+
     def test_executor_claims_a_batch_and_runs_only_what_it_claimed(self):
         executor = Executor(self.engine, workers=4, host='exec-1',
                             track_actions=True)

@@ -25,6 +25,13 @@ def free_port():
     return port
 
 
+
+def _shown(path):
+    """``path`` as recorded in results: relative to the working directory
+    when below it, else the file name (results hold no machine's paths)."""
+    rel = os.path.relpath(path)
+    return os.path.basename(path) if rel.startswith('..') else rel
+
 def find_bin(name, override=None):
     if override:
         return override
@@ -305,7 +312,8 @@ class EmbeddedTarget(_LocalServers):
     def start(self):
         db = os.path.join(self.tmp, 'bench.sqlite')
         self.write_config(connection='sqlite:///' + db)
-        self.description = 'embedded (%s, sqlite %s)' % (self.server_bin, db)
+        self.description = 'embedded (%s, sqlite %s)' % (
+            _shown(self.server_bin), db)
         self.spawn('all', None)
         self.wait_ready()
 

@@ -136,6 +136,13 @@ def translate(error):
     return DatabaseError(_MESSAGES['internal'])
 
 
+def is_unavailable(error):
+    """Whether ``error`` says the database could not be reached (ours, or
+    a driver's error that :func:`translate` reads so)."""
+    return isinstance(error, DatabaseUnavailable) or isinstance(
+        translate(error), DatabaseUnavailable)
+
+
 def describe(error):
     """A log-safe one-liner: class and database error code only."""
     name = getattr(error, 'exc_type', None) or type(error).__name__

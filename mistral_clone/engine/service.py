@@ -271,7 +271,7 @@ class Engine(contracts.EngineApi):
         try:
             return self._run(do)
         except Exception as e:
-            if _database_unavailable(e):
+            if db_errors.is_unavailable(e):
                 # The caller repeats the delivery (one by one would fail
                 # alike, and a result answered for is not delivered again).
                 raise
@@ -282,7 +282,7 @@ class Engine(contracts.EngineApi):
             try:
                 answers.append(self.on_action_complete(action_ex_id, result))
             except Exception as e:
-                if _database_unavailable(e):
+                if db_errors.is_unavailable(e):
                     raise
                 LOG.exception('Could not process the result of action %s',
                               action_ex_id)
@@ -364,8 +364,3 @@ def resolve_env(session, env, evaluate_env=True, project_id=None):
         except exc.EvaluationException as e:
             raise exc.InputException(str(e))
     return env
-
-
-def _database_unavailable(error):
-    return isinstance(error, db_errors.DatabaseUnavailable) or isinstance(
-        db_errors.translate(error), db_errors.DatabaseUnavailable)

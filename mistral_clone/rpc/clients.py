@@ -78,15 +78,6 @@ def translate_remote_error(e):
     return e
 
 
-def _database_unavailable(e):
-    """Whether ``e`` (as raised by ``_call``) says the engine could not
-    reach its database."""
-    from mistral_clone.db import errors as db_errors
-    if isinstance(e, db_errors.DatabaseUnavailable):
-        return True
-    return isinstance(db_errors.translate(e), db_errors.DatabaseUnavailable)
-
-
 def _rpc_client(transport, topic, timeout=None):
     import oslo_messaging as messaging
     return messaging.get_rpc_client(
@@ -214,7 +205,8 @@ class RemoteEngineClient(contracts.EngineApi):
                 LOG.warning('No engine answered %s (%s); retrying', name,
                             type(e).__name__)
             except Exception as e:
-                if not (_while_db_down and _database_unavailable(e)) or \
+                from mistral_clone.db import errors as db_errors
+                if not (_while_db_down and db_errors.is_unavailable(e)) or \
                         time.monotonic() > deadline:
                     raise
                 LOG.warning('The engine could not reach the database for %s;'

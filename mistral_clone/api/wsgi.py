@@ -15,12 +15,15 @@ imported it and builds them *again* in any process forked from there, on
 that process's first request: no pooled connection, broker connection or
 thread is ever used by two processes (the database pool inherited through
 a fork is also dropped by ``db/api.py`` at fork time). The processes of
-one server share one ``api_group`` row in ``/v2/services``.
+one server share one ``api_group`` row in ``/v2/services``; each process
+leaves it when it exits (the last one out removes it), so a stopped server
+is not listed until its heartbeats age out.
 
 For metrics across workers, start the server with ``PROMETHEUS_MULTIPROC_DIR``
 pointing at an empty directory (see README).
 """
 
+import atexit
 import os
 import threading
 
@@ -41,6 +44,8 @@ class Application(object):
         self._lock = threading.Lock()
         self._pid = None
         self._app = None
+        self._registry = None
+        atexit.register(self._leave)
         self._build()
 
     def _build(self):
@@ -51,7 +56,10 @@ class Application(object):
         if conf.transport_url:
             # Production: the engines are reached over oslo.messaging.
             launcher.setup_remote_clients(conf)
-            launcher.start_registry(('api',), conf, shared=True)
+            # A registry inherited through a fork has no thread here: only
+            # this process's own one is kept and stopped at exit.
+            self._registry = launcher.start_registry(('api',), conf,
+                                                     shared=True)
         from mistral_clone.api import app as api_app
         self._app = api_app.setup_app(conf)
         self._pid = os.getpid()
@@ -63,6 +71,14 @@ class Application(object):
                     # A worker forked from the process that imported us.
                     self._build()
         return self._app(environ, start_response)
+
+    def _leave(self):
+        """At exit: stop this process's heartbeats and leave the shared
+        row (another process still serving registers it again at its next
+        heartbeat)."""
+        registry, self._registry = self._registry, None
+        if registry is not None and self._pid == os.getpid():
+            registry.stop()
 
 
 application = Application()

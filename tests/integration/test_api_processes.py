@@ -17,6 +17,7 @@ import unittest
 import uuid
 
 import requests
+import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests import paths
@@ -192,3 +193,17 @@ class ApiProcessesTest(unittest.TestCase):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
+        # The stopped server left its row as it exited (not only once its
+        # heartbeats aged out).
+        self.assertEqual(0, proc.returncode)
+        self.assertEqual([], self.rows_in_database())
+
+    def rows_in_database(self):
+        engine = sa.create_engine(self.d.db_url)
+        try:
+            with engine.connect() as c:
+                return c.execute(sa.text(
+                    "SELECT name FROM services WHERE type = 'api_group'")
+                ).scalars().all()
+        finally:
+            engine.dispose()

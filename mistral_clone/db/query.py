@@ -207,11 +207,32 @@ def _after(col, value, direction):
     return col > value
 
 
+def stored(model, name, dialect_name):
+    """Column ``name`` selected as stored: a JSON column's text, undecoded;
+    on SQLite a date's text (``YYYY-MM-DD HH:MM:SS.ffffff``), unparsed."""
+    column = getattr(model, name)
+    ctype = column.property.columns[0].type
+    if isinstance(ctype, models.JsonEncoded) or (
+            dialect_name == 'sqlite' and isinstance(ctype, sa.DateTime)):
+        return sa.type_coerce(column, sa.Text()).label(name)
+    return column
+
+
 def list_rows(session, model, filters=None, sort_keys=None, sort_dirs=None,
-              marker_row=None, limit=None, extra_where=(), columns=None):
-    """Rows of ``model`` matching filters, sorted, after the marker."""
+              marker_row=None, limit=None, extra_where=(), columns=None,
+              raw=False):
+    """Rows of ``model`` matching filters, sorted, after the marker.
+
+    ``columns``: select these columns (rows of values) rather than ORM
+    objects; ``raw``: select them as stored (:func:`stored`), and run the
+    query on the session's connection (no ORM result processing)."""
+    dialect_name = session.get_bind().dialect.name
     if columns:
-        query = sa.select(*[getattr(model, c) for c in columns])
+        if raw:
+            query = sa.select(*[stored(model, c, dialect_name)
+                                for c in columns])
+        else:
+            query = sa.select(*[getattr(model, c) for c in columns])
     else:
         query = sa.select(model)
     for clause in extra_where:
@@ -219,8 +240,10 @@ def list_rows(session, model, filters=None, sort_keys=None, sort_dirs=None,
     query = apply_filters(query, model, filters)
     query = apply_sort_and_marker(
         query, model, sort_keys, sort_dirs, marker_row,
-        explicit_nulls=session.get_bind().dialect.name == 'postgresql')
+        explicit_nulls=dialect_name == 'postgresql')
     if limit is not None:
         query = query.limit(limit)
+    if columns and raw:
+        return session.connection().execute(query).all()
     result = session.execute(query)
     return result.all() if columns else result.scalars().all()

@@ -174,9 +174,18 @@ def get_collection(resource, params, filters=(), marker=None,
     parsed = parse_filters(filters)
     skip_scope = check_all_projects(all_projects, resource.collection)
     model = resource.model
-    where = list(extra_where)
-    if scoped and not skip_scope:
-        where.append(visibility_clause(model))
+    ctx = context.ctx()
+    scope = scoped and not skip_scope
+
+    def where():
+        clauses = list(extra_where)
+        if scope:
+            clauses.append(visibility_clause(model, ctx))
+        return clauses
+    # Without the caller's own clauses, the statement is determined by the
+    # arguments of list_rows and the caller's scope: built once, re-used.
+    reuse_key = None if extra_where else (
+        scope, ctx.project_id, ctx.is_admin)
     with db_api.session() as s:
         marker_row = None
         if marker is not None:
@@ -193,7 +202,8 @@ def get_collection(resource, params, filters=(), marker=None,
             s, model, filters=parsed, sort_keys=params.sort_keys,
             sort_dirs=params.sort_dirs, marker_row=marker_row,
             limit=params.page_size, extra_where=where,
-            columns=plan.columns if plan else None, raw=plan is not None)
+            columns=plan.columns if plan else None, raw=plan is not None,
+            reuse_key=reuse_key)
         if plan is not None:
             items = plan.render(rows)
             last_id = rows[-1][plan.id_index] if rows else None

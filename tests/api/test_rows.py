@@ -168,5 +168,65 @@ class FastPathEqualsOrmPathTest(unittest.TestCase):
         self.assertIsNone(rows.date_text(None))
 
 
+class StatementReuseTest(unittest.TestCase):
+    """query.list_rows(reuse_key=...): one statement per distinct set of
+    arguments, executed afresh every time."""
+
+    @classmethod
+    def setUpClass(cls):
+        base.server_url()
+
+    def _list(self, project, marker_row=None, filters=()):
+        m = models.WorkflowDefinition
+        with db_api.session() as s:
+            rows_ = query.list_rows(
+                s, m, filters=list(filters), sort_keys=['name'],
+                sort_dirs=['asc'], marker_row=marker_row, limit=10,
+                extra_where=lambda: [m.project_id == project],
+                columns=['id', 'name'], raw=True, reuse_key=project)
+            return [r[1] for r in rows_]
+
+    def _add(self, project, name):
+        with db_api.transaction() as s:
+            row = models.WorkflowDefinition(name=name, project_id=project)
+            s.add(row)
+        return row
+
+    def test_reused_statement_sees_new_rows_and_keys_differ(self):
+        a, b = 'reuse-a-%s' % uuid.uuid4().hex, 'reuse-b-%s' % uuid.uuid4().hex
+        first = self._add(a, 'w1')
+        self._add(b, 'w9')
+        self.assertEqual(['w1'], self._list(a))
+        built = len(query._statements)
+        self.assertEqual(['w1'], self._list(a))
+        self.assertEqual(built, len(query._statements))
+        self._add(a, 'w2')
+        self.assertEqual(['w1', 'w2'], self._list(a))
+        self.assertEqual(['w9'], self._list(b))
+        self.assertEqual(['w2'], self._list(a, marker_row=first))
+        self.assertEqual(['w2'], self._list(a, filters=[('name', 'eq',
+                                                         'w2')]))
+        self.assertEqual(['w1'], self._list(a, filters=[('name', 'eq',
+                                                         'w1')]))
+
+    def test_keys(self):
+        m = models.WorkflowDefinition
+        args = dict(model=m, filters=[('name', 'in', ['a', 'b'])],
+                    sort_keys=['name', 'id'], sort_dirs=['asc', 'asc'],
+                    marker_row=None, limit=5, columns=['id'], raw=True,
+                    dialect_name='sqlite', reuse_key=('p', False))
+        key = query._statement_key(**args)
+        self.assertEqual(key, query._statement_key(**args))
+        for change in (dict(reuse_key=('q', False)), dict(limit=6),
+                       dict(filters=[('name', 'in', ['a'])]),
+                       dict(sort_dirs=['desc', 'asc']),
+                       dict(columns=['id', 'name']),
+                       dict(marker_row=m(id='x', name='n'))):
+            self.assertNotEqual(key, query._statement_key(
+                **dict(args, **change)), change)
+        self.assertIsNone(query._statement_key(**dict(
+            args, filters=[('name', 'eq', 'x' * 300)])))
+
+
 if __name__ == '__main__':
     unittest.main()

@@ -13,8 +13,9 @@ one — no ORM object, no attribute lookups, no date parsing:
   the stored text, so short texts are memoised by their text: whatever row
   or process wrote it, the same text always gives the same answer (no
   invalidation needed, and nothing keyed by row id that could go stale);
-* a JSON column shown as a JSON value (``tags``) is decoded, once per row
-  (a fresh object: nothing is shared between responses);
+* a JSON column shown as a JSON value (``tags``) is decoded into a fresh
+  object for every row (nothing is shared between responses; short lists
+  of strings are memoised by their text and copied);
 * a date is cut to ``YYYY-MM-DD HH:MM:SS`` from SQLite's stored text, or
   formatted from the ``datetime`` other databases return;
 * a field's ``from_column`` function (``tags`` of tasks, ``description`` of
@@ -107,8 +108,8 @@ def _converter(field, model):
             if stored_json:
                 return json_texts(field.empty)
             return lambda value, _e=field.empty: res.json_text(value, _e)
-        return json_value if stored_json else None
-    steps = [json_value] if stored_json else []
+        return json_values() if stored_json else None
+    steps = [json_values()] if stored_json else []
     steps.append(field.from_column)
     if field.kind == res.JSON:
         steps.append(lambda value, _e=field.empty: res.json_text(value, _e))
@@ -131,9 +132,27 @@ def date_text(value):
     return res.fmt_date(value)
 
 
-def json_value(text):
-    """The value of a stored JSON text (None stays None)."""
-    return None if text is None else json.loads(text)
+def json_values():
+    """Stored JSON text -> its value, a fresh object each time. Short lists
+    of strings (tags) are memoised by their text and handed out as copies
+    (strings are immutable, so nothing is shared that could be changed);
+    anything else is decoded every time."""
+    memo = {}
+
+    def convert(text):
+        if text is None:
+            return None
+        strings = memo.get(text)
+        if strings is not None:
+            return list(strings)
+        value = json.loads(text)
+        if type(value) is list and len(text) <= MEMO_TEXT and all(
+                type(v) is str for v in value):
+            if len(memo) >= MEMO_ENTRIES:
+                memo.clear()
+            memo[text] = tuple(value)
+        return value
+    return convert
 
 
 def json_texts(empty):

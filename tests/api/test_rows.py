@@ -159,6 +159,19 @@ class FastPathEqualsOrmPathTest(unittest.TestCase):
         big = json.dumps({'k': 'v' * (rows.MEMO_TEXT + 1)})
         self.assertEqual(json.dumps(json.loads(big)), convert(big))
 
+    def test_json_values_are_fresh_objects(self):
+        convert = rows.json_values()
+        first = convert('["a","b"]')
+        self.assertEqual(['a', 'b'], first)
+        first.append('changed')
+        self.assertEqual(['a', 'b'], convert('["a","b"]'))
+        self.assertIsNot(convert('["a","b"]'), convert('["a","b"]'))
+        nested = convert('[{"k":1}]')
+        nested[0]['k'] = 2
+        self.assertEqual([{'k': 1}], convert('[{"k":1}]'))
+        self.assertIsNone(convert(None))
+        self.assertEqual({'x': None}, convert('{"x":null}'))
+
     def test_date_text(self):
         self.assertEqual('2026-01-02 03:04:05',
                          rows.date_text('2026-01-02 03:04:05.678901'))

@@ -348,7 +348,10 @@ class ProductionTarget(_LocalServers):
         self.name = 'mcbench_%d' % os.getpid()
         self.vhost_created = False
         self.db_created = False
-        self.include_children = False
+        # The API process forks its workers ([api] api_workers, default
+        # the number of CPUs): their CPU time and memory count too (a
+        # live child's CPU time is in no figure of its parent's).
+        self.include_children = True
 
     def start(self):
         if not shutil.which('rabbitmqctl'):

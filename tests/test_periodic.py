@@ -66,3 +66,22 @@ class PeriodicTest(unittest.TestCase):
                                  random_extra=1)
         for _ in range(100):
             self.assertTrue(7.5 <= loop._next_wait() <= 13.5)
+
+
+class ExecutorHeartbeatLoopTest(unittest.TestCase):
+    """The executor's heartbeat loop waits its interval between calls,
+    also when no action is held (send_heartbeats returns a count, 0 then,
+    which Periodic once read as "call again at once": a spinning thread)."""
+
+    def test_idle_heartbeats_do_not_spin(self):
+        import time
+        from mistral_clone.executor import service
+        ex = service.Executor(engine_client=None, track_actions=True,
+                              heartbeat_interval=0.2)
+        calls = []
+        ex.held_actions = lambda: calls.append(1) or []
+        self.addCleanup(ex._heartbeats.stop)
+        self.addCleanup(ex.stop)
+        time.sleep(1.0)
+        # ~5 calls at 0.2 s; a spinning loop makes thousands.
+        self.assertLess(len(calls), 30)

@@ -13,6 +13,7 @@ from mistral_clone import config
 from mistral_clone import context
 from mistral_clone import exceptions as exc
 from mistral_clone import policy
+from mistral_clone.api import rows as rows_plan
 from mistral_clone.db import api as db_api
 from mistral_clone.db import query
 from mistral_clone.services import access
@@ -173,9 +174,18 @@ def get_collection(resource, params, filters=(), marker=None,
     parsed = parse_filters(filters)
     skip_scope = check_all_projects(all_projects, resource.collection)
     model = resource.model
-    where = list(extra_where)
-    if scoped and not skip_scope:
-        where.append(visibility_clause(model))
+    ctx = context.ctx()
+    scope = scoped and not skip_scope
+
+    def where():
+        clauses = list(extra_where)
+        if scope:
+            clauses.append(visibility_clause(model, ctx))
+        return clauses
+    # Without the caller's own clauses, the statement is determined by the
+    # arguments of list_rows and the caller's scope: built once, re-used.
+    reuse_key = None if extra_where else (
+        scope, ctx.project_id, ctx.is_admin)
     with db_api.session() as s:
         marker_row = None
         if marker is not None:
@@ -183,18 +193,23 @@ def get_collection(resource, params, filters=(), marker=None,
             if marker_row is None:
                 raise exc.DBEntityNotFoundError(
                     resource.marker_not_found(marker))
-        shown = params.fields or render_fields or resource.default_fields
-        # Plain columns only: select them (no ORM objects, no unused
-        # definition texts); computed fields need the full row.
-        columns = None
-        if all(resource.is_column(f) for f in shown):
-            columns = list(dict.fromkeys(['id'] + list(shown)))
+        fields = params.fields or render_fields
+        # Fields of the rows' own columns: select just those, as stored,
+        # and render them without ORM objects (api/rows.py); computed
+        # fields need the full row.
+        plan = rows_plan.plan_for(resource, fields)
         rows = query.list_rows(
             s, model, filters=parsed, sort_keys=params.sort_keys,
             sort_dirs=params.sort_dirs, marker_row=marker_row,
-            limit=params.page_size, extra_where=where, columns=columns)
-        items = resource.render_many(rows, params.fields or render_fields)
-        last_id = rows[-1].id if rows else None
+            limit=params.page_size, extra_where=where,
+            columns=plan.columns if plan else None, raw=plan is not None,
+            reuse_key=reuse_key)
+        if plan is not None:
+            items = plan.render(rows)
+            last_id = rows[-1][plan.id_index] if rows else None
+        else:
+            items = resource.render_many(rows, fields)
+            last_id = rows[-1].id if rows else None
     body = {key or resource.collection: items}
     if rows and len(rows) == params.page_size:
         body['next'] = next_link(link_collection or resource.collection,

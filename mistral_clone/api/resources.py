@@ -59,17 +59,22 @@ _SYSTEM_NULL = {'type': ['string', 'null'],
 
 class Field(object):
     """One API field. ``schema``: its JSON Schema for the OpenAPI document,
-    where the kind and the model column do not determine it (getters)."""
-    __slots__ = ('name', 'kind', 'empty', 'getter', 'column', 'schema')
+    where the kind and the model column do not determine it (getters).
+    ``from_column``: for a getter that reads only the field's own column,
+    the same computation as a function of that column's value, so that
+    list pages can select the column (:mod:`mistral_clone.api.rows`)."""
+    __slots__ = ('name', 'kind', 'empty', 'getter', 'column', 'schema',
+                 'from_column')
 
     def __init__(self, name, kind=PLAIN, empty='{}', getter=None,
-                 column=True, schema=None):
+                 column=True, schema=None, from_column=None):
         self.name = name
         self.kind = kind
         self.empty = empty
         self.getter = getter
         self.column = column and getter is None
         self.schema = schema
+        self.from_column = from_column
 
 
 class Resource(object):
@@ -87,6 +92,7 @@ class Resource(object):
         self.marker_not_found = marker_not_found or (
             lambda marker: '%s not found [id=%s]' % (name, marker))
         self._compiled = {}
+        self._order = {n: i for i, n in enumerate(self.field_names)}
 
     # -- fields ------------------------------------------------------------
     def column_fields(self):
@@ -97,15 +103,24 @@ class Resource(object):
         f = self.by_name.get(name)
         return f is not None and f.column and hasattr(self.model, name)
 
+    def is_selectable(self, name):
+        """Whether the field's value comes from its own column alone."""
+        f = self.by_name.get(name)
+        return f is not None and hasattr(self.model, name) and (
+            f.column or f.from_column is not None)
+
+    def ordered(self, names):
+        """``names`` in the resource's declaration order (unknown names
+        last): attributes come out in that order, whatever order
+        ``fields=`` asked for them in (WSME renders a type's attributes
+        that way on the reference)."""
+        order = self._order
+        return sorted(names, key=lambda n: order.get(n, len(order)))
+
     # -- rendering -----------------------------------------------------------
     def _compile(self, names):
-        # Attributes come out in the resource's declaration order, whatever
-        # order ``fields=`` asked for them in (WSME renders a type's
-        # attributes that way on the reference).
-        order = {n: i for i, n in enumerate(self.field_names)}
-        names = sorted(names, key=lambda n: order.get(n, len(order)))
         ops = []
-        for name in names:
+        for name in self.ordered(names):
             f = self.by_name.get(name)
             if f is None:
                 ops.append((name, lambda row, _n=name: getattr(row, _n,
@@ -261,6 +276,7 @@ TASK = Resource(
      Field('workflow_namespace'), Field('workflow_id'),
      Field('workflow_execution_id'),
      Field('tags', getter=lambda row: row.tags or [],
+           from_column=lambda tags: tags or [],
            schema={'type': 'array', 'items': {'type': 'string'}}),
      Field('state'), Field('state_info'), Field('project_id'),
      Field('runtime_context', JSON), Field('result', JSON, empty='null',
@@ -293,6 +309,7 @@ ACTION_EXECUTION = Resource(
      Field('task_execution_id'), Field('state'), Field('state_info'),
      Field('tags', schema=TAGS), Field('name'),
      Field('description', getter=lambda row: row.description or '',
+           from_column=lambda description: description or '',
            schema={'type': ['string', 'null']}),
      Field('project_id'), Field('accepted'), Field('input', JSON),
      Field('output', JSON, empty=None), Field('created_at', DATE),

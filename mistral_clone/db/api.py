@@ -118,10 +118,17 @@ def _configure_sqlite(engine, synchronous):
     @event.listens_for(engine, 'before_cursor_execute')
     def _note_large_values(conn, cursor, statement, parameters, context,
                            executemany):
+        # A batch of "INSERT ... VALUES (...), (...)" (SQLAlchemy's
+        # insertmanyvalues) comes as one flat tuple with executemany set.
         rows = parameters if executemany else (parameters,)
         for row in rows:
-            for value in (row.values() if isinstance(row, dict)
-                          else row or ()):
+            if isinstance(row, dict):
+                values = row.values()
+            elif isinstance(row, (list, tuple)):
+                values = row
+            else:
+                values = (row,)
+            for value in values:
                 if type(value) is str and len(value) > LARGE_BOUND_VALUE:
                     conn.info['large_values'] = True
                     return

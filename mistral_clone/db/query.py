@@ -207,20 +207,100 @@ def _after(col, value, direction):
     return col > value
 
 
+def stored(model, name, dialect_name):
+    """Column ``name`` selected as stored: a JSON column's text, undecoded;
+    on SQLite a date's text (``YYYY-MM-DD HH:MM:SS.ffffff``), unparsed."""
+    column = getattr(model, name)
+    ctype = column.property.columns[0].type
+    if isinstance(ctype, models.JsonEncoded) or (
+            dialect_name == 'sqlite' and isinstance(ctype, sa.DateTime)):
+        return sa.type_coerce(column, sa.Text()).label(name)
+    return column
+
+
+# Built list statements kept for re-use (see list_rows' ``reuse_key``):
+# up to this many, the table emptied when full.
+STATEMENTS = 256
+_statements = {}
+
+
+def _statement_key(model, filters, sort_keys, sort_dirs, marker_row, limit,
+                   columns, raw, dialect_name, reuse_key):
+    """Everything a list statement is built from, or None if that cannot
+    be a key (an unhashable or long filter value)."""
+    keys = list(sort_keys or ())
+    marker = None
+    if marker_row is not None:
+        marker = tuple(getattr(marker_row, k) for k in keys + ['id'])
+    parts = []
+    for field, op, value in filters or ():
+        if isinstance(value, list):
+            value = tuple(value)
+        if len(repr(value)) > 256:
+            return None
+        parts.append((field, op, value))
+    key = (model, tuple(columns or ()), raw, dialect_name, tuple(parts),
+           tuple(keys), tuple(sort_dirs or ()), marker, limit, reuse_key)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def list_rows(session, model, filters=None, sort_keys=None, sort_dirs=None,
-              marker_row=None, limit=None, extra_where=(), columns=None):
-    """Rows of ``model`` matching filters, sorted, after the marker."""
+              marker_row=None, limit=None, extra_where=(), columns=None,
+              raw=False, reuse_key=None):
+    """Rows of ``model`` matching filters, sorted, after the marker.
+
+    ``columns``: select these columns (rows of values) rather than ORM
+    objects; ``raw``: select them as stored (:func:`stored`), and run the
+    query on the session's connection (no ORM result processing).
+    ``extra_where``: more WHERE clauses, or a function returning them.
+    ``reuse_key``: a hashable value that, with the other arguments,
+    determines ``extra_where`` (e.g. the caller's project for a visibility
+    clause): the statement is then built once and executed again for the
+    same arguments, which spares SQLAlchemy's construction and cache-key
+    work on every request (the values are part of the key, so a re-used
+    statement is exactly the one that would have been built)."""
+    dialect_name = session.get_bind().dialect.name
+    key = None
+    if reuse_key is not None:
+        key = _statement_key(model, filters, sort_keys, sort_dirs,
+                             marker_row, limit, columns, raw, dialect_name,
+                             reuse_key)
+    query = _statements.get(key) if key is not None else None
+    if query is None:
+        query = _build(model, filters, sort_keys, sort_dirs, marker_row,
+                       limit, extra_where, columns, raw, dialect_name)
+        if key is not None:
+            if len(_statements) >= STATEMENTS:
+                _statements.clear()
+            _statements[key] = query
+    if columns and raw:
+        return session.connection().execute(query).all()
+    result = session.execute(query)
+    return result.all() if columns else result.scalars().all()
+
+
+def _build(model, filters, sort_keys, sort_dirs, marker_row, limit,
+           extra_where, columns, raw, dialect_name):
     if columns:
-        query = sa.select(*[getattr(model, c) for c in columns])
+        if raw:
+            query = sa.select(*[stored(model, c, dialect_name)
+                                for c in columns])
+        else:
+            query = sa.select(*[getattr(model, c) for c in columns])
     else:
         query = sa.select(model)
+    if callable(extra_where):
+        extra_where = extra_where()
     for clause in extra_where:
         query = query.where(clause)
     query = apply_filters(query, model, filters)
     query = apply_sort_and_marker(
         query, model, sort_keys, sort_dirs, marker_row,
-        explicit_nulls=session.get_bind().dialect.name == 'postgresql')
+        explicit_nulls=dialect_name == 'postgresql')
     if limit is not None:
         query = query.limit(limit)
-    result = session.execute(query)
-    return result.all() if columns else result.scalars().all()
+    return query

@@ -50,3 +50,21 @@ class LargeValuesTest(unittest.TestCase):
                          [{'a': 'b'},
                           {'a': 'c' * (api.LARGE_BOUND_VALUE + 1)}])
         self.assertIsNot(first, self._write('z'))
+
+    def test_insertmanyvalues_batch(self):
+        # An ORM flush of several rows is one "INSERT ... VALUES (...),
+        # (...)" whose parameters come as one flat tuple (ints included).
+        table = sa.Table('m', sa.MetaData(),
+                         sa.Column('id', sa.Integer, primary_key=True),
+                         sa.Column('n', sa.Integer), sa.Column('a', sa.Text))
+        table.create(self.engine)
+        first = self._write('x')
+        with self.engine.begin() as conn:
+            conn.execute(table.insert().returning(table.c.id),
+                         [{'n': 1, 'a': 'b'}, {'n': 2, 'a': 'c'}])
+        self.assertIs(first, self._write('y'))
+        with self.engine.begin() as conn:
+            conn.execute(table.insert().returning(table.c.id),
+                         [{'n': 3, 'a': 'b'},
+                          {'n': 4, 'a': 'c' * (api.LARGE_BOUND_VALUE + 1)}])
+        self.assertIsNot(first, self._write('z'))

@@ -28,19 +28,24 @@ class Periodic:
       ``interval * uniform(1 - jitter, 1 + jitter)``;
     * ``random_extra`` adds ``uniform(0, random_extra)`` seconds to each wait;
     * ``run_first``: call once at start instead of waiting first;
-    * ``fn`` may return a number of seconds: the next call comes no later
-      than that (the scheduler's next due job);
+    * ``returns_due``: ``fn`` returns a number of seconds (or None), and
+      the next call comes no later than that (the scheduler's next due
+      job). Without it what ``fn`` returns is ignored: a function that
+      returns a count (the executors' heartbeats: rows refreshed) must not
+      be read as "call me again in 0 s", which made an idle executor call
+      it in a busy loop;
     * :meth:`wake` makes the next call happen now.
     """
 
     def __init__(self, fn, interval, name, jitter=0.0, random_extra=0.0,
-                 run_first=False):
+                 run_first=False, returns_due=False):
         self.fn = fn
         self.interval = interval
         self.name = name
         self.jitter = jitter
         self.random_extra = random_extra
         self.run_first = run_first
+        self.returns_due = returns_due
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
@@ -86,5 +91,6 @@ class Periodic:
             except Exception:
                 LOG.exception('Periodic task %s failed', self.name)
             wait = self._next_wait()
-            if isinstance(due, (int, float)) and not isinstance(due, bool):
+            if self.returns_due and isinstance(due, (int, float)) and \
+                    not isinstance(due, bool):
                 wait = max(0.0, min(wait, due))

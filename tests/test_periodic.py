@@ -57,9 +57,52 @@ class PeriodicTest(unittest.TestCase):
             if len(calls) == 2:
                 again.set()
             return 0.0
-        loop = periodic.Periodic(fn, 3600, 'eager', run_first=True).start()
+        loop = periodic.Periodic(fn, 3600, 'eager', run_first=True,
+                                 returns_due=True).start()
         self.assertTrue(again.wait(30))
         loop.stop()
+
+    def _waits(self, fn, **kwargs):
+        """The timeouts the loop waits for around three calls of fn."""
+        loop = periodic.Periodic(fn, 20, 'counted', **kwargs)
+        waits = []
+
+        class Wake(object):
+            def wait(self, timeout):
+                waits.append(timeout)
+                if len(waits) > 3:
+                    loop._stop.set()
+
+            def clear(self):
+                pass
+
+            def set(self):
+                pass
+        loop._wake = Wake()
+        loop._loop()  # in this thread: returns once stopped
+        return waits
+
+    def test_a_returned_number_is_no_due_time_unless_asked(self):
+        # The executors' heartbeats return how many rows they refreshed
+        # (0 when idle): read as "again in 0 s", that made a busy loop.
+        self.assertEqual([20, 20, 20, 20], self._waits(lambda: 0))
+        self.assertEqual([20, 20, 20, 20], self._waits(lambda: 3))
+        self.assertEqual([0.0, 0, 0, 0],
+                         self._waits(lambda: 0, run_first=True,
+                                     returns_due=True))
+        self.assertEqual([20, 5, 5, 5],
+                         self._waits(lambda: 5, returns_due=True))
+
+    def test_executor_heartbeats_wait_the_interval(self):
+        from mistral_clone.executor import service
+        ex = service.Executor(None, workers=1, track_actions=True,
+                              heartbeat_interval=3600)
+        try:
+            loop = ex._heartbeats
+            self.assertFalse(loop.returns_due)
+            self.assertEqual(0, ex.send_heartbeats())  # holds nothing
+        finally:
+            ex.stop()
 
     def test_jitter_bounds(self):
         loop = periodic.Periodic(lambda: None, 10, 'j', jitter=0.25,

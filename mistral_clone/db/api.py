@@ -70,15 +70,23 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
             kwargs['poolclass'] = sa.pool.StaticPool
     else:
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow,
-                      pool_timeout=pool_timeout, pool_recycle=pool_recycle,
-                      pool_pre_ping=True)
+                      pool_timeout=pool_timeout, pool_recycle=pool_recycle)
         if url.startswith('mysql'):
             kwargs['isolation_level'] = 'READ COMMITTED'
         elif url.startswith('postgresql'):
             kwargs['isolation_level'] = 'READ COMMITTED'
+            if sa.engine.make_url(url).get_driver_name() == 'psycopg2':
+                # The UPDATEs of one flush (an engine transaction handling
+                # several results updates as many actions, tasks and
+                # workflows alike) go in one round trip per table, not
+                # one per row. (Rowcounts of such batches are unknown: no
+                # code reads them, the ORM's check is skipped.)
+                kwargs['executemany_mode'] = 'values_plus_batch'
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == 'sqlite':
         _configure_sqlite(engine, sqlite_synchronous)
+    else:
+        _ping_idle_connections(engine)
     _engine = engine
     _sessionmaker = orm.sessionmaker(bind=engine, expire_on_commit=False,
                                      autoflush=True)
@@ -142,6 +150,48 @@ def _configure_sqlite(engine, synchronous):
     def _on_begin(conn):
         mode = getattr(_local, 'sqlite_begin', 'DEFERRED')
         conn.exec_driver_sql('BEGIN %s' % mode)
+
+
+# Seconds a pooled connection may have been idle and still be used without
+# a ping first (see _ping_idle_connections).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_idle_connections(engine):
+    """Ping a connection before use when it sat in the pool for more than
+    ``PING_AFTER_IDLE_SECONDS``; a dead one is replaced (the database or a
+    proxy restarted, a firewall dropped it). SQLAlchemy's ``pool_pre_ping``
+    pings before *every* use: with psycopg2 that was two round trips more
+    per transaction (``SELECT 1`` and the ``SET`` that leaves autocommit:
+    two of the five statements of an executor's claim), for connections
+    used a few milliseconds before. A connection that
+    dies within the second after its last use fails its next
+    transaction, as one that dies during a transaction always did: the
+    services repeat such work (``db.errors.is_unavailable``), and the
+    pool then replaces all the connections older than the failure."""
+
+    @event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_conn, record):
+        record.info['idle_since'] = time.monotonic()
+
+    @event.listens_for(engine.pool, 'checkin')
+    def _on_checkin(dbapi_conn, record):
+        record.info['idle_since'] = time.monotonic()
+
+    @event.listens_for(engine.pool, 'checkout')
+    def _on_checkout(dbapi_conn, record, proxy):
+        since = record.info.get('idle_since')
+        if since is not None and \
+                time.monotonic() - since <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as e:
+            LOG.debug('A pooled connection failed its ping: %s', e)
+            alive = False
+        if not alive:
+            # The pool discards it and checks out another (a new one).
+            raise sa_exc.DisconnectionError('stale pooled connection')
 
 
 def _after_fork_in_child():
@@ -281,6 +331,17 @@ def lock_for_update(s, model, id_):
         q = q.with_for_update()
     with s.no_autoflush:
         return s.execute(q).scalars().first()
+
+
+def lock_all_for_update(s, model, ids):
+    """The rows whose ids ``ids`` (a subquery) selects, locked in id order
+    (one order for every process: no deadlock between two of them), in
+    one statement; as :func:`lock_for_update`, nothing is flushed first."""
+    q = sa.select(model).where(model.id.in_(ids)).order_by(model.id)
+    if not is_sqlite():
+        q = q.with_for_update()
+    with s.no_autoflush:
+        return s.execute(q).scalars().all()
 
 
 def create_all_for_tests():

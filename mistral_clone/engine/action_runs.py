@@ -38,6 +38,8 @@ class ActionRuns:
         self.t = t
         self.inline = []        # [(action_ex, runnable)] to run here
         self.inline_budget = t.settings.inline_budget
+        # ids of actions loaded while their workflow was locked
+        self.read_under_lock = set()
 
     def resolve(self, run, name):
         """The action ``name`` as a task of ``run`` sees it (cached for the
@@ -157,6 +159,40 @@ class ActionRuns:
 
     # --- results --------------------------------------------------------------------
 
+    def complete_many(self, items):
+        """Record results (``[(action_ex_id, ActionResult)]``); a list of
+        what :meth:`on_complete` answered for each (False: unknown or
+        already completed).
+
+        Three statements however many results: the workflow executions
+        they concern are locked in one (in id order, as every engine
+        does), then their actions are read, under those locks (so
+        :meth:`on_complete` need not read each again), then their tasks
+        (found later in the session, which holds rows weakly: hence
+        ``tasks``)."""
+        t = self.t
+        m = models.ActionExecution
+        ids = {i for i, _ in items}
+        t.lock_many(sa.select(m.workflow_execution_id).where(
+            m.id.in_(ids), m.task_execution_id.isnot(None)))
+        rows = {a.id: a for a in t.s.execute(
+            sa.select(m).where(m.id.in_(ids))).scalars()}
+        self.read_under_lock.update(
+            i for i, a in rows.items()
+            if a.task_execution_id and t.has_locked(a.workflow_execution_id))
+        task_ids = {a.task_execution_id for a in rows.values()
+                    if a.task_execution_id}
+        tasks = t.s.execute(sa.select(models.TaskExecution).where(
+            models.TaskExecution.id.in_(task_ids))).scalars().all() \
+            if task_ids else []
+        answers = [False] * len(items)
+        for n, (action_ex_id, result) in enumerate(items):
+            action_ex = rows.get(action_ex_id)
+            if action_ex is not None:
+                answers[n] = self.on_complete(action_ex, result)
+        del tasks
+        return answers
+
     def on_complete(self, action_ex, result):
         """Record an action's ``contracts.ActionResult`` and move its task
         forward; False if the action had completed already."""
@@ -169,8 +205,10 @@ class ActionRuns:
         run = t.lock(action_ex.workflow_execution_id)
         # Read again under the lock: a concurrent delivery of the same
         # result may have completed it meanwhile. (Not for an action
-        # created by this very transaction, e.g. one run inline.)
-        if sa.inspect(action_ex).persistent and \
+        # created by this very transaction, e.g. one run inline, nor one
+        # read under the lock already: complete_many.)
+        if action_ex.id not in self.read_under_lock and \
+                sa.inspect(action_ex).persistent and \
                 action_ex not in t.s.dirty:
             with t.s.no_autoflush:  # one flush per transaction, at commit
                 t.s.refresh(action_ex)

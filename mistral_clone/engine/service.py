@@ -223,12 +223,8 @@ class Engine(contracts.EngineApi):
     # --- actions -----------------------------------------------------------------
 
     def on_action_complete(self, action_ex_id, result):
-        def do(t):
-            action_ex = t.s.get(models.ActionExecution, action_ex_id)
-            if action_ex is None:
-                return False
-            return t.actions.on_complete(action_ex, result)
-        return self._run(do)
+        return self._run(
+            lambda t: t.actions.complete_many([(action_ex_id, result)])[0])
 
     def on_action_results(self, results):
         """Several results in one transaction: the workflow executions they
@@ -242,32 +238,7 @@ class Engine(contracts.EngineApi):
             return [self.on_action_complete(*items[0])]
 
         def do(t):
-            m = models.ActionExecution
-            rows = {a.id: a for a in t.s.execute(
-                sa.select(m).where(m.id.in_({i for i, _ in items}))
-            ).scalars()}
-            # Lock their workflow executions first, in one order for every
-            # engine; only then read their tasks (in one query, then found
-            # in the session, which holds rows weakly: hence ``tasks``):
-            # read before the locks they could miss what another engine
-            # committed meanwhile.
-            for wf_ex_id in sorted({a.workflow_execution_id
-                                    for a in rows.values()
-                                    if a.task_execution_id and
-                                    a.workflow_execution_id}):
-                t.lock(wf_ex_id)
-            task_ids = {a.task_execution_id for a in rows.values()
-                        if a.task_execution_id}
-            tasks = t.s.execute(sa.select(models.TaskExecution).where(
-                models.TaskExecution.id.in_(task_ids))).scalars().all() \
-                if task_ids else []
-            answers = [False] * len(items)
-            for n, (action_ex_id, result) in enumerate(items):
-                action_ex = rows.get(action_ex_id)
-                if action_ex is not None:
-                    answers[n] = t.actions.on_complete(action_ex, result)
-            del tasks
-            return answers
+            return t.actions.complete_many(items)
         try:
             return self._run(do)
         except Exception as e:

@@ -61,6 +61,12 @@ LOG = logging.getLogger(__name__)
 MAX_RESULTS_PER_DELIVERY = 20
 
 
+def _core(session):
+    """The connection of a session's transaction: a claim is one Core
+    statement, which needs none of the ORM's statement handling."""
+    return session.connection()
+
+
 class Executor(contracts.ExecutorApi):
 
     def __init__(self, engine_client, workers=16, host=None,
@@ -239,14 +245,13 @@ class Executor(contracts.ExecutorApi):
         @db_api.retry_on_conflict
         def claim():
             with db_api.transaction() as s:
-                return set(s.execute(
-                    sa.update(m)
+                return set(_core(s).execute(
+                    sa.update(m.__table__)
                     .where(m.id.in_(ids), m.state == 'RUNNING',
                            m.executor_host.is_(None))
                     .values(executor_host=self.claimer,
                             last_heartbeat=models.utcnow())
                     .returning(m.id)
-                    .execution_options(synchronize_session=False)
                 ).scalars())
         return claim()
 
@@ -258,13 +263,12 @@ class Executor(contracts.ExecutorApi):
         @db_api.retry_on_conflict
         def claim():
             with db_api.transaction() as s:
-                return s.execute(
-                    sa.update(m)
+                return _core(s).execute(
+                    sa.update(m.__table__)
                     .where(m.id == action_ex_id, m.state == 'RUNNING',
                            m.executor_host.is_(None))
                     .values(executor_host=self.claimer,
                             last_heartbeat=models.utcnow())
-                    .execution_options(synchronize_session=False)
                 ).rowcount
         return bool(claim())
 

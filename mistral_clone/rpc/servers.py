@@ -51,6 +51,7 @@ def messaging_conf(conf):
 def get_transport(conf, url=None):
     import oslo_messaging as messaging
     mconf = messaging_conf(conf)
+    _lengthen_busy_polls()
     return messaging.get_rpc_transport(
         mconf, url=url or conf.transport_url,
         allowed_remote_exmods=ALLOWED_EXMODS)
@@ -98,14 +99,39 @@ def _endpoint(service, api):
 # second costs nothing measurable.
 IDLE_POLL_SECONDS = 1.0
 
+# After each message the slices start again at ACK_REQUEUE_EVERY_SECONDS_MIN
+# (1 ms) and double: a listener receiving a message every 20 ms woke up ~5
+# times in between (each a kombu drain with a socket timeout), so a busy
+# engine or executor spent more on waking up than on receiving. The wake-ups
+# only serve acknowledgements queued by other threads, which RPC messages
+# do not use (RPC servers and reply waiters acknowledge in the polling
+# thread, on receipt; notification listeners' acks wait at most this); a
+# message that arrives ends a slice at once whatever its length.
+BUSY_POLL_SECONDS = 0.25
 
-def _shorten_idle_polls():
+
+def _amqpdriver():
     try:
         from oslo_messaging._drivers import amqpdriver
-    except ImportError:  # another driver: nothing to shorten
-        return
-    if amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX > IDLE_POLL_SECONDS:
+    except ImportError:  # another driver: nothing to tune
+        return None
+    return amqpdriver
+
+
+def _shorten_idle_polls():
+    # After the transport is made: impl_rabbit derives an option's bound
+    # from the maximum when it is imported.
+    amqpdriver = _amqpdriver()
+    if amqpdriver and \
+            amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX > IDLE_POLL_SECONDS:
         amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX = IDLE_POLL_SECONDS
+
+
+def _lengthen_busy_polls():
+    amqpdriver = _amqpdriver()
+    if amqpdriver and \
+            amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN < BUSY_POLL_SECONDS:
+        amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN = BUSY_POLL_SECONDS
 
 
 def make_server(transport, topic, server_name, service, api):
@@ -113,6 +139,7 @@ def make_server(transport, topic, server_name, service, api):
     ``api``."""
     import oslo_messaging as messaging
     _shorten_idle_polls()
+    _lengthen_busy_polls()
     target = messaging.Target(topic=topic, server=server_name,
                               version='1.0')
     return messaging.get_rpc_server(

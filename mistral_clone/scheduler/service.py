@@ -46,7 +46,7 @@ class Scheduler:
         # next job is due sooner or an engine scheduled one (wake).
         self._loop = periodic.Periodic(
             self._iteration, fixed_delay, 'scheduler',
-            random_extra=random_delay, run_first=True)
+            random_extra=random_delay, run_first=True, returns_due=True)
 
     def start(self):
         self._loop.start()

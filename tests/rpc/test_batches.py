@@ -127,6 +127,30 @@ class BatchesTest(unittest.TestCase):
         self.assertEqual(('SUCCESS', {'result': 'old'}, None), _row(done))
         _wait(lambda: not executor.held_actions())
 
+    def test_a_batch_is_claimed_with_one_statement(self):
+        from sqlalchemy import event
+        executor = Executor(_SlowEngine(), workers=4, host='exec-1',
+                            track_actions=True)
+        executor.engine_client.release.set()
+        self.addCleanup(executor.stop)
+        ids = [_action() for _ in range(3)]
+        seen = []
+        me = threading.get_ident()
+
+        def note(conn, cursor, statement, params, context, executemany):
+            if threading.get_ident() == me:
+                seen.append(statement.split()[0])
+        engine = db_api.get_engine()
+        event.listen(engine, 'before_cursor_execute', note)
+        try:
+            executor.run_actions(contracts.Runnables(
+                tuple(_echo(i, i) for i in ids)))
+        finally:
+            event.remove(engine, 'before_cursor_execute', note)
+        self.assertEqual(['UPDATE'], [s for s in seen if s != 'BEGIN'])
+        self.assertEqual({'exec-1'}, {_row(i)[2] for i in ids})
+        _wait(lambda: not executor.held_actions())
+
     def test_results_finished_during_a_delivery_go_together(self):
         engine = _SlowEngine()
         executor = Executor(engine, workers=4)

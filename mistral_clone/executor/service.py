@@ -88,7 +88,7 @@ class Executor(contracts.ExecutorApi):
         self._heartbeats = None
         if track_actions and heartbeat_interval > 0:
             self._heartbeats = periodic.Periodic(
-                self._heartbeat_tick, heartbeat_interval,
+                self.send_heartbeats, heartbeat_interval,
                 'action-heartbeats').start()
 
     def stop(self, timeout=0):
@@ -351,13 +351,6 @@ class Executor(contracts.ExecutorApi):
     def held_actions(self):
         with self._held_lock:
             return sorted(self._held)
-
-    def _heartbeat_tick(self):
-        # Not send_heartbeats itself: Periodic reads a returned number as
-        # "call again within that many seconds", and the count of refreshed
-        # rows is no such thing (0 when nothing is held made the loop spin,
-        # ~half a core of an idle embedded server).
-        self.send_heartbeats()
 
     def send_heartbeats(self):
         """Refresh ``last_heartbeat`` of every action held here."""

@@ -27,6 +27,7 @@ import operator
 from yaql.language import expressions as yexpr
 from yaql.language import utils as yaql_utils
 
+from mistral_clone.expressions import yaql_itemcode as itemcode
 from mistral_clone.expressions import yaql_values as values
 
 Unsupported = values.Unsupported
@@ -87,10 +88,13 @@ class Compiler(object):
 
     ``delegate(node, receiver, scope)`` evaluates a node with yaql;
     ``limits`` are yaql's limits (``yaql_values.Limits``);
-    ``functions``/``methods`` map names to the library's node compilers.
+    ``functions``/``methods`` map names to the library's node compilers;
+    ``fuse(compiler, left_node, right_node, unfused)``: a faster closure
+    for the method call ``left.right(...)`` or None (``yaql_streams``).
     """
 
-    def __init__(self, delegate, limits, functions, methods):
+    def __init__(self, delegate, limits, functions, methods, fuse=None):
+        self.fuse = fuse
         self.delegate = delegate
         self.limits = limits
         self.functions = functions
@@ -101,6 +105,7 @@ class Compiler(object):
             self._checked_dollar = _with_item_fn(
                 lambda scope: check(scope[0]['$1']), check)
             self._checked_dollar.dollar = True
+            itemcode.mark(self._checked_dollar, itemcode.dollar, True)
 
     # -- entry points -----------------------------------------------------
 
@@ -118,10 +123,28 @@ class Compiler(object):
             checked = lambda scope: check(f(scope))  # noqa: E731
             item_fn = getattr(f, 'item_fn', None)
             if item_fn is not None:
-                return _with_item_fn(checked,
-                                     lambda item: check(item_fn(item)))
+                checked = _with_item_fn(checked,
+                                        lambda item: check(item_fn(item)))
+                gen = getattr(f, 'gen', None)
+                if gen is not None:
+                    if getattr(f, 'passes', False):
+                        itemcode.mark(checked, gen, True)
+                    else:
+                        itemcode.mark(checked, itemcode.checked(
+                            gen, self.limits))
             return checked
         return f
+
+    def _passes(self, value):
+        """Whether yaql's memory check lets ``value`` through (decided
+        once for constants)."""
+        if not self.checked:
+            return True
+        try:
+            self.limits.check_size(value)
+        except Unsupported:
+            return False
+        return True
 
     def lambda1(self, node):
         """``node`` as a yaql lambda of one argument: ``bind(scope)``
@@ -130,6 +153,9 @@ class Compiler(object):
         item_fn = getattr(f, 'item_fn', None)
         if item_fn is not None:
             # Depends on '$' only: no scope needed per item.
+            fns = itemcode.build(f)
+            if fns is not None:
+                item_fn = fns[0]
             return lambda scope: item_fn
 
         def bind(scope):
@@ -150,7 +176,9 @@ class Compiler(object):
         t = type(node)
         if t is yexpr.Constant or t is yexpr.KeywordConstant:
             value = node.value
-            return _with_item_fn(lambda scope: value, lambda item: value)
+            return itemcode.mark(_with_item_fn(
+                lambda scope: value, lambda item: value),
+                itemcode.constant(value), self._passes(value))
         if t is yexpr.Wrap:
             return self._compile(node.expr)
         if t is yexpr.GetContextValue:
@@ -211,7 +239,11 @@ class Compiler(object):
                     dict(zip(keys, [f(scope) for f in fs])))
                 item_fns = [getattr(v, 'item_fn', None) for v in fs]
                 if None not in item_fns:
-                    return _with_item_fn(f, _item_dict(keys, item_fns))
+                    f = _with_item_fn(f, _item_dict(keys, item_fns))
+                    gens = [getattr(v, 'gen', None) for v in fs]
+                    if None not in gens:
+                        itemcode.mark(f, itemcode.frozen_dict(keys, gens),
+                                      True)
                 return f
         return lambda scope: frozen({k(scope): v(scope) for k, v in pairs})
 
@@ -247,7 +279,14 @@ class Compiler(object):
         op = node.operator
         arg = self.compile(node.args[0])
         if node.name == '#unary_operator_not':
-            return lambda scope: not arg(scope)
+            f = lambda scope: not arg(scope)  # noqa: E731
+            f.boolean = True
+            item_arg = getattr(arg, 'item_fn', None)
+            if item_arg is not None:
+                _with_item_fn(f, lambda item: not item_arg(item))
+                if getattr(arg, 'gen', None) is not None:
+                    itemcode.mark(f, itemcode.negation(arg.gen), True)
+            return f
         if node.name == '#unary_operator_-':
             def negate(scope):
                 v = arg(scope)
@@ -278,8 +317,10 @@ class Compiler(object):
             a = self.compile(left_node)
             b = self.compile(right_node)
             if name == '#operator_and':
-                return lambda scope: a(scope) and b(scope)
-            return lambda scope: a(scope) or b(scope)
+                f = lambda scope: a(scope) and b(scope)  # noqa: E731
+            else:
+                f = lambda scope: a(scope) or b(scope)  # noqa: E731
+            return _logical(f, name[len('#operator_'):], a, b)
         if name not in _BINARY:
             return self.delegated(node)
         op = _BINARY[name]
@@ -316,7 +357,23 @@ class Compiler(object):
                 item_fn = _with_constant(op, ia, const)
             else:
                 item_fn = lambda item: op(ia(item), ib(item))  # noqa: E731
-            return _with_item_fn(f, item_fn)
+            _with_item_fn(f, item_fn)
+            ga = getattr(a, 'gen', None)
+            gb = getattr(b, 'gen', None)
+            if ga is not None and gb is not None:
+                if fast is not None:
+                    gen = itemcode.numeric(_SYMBOLS[name], op, ga, gb, const)
+                elif name in _EQUALITY:
+                    gen = itemcode.operator(_EQUALITY[name], ga, gb)
+                elif const is not None:
+                    gen = itemcode.with_constant(op, ga, const)
+                else:
+                    gen = itemcode.call(op, ga, gb)
+                # (mod of two numbers that passed the memory check is
+                # smaller than the divisor; anything else raises
+                # Unsupported.)
+                itemcode.mark(f, gen, name in _BOOLEAN or
+                              name == '#operator_mod')
         return f
 
     # -- '.' ------------------------------------------------------------------
@@ -327,18 +384,27 @@ class Compiler(object):
         if key is not None:
             get = _attribute_getter(key, self.limits)
             if receiver is _dollar:
-                return _dollar_key(key, get)
+                return itemcode.mark(_dollar_key(key, get),
+                                     itemcode.dollar_key(key))
             if getattr(receiver, 'dollar', False):
-                return _dollar_key(key, get, self.limits.check_size)
+                return itemcode.mark(
+                    _dollar_key(key, get, self.limits.check_size),
+                    itemcode.dollar_key(key))
             f = lambda scope: get(receiver(scope))  # noqa: E731
             item_receiver = getattr(receiver, 'item_fn', None)
             if item_receiver is not None:
-                return _with_item_fn(f, lambda item: get(item_receiver(item)))
+                _with_item_fn(f, lambda item: get(item_receiver(item)))
+                gen = getattr(receiver, 'gen', None)
+                if gen is not None:
+                    itemcode.mark(f, itemcode.call(get, gen))
             return f
         if not is_plain_function(right_node):
             return self.delegated(node)
         method = self.method_call(right_node)
-        return lambda scope: method(scope, receiver(scope))
+        f = lambda scope: method(scope, receiver(scope))  # noqa: E731
+        if self.fuse is not None:
+            return self.fuse(self, left_node, right_node, f) or f
+        return f
 
     def _elvis(self, left_node, right_node, node):
         receiver = self.compile(left_node)
@@ -376,6 +442,23 @@ def _dollar(scope):
 
 
 _dollar.item_fn = lambda item: item
+itemcode.mark(_dollar, itemcode.dollar, True)
+
+
+def _logical(f, word, a, b):
+    """``a and b`` / ``a or b`` (``f``), per item when both are."""
+    ia = getattr(a, 'item_fn', None)
+    ib = getattr(b, 'item_fn', None)
+    if ia is not None and ib is not None:
+        if word == 'and':
+            _with_item_fn(f, lambda item: ia(item) and ib(item))
+        else:
+            _with_item_fn(f, lambda item: ia(item) or ib(item))
+        ga = getattr(a, 'gen', None)
+        gb = getattr(b, 'gen', None)
+        if ga is not None and gb is not None:
+            itemcode.mark(f, itemcode.operator(word, ga, gb))
+    return f
 
 
 def _with_item_fn(f, item_fn):
@@ -471,6 +554,10 @@ _NUMERIC = {
     '#operator_<=': operator.le,
     '#operator_>=': operator.ge,
 }
+_SYMBOLS = {'#operator_+': '+', '#operator_-': '-', '#operator_mod': '%',
+            '#operator_<': '<', '#operator_>': '>', '#operator_<=': '<=',
+            '#operator_>=': '>='}
+_EQUALITY = {'*equal': '==', '*not_equal': '!='}
 # Operators that always give True or False.
 _BOOLEAN = frozenset(['*equal', '*not_equal', '#operator_<', '#operator_>',
                       '#operator_<=', '#operator_>='])

@@ -167,18 +167,22 @@ class _Ordering(yaql_queries.OrderingIterable):
     def do_sort(self):
         items = list(self.collection)
         for selector, ascending in reversed(self.order):
-            keys = [selector(item) for item in items]
-            if values.sort_key_kind(keys) == 'plain':
-                order = sorted(range(len(items)), key=keys.__getitem__,
-                               reverse=not ascending)
-            else:
-                def cmp(i, j):
-                    r = values.three_way(keys[i], keys[j])
-                    return r if ascending else -r
-                order = sorted(range(len(items)),
-                               key=functools.cmp_to_key(cmp))
-            items = [items[i] for i in order]
+            items = sort_items(items, [selector(item) for item in items],
+                               ascending)
         self.sorted = items
+
+
+def sort_items(items, keys, ascending):
+    """``items`` (a list) in the order of their ``keys`` (stable)."""
+    if values.sort_key_kind(keys) == 'plain':
+        order = sorted(range(len(items)), key=keys.__getitem__,
+                       reverse=not ascending)
+    else:
+        def cmp(i, j):
+            r = values.three_way(keys[i], keys[j])
+            return r if ascending else -r
+        order = sorted(range(len(items)), key=functools.cmp_to_key(cmp))
+    return [items[i] for i in order]
 
 
 def _ordered(limits, coll, selector, ascending):

@@ -83,11 +83,14 @@ def is_iterable(v):
 class Limits(object):
     """yaql's limits as the fast path must honour them."""
 
-    __slots__ = ('iterators', 'quota')
+    __slots__ = ('iterators', 'quota', 'str_bound')
 
     def __init__(self, iterators=-1, quota=-1):
         self.iterators = iterators
         self.quota = quota
+        # Strings up to this length are within the quota whatever their
+        # characters (sys.getsizeof: at most 80 bytes + 4 a character).
+        self.str_bound = (quota - 80) // 4
 
     def check_size(self, value):
         # utils.limit_memory_usage: yaql fails above the quota; the fast
@@ -95,7 +98,8 @@ class Limits(object):
         # MIN_FAST_QUOTA never get here: a FrozenDict or float is smaller.)
         t = type(value)
         if t is float or t is bool or value is None or t is LazyFrozenDict \
-                or t is FrozenDict or (t is int and value.bit_length() < 64):
+                or t is FrozenDict or (t is int and value.bit_length() < 64) \
+                or (t is str and len(value) <= self.str_bound):
             return value
         if _getsizeof(value, 0) > self.quota:
             raise Unsupported()
@@ -103,6 +107,8 @@ class Limits(object):
 
     def iterable(self, v):
         """The value of an Iterable() parameter (limit_iterable)."""
+        if type(v) is Bounded:
+            return v
         if not is_iterable(v):
             raise Unsupported()
         limit = self.iterators
@@ -114,6 +120,13 @@ class Limits(object):
                 raise Unsupported()
             return v
         return _limited(v, limit)
+
+
+class Bounded(map):
+    """A lazy ``map`` known to be no longer than yaql's iterator limit (a
+    query over a list that passed it): not counted again."""
+
+    __slots__ = ()
 
 
 def _limited(iterable, limit):
@@ -350,7 +363,7 @@ def _finalize(obj, limit, sets):
     if isinstance(obj, str):
         return obj
     if isinstance(obj, collections.abc.Iterable):
-        if limit >= 0:
+        if limit >= 0 and t is not Bounded:
             obj = _limited(obj, limit)
         return _finalize_items(obj, limit, sets)
     return obj

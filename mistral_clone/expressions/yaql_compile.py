@@ -402,6 +402,9 @@ class Compiler(object):
             return self.delegated(node)
         method = self.method_call(right_node)
         f = lambda scope: method(scope, receiver(scope))  # noqa: E731
+        item_set = getattr(method, 'item_set', None)
+        if item_set is not None:
+            _item_set(f, receiver, *item_set)
         if self.fuse is not None:
             return self.fuse(self, left_node, right_node, f) or f
         return f
@@ -433,7 +436,10 @@ class Compiler(object):
             return self.delegated_method(node)
         if self.checked:
             check = self.limits.check_size
-            return lambda scope, receiver: check(m(scope, receiver))
+            checked = lambda scope, receiver: check(m(scope, receiver))  # noqa
+            if hasattr(m, 'item_set'):
+                checked.item_set = m.item_set
+            return checked
         return m
 
 
@@ -443,6 +449,22 @@ def _dollar(scope):
 
 _dollar.item_fn = lambda item: item
 itemcode.mark(_dollar, itemcode.dollar, True)
+
+
+def _item_set(f, receiver, key, value, updated):
+    """``receiver.set(key, value)`` (``f``) per item when all three are
+    (its value always passes yaql's memory check)."""
+    ir = getattr(receiver, 'item_fn', None)
+    ik = getattr(key, 'item_fn', None)
+    iv = getattr(value, 'item_fn', None)
+    if ir is None or ik is None or iv is None:
+        return
+    _with_item_fn(f, lambda item: updated(ir(item), ((ik(item), iv(item)),)))
+    gk = getattr(key, 'gen', None)
+    gv = getattr(value, 'gen', None)
+    if getattr(receiver, 'gen', None) is itemcode.dollar and \
+            gk is not None and gv is not None:
+        itemcode.mark(f, itemcode.set_key(gk, gv), True)
 
 
 def _logical(f, word, a, b):

@@ -40,7 +40,8 @@ class Gen(object):
         self.env = {'type': type, 'int': int, 'float': float, 'bool': bool,
                     'str': str, '_Lazy': _Lazy, '_FD': _Frozen,
                     '_to_yaql': _to_yaql, '_B': _INT_BOUND,
-                    '_NB': -_INT_BOUND, '_PASS': _PASS}
+                    '_NB': -_INT_BOUND, '_PASS': _PASS,
+                    '_S': values.SCALARS}
         self.count = 0
 
     def name(self, value):
@@ -130,11 +131,15 @@ def with_constant(op, a, const):
 
 
 def frozen_dict(keys, gens):
-    """``dict(k1 => v1, ...)`` with constant string keys."""
+    """``dict(k1 => v1, ...)`` with constant string keys; marked plain
+    (``values.frozen_plain``) when all values are scalars."""
     def gen(g):
-        fd = g.name(values.frozen)
-        return '%s({%s})' % (fd, ', '.join(
-            '%s: %s' % (g.name(k), v(g)) for k, v in zip(keys, gens)))
+        fd = g.name(values.frozen_plain)
+        temps = [g.tmp() for _ in gens]
+        return '%s({%s}, %s)' % (fd, ', '.join(
+            '%s: (%s := %s)' % (g.name(k), t, v(g))
+            for k, t, v in zip(keys, temps, gens)), ' and '.join(
+                'type(%s) in _S' % t for t in temps))
     return gen
 
 
@@ -154,7 +159,8 @@ def checked(inner, limits):
 def set_key(key_gen, value_gen):
     """``$.set(key, value)`` on the record: ``_updated`` of a fresh
     LazyFrozenDict, without wrapping the record first."""
-    return call(_set_raw, key_gen, value_gen)
+    return lambda g: '%s(x, %s, %s)' % (g.name(_set_raw), key_gen(g),
+                                         value_gen(g))
 
 
 def _set_raw(x, key, value):

@@ -30,11 +30,22 @@ class Unsupported(Exception):
     """The fast path cannot vouch for this evaluation: use yaql."""
 
 
-def frozen(d):
+def frozen(d, _new=FrozenDict.__new__, _type=FrozenDict):
     """A FrozenDict over the plain dict ``d`` (no copy)."""
-    fd = FrozenDict.__new__(FrozenDict)
+    fd = _new(_type)
     fd._d = d
     fd._hash = None
+    return fd
+
+
+def frozen_plain(d, plain, _new=FrozenDict.__new__, _type=FrozenDict):
+    """``frozen(d)``; ``plain``: ``d``'s keys and values are all scalars
+    (then its output conversion is ``dict(d)``, see _finalize_items)."""
+    fd = _new(_type)
+    fd._d = d
+    fd._hash = None
+    if plain:
+        fd._plain = True
     return fd
 
 
@@ -145,6 +156,7 @@ def python_iter(iterable):
 
 
 SCALARS = _SCALARS = frozenset([str, int, float, bool, type(None)])
+_all_scalar = _SCALARS.issuperset
 
 
 # -- input conversion (lazy twin of utils.convert_input_data) ----------------
@@ -274,6 +286,24 @@ def plain_copy(value, limit=-1):
 def _copy_dict(d, limit):
     if 0 <= limit < len(d):
         raise Unsupported()
+    if not _all_scalar(map(type, d)):
+        return _copy_items(d, limit)
+    # A C copy, then only the containers copied one by one.
+    result = dict(d)
+    for k, v in d.items():
+        t = type(v)
+        if t in _SCALARS:
+            continue
+        if t is dict:
+            result[k] = _copy_dict(v, limit)
+        elif t is list or t is tuple:
+            result[k] = _copy_list(v, limit)
+        else:
+            raise Unsupported()
+    return result
+
+
+def _copy_items(d, limit):
     result = {}
     for k, v in d.items():
         if type(k) is not str:
@@ -293,6 +323,8 @@ def _copy_dict(d, limit):
 def _copy_list(items, limit):
     if 0 <= limit < len(items):
         raise Unsupported()
+    if _all_scalar(map(type, items)):
+        return list(items)
     result = []
     append = result.append
     for v in items:
@@ -373,18 +405,18 @@ def _finalize_items(items, limit, sets):
     """[_finalize(v) for v in items], without a call per plain item."""
     result = []
     append = result.append
+    scalars = _SCALARS.issuperset
     for v in items:
         t = type(v)
         if t in _SCALARS:
             append(v)
         elif t is FrozenDict and not 0 <= limit < len(v._d):
             d = v._d
-            for k, x in d.items():
-                if type(x) not in _SCALARS or type(k) not in _SCALARS:
-                    append(_finalize(v, limit, sets))
-                    break
-            else:
+            if '_plain' in v.__dict__ or scalars(map(type, d.values())) \
+                    and scalars(map(type, d)):
                 append(dict(d))
+            else:
+                append(_finalize(v, limit, sets))
         else:
             append(_finalize(v, limit, sets))
     return result

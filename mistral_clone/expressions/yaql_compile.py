@@ -22,12 +22,11 @@ variables are keyed like yaql's (``$1`` for ``$``, ``$name``). Every scope
 this module creates binds ``$1``, so ``$`` is one dictionary lookup.
 """
 
-import operator
-
 from yaql.language import expressions as yexpr
 from yaql.language import utils as yaql_utils
 
 from mistral_clone.expressions import yaql_itemcode as itemcode
+from mistral_clone.expressions import yaql_operators as ops
 from mistral_clone.expressions import yaql_values as values
 
 Unsupported = values.Unsupported
@@ -321,9 +320,9 @@ class Compiler(object):
             else:
                 f = lambda scope: a(scope) or b(scope)  # noqa: E731
             return _logical(f, name[len('#operator_'):], a, b)
-        if name not in _BINARY:
+        if name not in ops.BINARY:
             return self.delegated(node)
-        op = _BINARY[name]
+        op = ops.BINARY[name]
         a = self.compile(left_node)
         b = self.compile(right_node)
         if name == '#operator_in':
@@ -338,23 +337,23 @@ class Compiler(object):
         if name == '#operator_*' and self.checked:
             limits = self.limits
             return lambda scope: values.multiply(a(scope), b(scope), limits)
-        const = _number_constant(right_node)
-        fast = _NUMERIC.get(name)
+        const = ops.number_constant(right_node)
+        fast = ops.NUMERIC.get(name)
         if fast is not None:
-            f = _numeric(fast, op, a, b, const)
+            f = ops.numeric(fast, op, a, b, const)
         elif const is not None:
-            f = _with_constant(op, a, const)
+            f = ops.with_constant(op, a, const)
         else:
             f = lambda scope: op(a(scope), b(scope))  # noqa: E731
-        if name in _BOOLEAN:
+        if name in ops.BOOLEAN:
             f.boolean = True
         ia = getattr(a, 'item_fn', None)
         ib = getattr(b, 'item_fn', None)
         if ia is not None and ib is not None:
             if fast is not None:
-                item_fn = _numeric(fast, op, ia, ib, const)
+                item_fn = ops.numeric(fast, op, ia, ib, const)
             elif const is not None:
-                item_fn = _with_constant(op, ia, const)
+                item_fn = ops.with_constant(op, ia, const)
             else:
                 item_fn = lambda item: op(ia(item), ib(item))  # noqa: E731
             _with_item_fn(f, item_fn)
@@ -362,9 +361,10 @@ class Compiler(object):
             gb = getattr(b, 'gen', None)
             if ga is not None and gb is not None:
                 if fast is not None:
-                    gen = itemcode.numeric(_SYMBOLS[name], op, ga, gb, const)
-                elif name in _EQUALITY:
-                    gen = itemcode.operator(_EQUALITY[name], ga, gb)
+                    gen = itemcode.numeric(ops.SYMBOLS[name], op, ga, gb,
+                                           const)
+                elif name in ops.EQUALITY:
+                    gen = itemcode.operator(ops.EQUALITY[name], ga, gb)
                 elif const is not None:
                     gen = itemcode.with_constant(op, ga, const)
                 else:
@@ -372,7 +372,7 @@ class Compiler(object):
                 # (mod of two numbers that passed the memory check is
                 # smaller than the divisor; anything else raises
                 # Unsupported.)
-                itemcode.mark(f, gen, name in _BOOLEAN or
+                itemcode.mark(f, gen, name in ops.BOOLEAN or
                               name == '#operator_mod')
         return f
 
@@ -536,102 +536,3 @@ def _attribute_getter(key, limits):
             return map(get, limits.iterable(receiver))
         raise Unsupported()
     return get
-
-
-def _sub(a, b):
-    if values.is_number(a) and values.is_number(b):
-        return a - b
-    raise Unsupported()
-
-
-def _div(a, b):
-    ta, tb = type(a), type(b)
-    if ta is int and tb is int:
-        return a // b
-    if values.is_number(a) and values.is_number(b):
-        return a / b
-    raise Unsupported()
-
-
-def _mod(a, b):
-    if values.is_number(a) and values.is_number(b):
-        return a % b
-    raise Unsupported()
-
-
-_eq = operator.eq
-_ne = operator.ne
-
-
-# Operators whose operands are most often numbers (per-item predicates and
-# selectors such as ``$.value > 10``, ``$.id mod 2``): the plain-number
-# case inline, everything else through the operator above. Python's
-# operator on two ints/floats is exactly what those functions return.
-_NUMERIC = {
-    '#operator_+': operator.add,
-    '#operator_-': operator.sub,
-    '#operator_mod': operator.mod,
-    '#operator_<': operator.lt,
-    '#operator_>': operator.gt,
-    '#operator_<=': operator.le,
-    '#operator_>=': operator.ge,
-}
-_SYMBOLS = {'#operator_+': '+', '#operator_-': '-', '#operator_mod': '%',
-            '#operator_<': '<', '#operator_>': '>', '#operator_<=': '<=',
-            '#operator_>=': '>='}
-_EQUALITY = {'*equal': '==', '*not_equal': '!='}
-# Operators that always give True or False.
-_BOOLEAN = frozenset(['*equal', '*not_equal', '#operator_<', '#operator_>',
-                      '#operator_<=', '#operator_>='])
-
-
-def _number_constant(node):
-    """The int/float value of a constant operand node, else None."""
-    if type(node) is yexpr.Constant:
-        t = type(node.value)
-        if t is int or t is float:
-            return node.value
-    return None
-
-
-def _with_constant(op, fa, c):
-    return lambda x: op(fa(x), c)
-
-
-def _numeric(fast, op, fa, fb, c):
-    """``op(fa(x), fb(x))`` with the number case inline; ``c``: the value
-    of a constant right operand (then ``fb`` is not called)."""
-    if c is not None:
-        def with_constant(x):
-            a = fa(x)
-            t = type(a)
-            if t is int or t is float:
-                return fast(a, c)
-            return op(a, c)
-        return with_constant
-
-    def numbers(x):
-        a = fa(x)
-        b = fb(x)
-        ta = type(a)
-        tb = type(b)
-        if (ta is int or ta is float) and (tb is int or tb is float):
-            return fast(a, b)
-        return op(a, b)
-    return numbers
-
-
-_BINARY = {
-    '#operator_+': values.add,
-    '#operator_-': _sub,
-    '#operator_*': values.multiply,
-    '#operator_/': _div,
-    '#operator_mod': _mod,
-    '*equal': _eq,
-    '*not_equal': _ne,
-    '#operator_<': values.lt,
-    '#operator_>': values.gt,
-    '#operator_<=': lambda a, b: values.compare('<=', a, b),
-    '#operator_>=': lambda a, b: values.compare('>=', a, b),
-    '#operator_in': None,  # compiled specially (two overloads)
-}

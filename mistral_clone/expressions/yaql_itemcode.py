@@ -3,21 +3,25 @@
 A lambda such as ``$.value > 100`` or ``dict(id => $.id, name => $.name)``
 that depends on ``$`` only is compiled (``yaql_compile``) into closures
 with an ``item_fn``; most of them also get a *code generator* ``gen``
-here. The generators of one lambda are assembled into the source of one
-Python function ``body(x)`` whose argument is the **plain dictionary** of
-a record, standing for ``$`` = the record as yaql sees it (a
-``LazyFrozenDict`` over it). ``body`` returns exactly what ``item_fn``
-returns for that record (same value, same type, same memory checks, an
-exception wherever ``item_fn`` raises one), without wrapping the record
-and without a closure call per node:
+here. The generators of one lambda are assembled into one Python
+expression over ``x``, the **plain dictionary** of a record, standing for
+``$`` = the record as yaql sees it (a ``LazyFrozenDict`` over it). The
+expression gives exactly what the closures' ``item_fn`` gives for that
+record (same value, same type, same memory checks, an exception wherever
+``item_fn`` raises one), without wrapping the record and without a
+closure call per node:
 
-    $.value > 100   ->  (_a > _k0 if (_t := type(_a := x['value'])) is int
-                         or _t is float else _k1(_a, _k0))
+    $.value > 100   ->  (_t1 > _k9 if (_t2 := type(_t1 := <$.value>)) is
+                         int or _t2 is float else _k10(_t1, _k9))
 
-Two entry points use ``body``: ``item_fn`` over yaql values (records that
-are ``LazyFrozenDict``) and ``raw_fn`` over the items of a plain list of
-the input data (``yaql_streams``), which then never wraps the records a
-lambda only reads. Anything else is handed to the closure ``item_fn``.
+where ``<$.value>`` is ``x['value']`` when it is a scalar, else its yaql
+form (as ``LazyFrozenDict.__getitem__`` converts it).
+
+``build`` compiles it into two functions: ``item_fn`` over yaql values
+(records that are ``LazyFrozenDict``) and ``raw_fn`` over the items of a
+plain list of the input data (``yaql_streams``), which then never wraps
+the records a lambda only reads. Any other item goes to the closures'
+``item_fn``.
 """
 
 from mistral_clone.expressions import yaql_values as values
@@ -159,8 +163,8 @@ def checked(inner, limits):
 def set_key(key_gen, value_gen):
     """``$.set(key, value)`` on the record: ``_updated`` of a fresh
     LazyFrozenDict, without wrapping the record first."""
-    return lambda g: '%s(x, %s, %s)' % (g.name(_set_raw), key_gen(g),
-                                         value_gen(g))
+    return lambda g: '%s(x, %s, %s)' % (
+        g.name(_set_raw), key_gen(g), value_gen(g))
 
 
 def _set_raw(x, key, value):
@@ -182,19 +186,20 @@ def build(f):
     if gen is None or slow is None:
         return None
     g = Gen()
-    source = 'def body(x):\n    return %s\n' % gen(g)
+    expression = gen(g)
     env = g.env
+    env['_slow'] = slow
+    # Both entry points in one source, each the expression inline.
+    source = ('def item_fn(item):\n'
+              '    if type(item) is not _Lazy:\n'
+              '        return _slow(item)\n'
+              '    x = item._d\n'
+              '    return %s\n\n'
+              'def raw_fn(x):\n'
+              '    if type(x) is not dict:\n'
+              '        return _slow(_to_yaql(x))\n'
+              '    return %s\n' % (expression, expression))
     exec(compile(source, '<yaql item lambda>', 'exec'), env)
-    body = env['body']
-
-    def item_fn(item):
-        if type(item) is _Lazy:
-            return body(item._d)
-        return slow(item)
-
-    def raw_fn(x):
-        if type(x) is dict:
-            return body(x)
-        return slow(_to_yaql(x))
+    item_fn, raw_fn = env['item_fn'], env['raw_fn']
     item_fn.source = raw_fn.source = source
     return item_fn, raw_fn

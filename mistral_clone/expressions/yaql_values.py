@@ -294,7 +294,10 @@ def _copy_dict(d, limit):
         t = type(v)
         if t in _SCALARS:
             continue
-        if t is dict:
+        if t is list and _all_scalar(map(type, v)) and \
+                not 0 <= limit < len(v):
+            result[k] = v[:]
+        elif t is dict:
             result[k] = _copy_dict(v, limit)
         elif t is list or t is tuple:
             result[k] = _copy_list(v, limit)

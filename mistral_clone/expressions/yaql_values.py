@@ -420,6 +420,12 @@ def _finalize_items(items, limit, sets):
                 append(dict(d))
             else:
                 append(_finalize(v, limit, sets))
+        elif t is LazyFrozenDict and not v._cache and type(v._d) is dict:
+            # (_finalize's case of such a dictionary, without two calls.)
+            try:
+                append(_copy_dict(v._d, limit))
+            except Unsupported:
+                append(_finalize(v, limit, sets))
         else:
             append(_finalize(v, limit, sets))
     return result

@@ -152,9 +152,6 @@ class Compiler(object):
         item_fn = getattr(f, 'item_fn', None)
         if item_fn is not None:
             # Depends on '$' only: no scope needed per item.
-            fns = itemcode.build(f)
-            if fns is not None:
-                item_fn = fns[0]
             return lambda scope: item_fn
 
         def bind(scope):

@@ -17,11 +17,9 @@ closure call per node:
 where ``<$.value>`` is ``x['value']`` when it is a scalar, else its yaql
 form (as ``LazyFrozenDict.__getitem__`` converts it).
 
-``build`` compiles it into two functions: ``item_fn`` over yaql values
-(records that are ``LazyFrozenDict``) and ``raw_fn`` over the items of a
-plain list of the input data (``yaql_streams``), which then never wraps
-the records a lambda only reads. Any other item goes to the closures'
-``item_fn``.
+``build`` compiles it into ``raw_fn`` over the items of a plain list of
+the input data (``yaql_streams``), which then never wraps the records a
+lambda only reads; any other item goes to the closures' ``item_fn``.
 """
 
 from mistral_clone.expressions import yaql_values as values
@@ -179,27 +177,19 @@ def _set_raw(x, key, value):
 
 
 def build(f):
-    """``(item_fn, raw_fn)`` for the compiled lambda body ``f`` (which has
-    ``item_fn`` and ``gen``), or None when it has no generator."""
-    gen = getattr(f, 'gen', None)
-    slow = getattr(f, 'item_fn', None)
-    if gen is None or slow is None:
-        return None
+    """``raw_fn(x)`` for the compiled lambda body ``f`` (which has
+    ``item_fn`` and ``gen``): ``f.item_fn(to_yaql(x))`` for an item ``x``
+    of a plain list, with the generated expression for dictionaries."""
+    gen = f.gen
     g = Gen()
     expression = gen(g)
     env = g.env
-    env['_slow'] = slow
-    # Both entry points in one source, each the expression inline.
-    source = ('def item_fn(item):\n'
-              '    if type(item) is not _Lazy:\n'
-              '        return _slow(item)\n'
-              '    x = item._d\n'
-              '    return %s\n\n'
-              'def raw_fn(x):\n'
+    env['_slow'] = f.item_fn
+    source = ('def raw_fn(x):\n'
               '    if type(x) is not dict:\n'
               '        return _slow(_to_yaql(x))\n'
-              '    return %s\n' % (expression, expression))
+              '    return %s\n' % expression)
     exec(compile(source, '<yaql item lambda>', 'exec'), env)
-    item_fn, raw_fn = env['item_fn'], env['raw_fn']
-    item_fn.source = raw_fn.source = source
-    return item_fn, raw_fn
+    raw_fn = env['raw_fn']
+    raw_fn.source = source
+    return raw_fn

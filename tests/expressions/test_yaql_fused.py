@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from mistral_clone import expressions as expr
 from mistral_clone.expressions import yaql_eval
+from mistral_clone.expressions import yaql_streams
 from tests.expressions import base
 from tests.expressions import differential as diff
 from tests.expressions import test_yaql_differential as tyd
@@ -133,12 +134,17 @@ class FusedDifferentialTest(base.ExprTestCase):
         token = expr.set_data_provider(base.FakeProvider())
         self.addCleanup(expr.reset_data_provider, token)
 
-    def assertSame(self, text, context, limits):
+    def assertSame(self, text, context, limits, build_after=(0, 10 ** 9)):
+        """``build_after``: yaql_streams.BUILD_AFTER values to compare
+        (0: the generated code at once; 10 ** 9: the closures only)."""
         expr.configure(**limits)
         slow = diff.ours(text, context, fast=False)
-        fast = diff.ours(text, context, fast=True)
-        self.assertEqual(slow, fast, 'fast path differs for %r with %r'
-                         % (text, limits))
+        for n in build_after:
+            yaql_eval._program.cache_clear()
+            with mock.patch.object(yaql_streams, 'BUILD_AFTER', n):
+                fast = diff.ours(text, context, fast=True)
+            self.assertEqual(slow, fast, 'fast path differs for %r with %r '
+                             '(BUILD_AFTER %d)' % (text, limits, n))
         plain = _plain(limits).outcome(text, context)
         ours = diff.ours(text, context, fast=False, sets=set)
         self.assertEqual(diff.keys_as_sets(plain), diff.keys_as_sets(ours),
@@ -196,6 +202,27 @@ class FusedDifferentialTest(base.ExprTestCase):
                          '$.recs.where($.id > 5).len()'):
                 self.assertSame(text, context, limits)
 
+    def test_generated_after_enough_items(self):
+        # With the default BUILD_AFTER, the lambdas run as closures over
+        # a few items and as generated code once enough have gone by: the
+        # same values before and after.
+        expr.configure(limit_iterators=100000, memory_quota=10000000)
+        recs = [{'id': i, 'name': 'n%d' % i, 'value': i % 7}
+                for i in range(300)]
+        ctx = _context(recs, [])
+        text = ('$.recs.where($.value > 2)'
+                '.select(dict(id => $.id, v => $.name))')
+        first = diff.ours(text, ctx, fast=True)
+        built = []
+        build = yaql_streams.itemcode.build
+        with mock.patch.object(yaql_streams.itemcode, 'build',
+                               side_effect=lambda f: built.append(f) or
+                               build(f)):
+            for _ in range(5):
+                self.assertEqual(first, diff.ours(text, ctx, fast=True))
+        self.assertEqual(2, len(built))
+        self.assertEqual(diff.ours(text, ctx, fast=False), first)
+
     def test_fused_values(self):
         # The fused paths give these values themselves (yaql's evaluator,
         # the fallback, is not called), with the server's default limits.
@@ -213,9 +240,12 @@ class FusedDifferentialTest(base.ExprTestCase):
                 ('$.recs.select($.set(flag, true)).first()',
                  {'id': 0, 'name': 'n0', 'value': 0, 'tags': ['t'],
                   'flag': True})]:
-            with mock.patch.object(yaql_eval, '_run_yaql',
-                                   side_effect=AssertionError('yaql')):
-                self.assertEqual(('value', diff.describe(expected)),
-                                 diff.ours(text, ctx, fast=True), text)
+            for n in (0, 10 ** 9):
+                yaql_eval._program.cache_clear()
+                with mock.patch.object(yaql_eval, '_run_yaql',
+                                       side_effect=AssertionError('yaql')), \
+                        mock.patch.object(yaql_streams, 'BUILD_AFTER', n):
+                    self.assertEqual(('value', diff.describe(expected)),
+                                     diff.ours(text, ctx, fast=True), text)
             self.assertSame(text, ctx, {'limit_iterators': 100000,
                                         'memory_quota': 10000000})

@@ -99,6 +99,10 @@ class Compiler(object):
         self.functions = functions
         self.methods = methods
         self.checked = limits.quota > 0
+        # id(node) -> its closure: the fused queries (yaql_streams) look
+        # at a node's lambdas again; each node is compiled once. (The
+        # nodes stay alive in the parsed tree, so their ids stay theirs.)
+        self._compiled = {}
         if self.checked:
             check = limits.check_size
             self._checked_dollar = _with_item_fn(
@@ -110,6 +114,13 @@ class Compiler(object):
 
     def compile(self, node):
         """A closure ``f(scope) -> value`` for ``node``."""
+        key = id(node)
+        f = self._compiled.get(key)
+        if f is None:
+            f = self._compiled[key] = self._compile_checked(node)
+        return f
+
+    def _compile_checked(self, node):
         f = self._compile(node)
         if f is _dollar and self.checked:
             # yaql checks the value of '$' too; ``$.key`` recognises this

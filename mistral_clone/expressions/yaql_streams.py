@@ -9,7 +9,9 @@ read keys of them. Here such a query is fused: when the receiver of
 sorted by ``orderBy``/``orderByDescending``, the lambdas run on the plain
 items (``yaql_itemcode``'s ``raw_fn``) and only what escapes into the
 result is converted (``where``'s items, ``select``'s values are yaql values
-already).
+already). A lambda's code is generated once it has run over
+``BUILD_AFTER`` items (compiling it costs more than small lists gain);
+until then its closures run on each item wrapped as yaql would.
 
 Exactness: every fused closure falls back to the unfused one (the compiled
 closure of the same node) when the path does not lead to a plain list, or
@@ -41,7 +43,7 @@ _MISSING = object()
 _TUPLE_BASE = sys.getsizeof((), 0)
 _TUPLE_ITEM = sys.getsizeof((None,), 0) - _TUPLE_BASE
 
-# Consumers: method name -> (fused closure builder, number of arguments).
+# The methods fused (both names of each), and orderBy's direction.
 _SELECT = frozenset(['select', 'map'])
 _WHERE = frozenset(['where', 'filter'])
 _ORDER = {'orderBy': True, 'orderByDescending': False}

@@ -22,11 +22,11 @@ variables are keyed like yaql's (``$1`` for ``$``, ``$name``). Every scope
 this module creates binds ``$1``, so ``$`` is one dictionary lookup.
 """
 
-import operator
-
 from yaql.language import expressions as yexpr
 from yaql.language import utils as yaql_utils
 
+from mistral_clone.expressions import yaql_itemcode as itemcode
+from mistral_clone.expressions import yaql_operators as ops
 from mistral_clone.expressions import yaql_values as values
 
 Unsupported = values.Unsupported
@@ -87,25 +87,40 @@ class Compiler(object):
 
     ``delegate(node, receiver, scope)`` evaluates a node with yaql;
     ``limits`` are yaql's limits (``yaql_values.Limits``);
-    ``functions``/``methods`` map names to the library's node compilers.
+    ``functions``/``methods`` map names to the library's node compilers;
+    ``fuse(compiler, left_node, right_node, unfused)``: a faster closure
+    for the method call ``left.right(...)`` or None (``yaql_streams``).
     """
 
-    def __init__(self, delegate, limits, functions, methods):
+    def __init__(self, delegate, limits, functions, methods, fuse=None):
+        self.fuse = fuse
         self.delegate = delegate
         self.limits = limits
         self.functions = functions
         self.methods = methods
         self.checked = limits.quota > 0
+        # id(node) -> its closure: the fused queries (yaql_streams) look
+        # at a node's lambdas again; each node is compiled once. (The
+        # nodes stay alive in the parsed tree, so their ids stay theirs.)
+        self._compiled = {}
         if self.checked:
             check = limits.check_size
             self._checked_dollar = _with_item_fn(
                 lambda scope: check(scope[0]['$1']), check)
             self._checked_dollar.dollar = True
+            itemcode.mark(self._checked_dollar, itemcode.dollar, True)
 
     # -- entry points -----------------------------------------------------
 
     def compile(self, node):
         """A closure ``f(scope) -> value`` for ``node``."""
+        key = id(node)
+        f = self._compiled.get(key)
+        if f is None:
+            f = self._compiled[key] = self._compile_checked(node)
+        return f
+
+    def _compile_checked(self, node):
         f = self._compile(node)
         if f is _dollar and self.checked:
             # yaql checks the value of '$' too; ``$.key`` recognises this
@@ -118,10 +133,28 @@ class Compiler(object):
             checked = lambda scope: check(f(scope))  # noqa: E731
             item_fn = getattr(f, 'item_fn', None)
             if item_fn is not None:
-                return _with_item_fn(checked,
-                                     lambda item: check(item_fn(item)))
+                checked = _with_item_fn(checked,
+                                        lambda item: check(item_fn(item)))
+                gen = getattr(f, 'gen', None)
+                if gen is not None:
+                    if getattr(f, 'passes', False):
+                        itemcode.mark(checked, gen, True)
+                    else:
+                        itemcode.mark(checked, itemcode.checked(
+                            gen, self.limits))
             return checked
         return f
+
+    def _passes(self, value):
+        """Whether yaql's memory check lets ``value`` through (decided
+        once for constants)."""
+        if not self.checked:
+            return True
+        try:
+            self.limits.check_size(value)
+        except Unsupported:
+            return False
+        return True
 
     def lambda1(self, node):
         """``node`` as a yaql lambda of one argument: ``bind(scope)``
@@ -150,7 +183,9 @@ class Compiler(object):
         t = type(node)
         if t is yexpr.Constant or t is yexpr.KeywordConstant:
             value = node.value
-            return _with_item_fn(lambda scope: value, lambda item: value)
+            return itemcode.mark(_with_item_fn(
+                lambda scope: value, lambda item: value),
+                itemcode.constant(value), self._passes(value))
         if t is yexpr.Wrap:
             return self._compile(node.expr)
         if t is yexpr.GetContextValue:
@@ -211,7 +246,11 @@ class Compiler(object):
                     dict(zip(keys, [f(scope) for f in fs])))
                 item_fns = [getattr(v, 'item_fn', None) for v in fs]
                 if None not in item_fns:
-                    return _with_item_fn(f, _item_dict(keys, item_fns))
+                    f = _with_item_fn(f, _item_dict(keys, item_fns))
+                    gens = [getattr(v, 'gen', None) for v in fs]
+                    if None not in gens:
+                        itemcode.mark(f, itemcode.frozen_dict(keys, gens),
+                                      True)
                 return f
         return lambda scope: frozen({k(scope): v(scope) for k, v in pairs})
 
@@ -247,7 +286,14 @@ class Compiler(object):
         op = node.operator
         arg = self.compile(node.args[0])
         if node.name == '#unary_operator_not':
-            return lambda scope: not arg(scope)
+            f = lambda scope: not arg(scope)  # noqa: E731
+            f.boolean = True
+            item_arg = getattr(arg, 'item_fn', None)
+            if item_arg is not None:
+                _with_item_fn(f, lambda item: not item_arg(item))
+                if getattr(arg, 'gen', None) is not None:
+                    itemcode.mark(f, itemcode.negation(arg.gen), True)
+            return f
         if node.name == '#unary_operator_-':
             def negate(scope):
                 v = arg(scope)
@@ -278,11 +324,13 @@ class Compiler(object):
             a = self.compile(left_node)
             b = self.compile(right_node)
             if name == '#operator_and':
-                return lambda scope: a(scope) and b(scope)
-            return lambda scope: a(scope) or b(scope)
-        if name not in _BINARY:
+                f = lambda scope: a(scope) and b(scope)  # noqa: E731
+            else:
+                f = lambda scope: a(scope) or b(scope)  # noqa: E731
+            return _logical(f, name[len('#operator_'):], a, b)
+        if name not in ops.BINARY:
             return self.delegated(node)
-        op = _BINARY[name]
+        op = ops.BINARY[name]
         a = self.compile(left_node)
         b = self.compile(right_node)
         if name == '#operator_in':
@@ -297,26 +345,43 @@ class Compiler(object):
         if name == '#operator_*' and self.checked:
             limits = self.limits
             return lambda scope: values.multiply(a(scope), b(scope), limits)
-        const = _number_constant(right_node)
-        fast = _NUMERIC.get(name)
+        const = ops.number_constant(right_node)
+        fast = ops.NUMERIC.get(name)
         if fast is not None:
-            f = _numeric(fast, op, a, b, const)
+            f = ops.numeric(fast, op, a, b, const)
         elif const is not None:
-            f = _with_constant(op, a, const)
+            f = ops.with_constant(op, a, const)
         else:
             f = lambda scope: op(a(scope), b(scope))  # noqa: E731
-        if name in _BOOLEAN:
+        if name in ops.BOOLEAN:
             f.boolean = True
         ia = getattr(a, 'item_fn', None)
         ib = getattr(b, 'item_fn', None)
         if ia is not None and ib is not None:
             if fast is not None:
-                item_fn = _numeric(fast, op, ia, ib, const)
+                item_fn = ops.numeric(fast, op, ia, ib, const)
             elif const is not None:
-                item_fn = _with_constant(op, ia, const)
+                item_fn = ops.with_constant(op, ia, const)
             else:
                 item_fn = lambda item: op(ia(item), ib(item))  # noqa: E731
-            return _with_item_fn(f, item_fn)
+            _with_item_fn(f, item_fn)
+            ga = getattr(a, 'gen', None)
+            gb = getattr(b, 'gen', None)
+            if ga is not None and gb is not None:
+                if fast is not None:
+                    gen = itemcode.numeric(ops.SYMBOLS[name], op, ga, gb,
+                                           const)
+                elif name in ops.EQUALITY:
+                    gen = itemcode.operator(ops.EQUALITY[name], ga, gb)
+                elif const is not None:
+                    gen = itemcode.with_constant(op, ga, const)
+                else:
+                    gen = itemcode.call(op, ga, gb)
+                # (mod of two numbers that passed the memory check is
+                # smaller than the divisor; anything else raises
+                # Unsupported.)
+                itemcode.mark(f, gen, name in ops.BOOLEAN or
+                              name == '#operator_mod')
         return f
 
     # -- '.' ------------------------------------------------------------------
@@ -327,18 +392,30 @@ class Compiler(object):
         if key is not None:
             get = _attribute_getter(key, self.limits)
             if receiver is _dollar:
-                return _dollar_key(key, get)
+                return itemcode.mark(_dollar_key(key, get),
+                                     itemcode.dollar_key(key))
             if getattr(receiver, 'dollar', False):
-                return _dollar_key(key, get, self.limits.check_size)
+                return itemcode.mark(
+                    _dollar_key(key, get, self.limits.check_size),
+                    itemcode.dollar_key(key))
             f = lambda scope: get(receiver(scope))  # noqa: E731
             item_receiver = getattr(receiver, 'item_fn', None)
             if item_receiver is not None:
-                return _with_item_fn(f, lambda item: get(item_receiver(item)))
+                _with_item_fn(f, lambda item: get(item_receiver(item)))
+                gen = getattr(receiver, 'gen', None)
+                if gen is not None:
+                    itemcode.mark(f, itemcode.call(get, gen))
             return f
         if not is_plain_function(right_node):
             return self.delegated(node)
         method = self.method_call(right_node)
-        return lambda scope: method(scope, receiver(scope))
+        f = lambda scope: method(scope, receiver(scope))  # noqa: E731
+        item_set = getattr(method, 'item_set', None)
+        if item_set is not None:
+            _item_set(f, receiver, *item_set)
+        if self.fuse is not None:
+            return self.fuse(self, left_node, right_node, f) or f
+        return f
 
     def _elvis(self, left_node, right_node, node):
         receiver = self.compile(left_node)
@@ -367,7 +444,10 @@ class Compiler(object):
             return self.delegated_method(node)
         if self.checked:
             check = self.limits.check_size
-            return lambda scope, receiver: check(m(scope, receiver))
+            checked = lambda scope, receiver: check(m(scope, receiver))  # noqa
+            if hasattr(m, 'item_set'):
+                checked.item_set = m.item_set
+            return checked
         return m
 
 
@@ -376,6 +456,39 @@ def _dollar(scope):
 
 
 _dollar.item_fn = lambda item: item
+itemcode.mark(_dollar, itemcode.dollar, True)
+
+
+def _item_set(f, receiver, key, value, updated):
+    """``receiver.set(key, value)`` (``f``) per item when all three are
+    (its value always passes yaql's memory check)."""
+    ir = getattr(receiver, 'item_fn', None)
+    ik = getattr(key, 'item_fn', None)
+    iv = getattr(value, 'item_fn', None)
+    if ir is None or ik is None or iv is None:
+        return
+    _with_item_fn(f, lambda item: updated(ir(item), ((ik(item), iv(item)),)))
+    gk = getattr(key, 'gen', None)
+    gv = getattr(value, 'gen', None)
+    if getattr(receiver, 'gen', None) is itemcode.dollar and \
+            gk is not None and gv is not None:
+        itemcode.mark(f, itemcode.set_key(gk, gv), True)
+
+
+def _logical(f, word, a, b):
+    """``a and b`` / ``a or b`` (``f``), per item when both are."""
+    ia = getattr(a, 'item_fn', None)
+    ib = getattr(b, 'item_fn', None)
+    if ia is not None and ib is not None:
+        if word == 'and':
+            _with_item_fn(f, lambda item: ia(item) and ib(item))
+        else:
+            _with_item_fn(f, lambda item: ia(item) or ib(item))
+        ga = getattr(a, 'gen', None)
+        gb = getattr(b, 'gen', None)
+        if ga is not None and gb is not None:
+            itemcode.mark(f, itemcode.operator(word, ga, gb))
+    return f
 
 
 def _with_item_fn(f, item_fn):
@@ -431,98 +544,3 @@ def _attribute_getter(key, limits):
             return map(get, limits.iterable(receiver))
         raise Unsupported()
     return get
-
-
-def _sub(a, b):
-    if values.is_number(a) and values.is_number(b):
-        return a - b
-    raise Unsupported()
-
-
-def _div(a, b):
-    ta, tb = type(a), type(b)
-    if ta is int and tb is int:
-        return a // b
-    if values.is_number(a) and values.is_number(b):
-        return a / b
-    raise Unsupported()
-
-
-def _mod(a, b):
-    if values.is_number(a) and values.is_number(b):
-        return a % b
-    raise Unsupported()
-
-
-_eq = operator.eq
-_ne = operator.ne
-
-
-# Operators whose operands are most often numbers (per-item predicates and
-# selectors such as ``$.value > 10``, ``$.id mod 2``): the plain-number
-# case inline, everything else through the operator above. Python's
-# operator on two ints/floats is exactly what those functions return.
-_NUMERIC = {
-    '#operator_+': operator.add,
-    '#operator_-': operator.sub,
-    '#operator_mod': operator.mod,
-    '#operator_<': operator.lt,
-    '#operator_>': operator.gt,
-    '#operator_<=': operator.le,
-    '#operator_>=': operator.ge,
-}
-# Operators that always give True or False.
-_BOOLEAN = frozenset(['*equal', '*not_equal', '#operator_<', '#operator_>',
-                      '#operator_<=', '#operator_>='])
-
-
-def _number_constant(node):
-    """The int/float value of a constant operand node, else None."""
-    if type(node) is yexpr.Constant:
-        t = type(node.value)
-        if t is int or t is float:
-            return node.value
-    return None
-
-
-def _with_constant(op, fa, c):
-    return lambda x: op(fa(x), c)
-
-
-def _numeric(fast, op, fa, fb, c):
-    """``op(fa(x), fb(x))`` with the number case inline; ``c``: the value
-    of a constant right operand (then ``fb`` is not called)."""
-    if c is not None:
-        def with_constant(x):
-            a = fa(x)
-            t = type(a)
-            if t is int or t is float:
-                return fast(a, c)
-            return op(a, c)
-        return with_constant
-
-    def numbers(x):
-        a = fa(x)
-        b = fb(x)
-        ta = type(a)
-        tb = type(b)
-        if (ta is int or ta is float) and (tb is int or tb is float):
-            return fast(a, b)
-        return op(a, b)
-    return numbers
-
-
-_BINARY = {
-    '#operator_+': values.add,
-    '#operator_-': _sub,
-    '#operator_*': values.multiply,
-    '#operator_/': _div,
-    '#operator_mod': _mod,
-    '*equal': _eq,
-    '*not_equal': _ne,
-    '#operator_<': values.lt,
-    '#operator_>': values.gt,
-    '#operator_<=': lambda a, b: values.compare('<=', a, b),
-    '#operator_>=': lambda a, b: values.compare('>=', a, b),
-    '#operator_in': None,  # compiled specially (two overloads)
-}

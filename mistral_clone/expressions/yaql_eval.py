@@ -38,6 +38,7 @@ from mistral_clone.expressions import functions
 from mistral_clone.expressions import yaql_compile
 from mistral_clone.expressions import yaql_library
 from mistral_clone.expressions import yaql_overrides
+from mistral_clone.expressions import yaql_streams
 from mistral_clone.expressions import yaql_values as values
 
 # Not reachable from expressions: '$#...' cannot be lexed as a variable.
@@ -232,7 +233,8 @@ def _program(text):
     if 0 < limits.quota < MIN_FAST_QUOTA:
         return None
     compiler = yaql_compile.Compiler(
-        _delegate, limits, yaql_library.FUNCTIONS, yaql_library.METHODS)
+        _delegate, limits, yaql_library.FUNCTIONS, yaql_library.METHODS,
+        yaql_streams.fuse)
     try:
         body = compiler.compile(_parse(text).expression)
     except Exception:  # pragma: no cover - unknown tree shapes

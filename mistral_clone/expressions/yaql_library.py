@@ -156,6 +156,9 @@ def _set_compiler(c, arg_nodes):
 
         def set_one(scope, d):
             return _updated(d, ((key(scope), value(scope)),))
+        # Per item (yaql_compile._dot): a LazyFrozenDict or FrozenDict,
+        # which yaql's memory check always lets through.
+        set_one.item_set = (key, value, _updated)
         return set_one
     (replacements,) = fs
 

@@ -16,6 +16,7 @@ from mistral_clone.expressions.yaql_registry import method
 from mistral_clone.expressions.yaql_registry import str_arg as _str_arg
 
 Unsupported = values.Unsupported
+_B = 1 << 63
 
 
 @method('select map', 1, 1, lambdas=(0,))
@@ -81,6 +82,18 @@ def _reduce(limits, coll, step, initial):
             raise Unsupported()  # yaql: reduce() of empty sequence
     if limits.quota > 0:
         check = limits.check_size
+        if step is values.add:
+            # Numbers added inline; a sum yaql's memory check always lets
+            # through (a float, an int of fewer than 64 bits) unchecked.
+            for item in it:
+                ta, tb = type(acc), type(item)
+                if (ta is int or ta is float) and (tb is int or tb is float):
+                    acc = acc + item
+                    if type(acc) is int and not -_B < acc < _B:
+                        check(acc)
+                else:
+                    acc = check(step(acc, item))
+            return acc
         for item in it:
             acc = check(step(acc, item))
         return acc
@@ -167,18 +180,22 @@ class _Ordering(yaql_queries.OrderingIterable):
     def do_sort(self):
         items = list(self.collection)
         for selector, ascending in reversed(self.order):
-            keys = [selector(item) for item in items]
-            if values.sort_key_kind(keys) == 'plain':
-                order = sorted(range(len(items)), key=keys.__getitem__,
-                               reverse=not ascending)
-            else:
-                def cmp(i, j):
-                    r = values.three_way(keys[i], keys[j])
-                    return r if ascending else -r
-                order = sorted(range(len(items)),
-                               key=functools.cmp_to_key(cmp))
-            items = [items[i] for i in order]
+            items = sort_items(items, [selector(item) for item in items],
+                               ascending)
         self.sorted = items
+
+
+def sort_items(items, keys, ascending):
+    """``items`` (a list) in the order of their ``keys`` (stable)."""
+    if values.sort_key_kind(keys) == 'plain':
+        order = sorted(range(len(items)), key=keys.__getitem__,
+                       reverse=not ascending)
+    else:
+        def cmp(i, j):
+            r = values.three_way(keys[i], keys[j])
+            return r if ascending else -r
+        order = sorted(range(len(items)), key=functools.cmp_to_key(cmp))
+    return [items[i] for i in order]
 
 
 def _ordered(limits, coll, selector, ascending):

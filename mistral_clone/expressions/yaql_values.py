@@ -30,11 +30,22 @@ class Unsupported(Exception):
     """The fast path cannot vouch for this evaluation: use yaql."""
 
 
-def frozen(d):
+def frozen(d, _new=FrozenDict.__new__, _type=FrozenDict):
     """A FrozenDict over the plain dict ``d`` (no copy)."""
-    fd = FrozenDict.__new__(FrozenDict)
+    fd = _new(_type)
     fd._d = d
     fd._hash = None
+    return fd
+
+
+def frozen_plain(d, plain, _new=FrozenDict.__new__, _type=FrozenDict):
+    """``frozen(d)``; ``plain``: ``d``'s keys and values are all scalars
+    (then its output conversion is ``dict(d)``, see _finalize_items)."""
+    fd = _new(_type)
+    fd._d = d
+    fd._hash = None
+    if plain:
+        fd._plain = True
     return fd
 
 
@@ -83,11 +94,14 @@ def is_iterable(v):
 class Limits(object):
     """yaql's limits as the fast path must honour them."""
 
-    __slots__ = ('iterators', 'quota')
+    __slots__ = ('iterators', 'quota', 'str_bound')
 
     def __init__(self, iterators=-1, quota=-1):
         self.iterators = iterators
         self.quota = quota
+        # Strings up to this length are within the quota whatever their
+        # characters (sys.getsizeof: at most 80 bytes + 4 a character).
+        self.str_bound = (quota - 80) // 4
 
     def check_size(self, value):
         # utils.limit_memory_usage: yaql fails above the quota; the fast
@@ -95,7 +109,8 @@ class Limits(object):
         # MIN_FAST_QUOTA never get here: a FrozenDict or float is smaller.)
         t = type(value)
         if t is float or t is bool or value is None or t is LazyFrozenDict \
-                or t is FrozenDict or (t is int and value.bit_length() < 64):
+                or t is FrozenDict or (t is int and value.bit_length() < 64) \
+                or (t is str and len(value) <= self.str_bound):
             return value
         if _getsizeof(value, 0) > self.quota:
             raise Unsupported()
@@ -103,6 +118,8 @@ class Limits(object):
 
     def iterable(self, v):
         """The value of an Iterable() parameter (limit_iterable)."""
+        if type(v) is Bounded:
+            return v
         if not is_iterable(v):
             raise Unsupported()
         limit = self.iterators
@@ -114,6 +131,13 @@ class Limits(object):
                 raise Unsupported()
             return v
         return _limited(v, limit)
+
+
+class Bounded(map):
+    """A lazy ``map`` known to be no longer than yaql's iterator limit (a
+    query over a list that passed it): not counted again."""
+
+    __slots__ = ()
 
 
 def _limited(iterable, limit):
@@ -132,6 +156,7 @@ def python_iter(iterable):
 
 
 SCALARS = _SCALARS = frozenset([str, int, float, bool, type(None)])
+_all_scalar = _SCALARS.issuperset
 
 
 # -- input conversion (lazy twin of utils.convert_input_data) ----------------
@@ -261,6 +286,27 @@ def plain_copy(value, limit=-1):
 def _copy_dict(d, limit):
     if 0 <= limit < len(d):
         raise Unsupported()
+    if not _all_scalar(map(type, d)):
+        return _copy_items(d, limit)
+    # A C copy, then only the containers copied one by one.
+    result = dict(d)
+    for k, v in d.items():
+        t = type(v)
+        if t in _SCALARS:
+            continue
+        if t is list and _all_scalar(map(type, v)) and \
+                not 0 <= limit < len(v):
+            result[k] = v[:]
+        elif t is dict:
+            result[k] = _copy_dict(v, limit)
+        elif t is list or t is tuple:
+            result[k] = _copy_list(v, limit)
+        else:
+            raise Unsupported()
+    return result
+
+
+def _copy_items(d, limit):
     result = {}
     for k, v in d.items():
         if type(k) is not str:
@@ -280,6 +326,8 @@ def _copy_dict(d, limit):
 def _copy_list(items, limit):
     if 0 <= limit < len(items):
         raise Unsupported()
+    if _all_scalar(map(type, items)):
+        return list(items)
     result = []
     append = result.append
     for v in items:
@@ -350,7 +398,7 @@ def _finalize(obj, limit, sets):
     if isinstance(obj, str):
         return obj
     if isinstance(obj, collections.abc.Iterable):
-        if limit >= 0:
+        if limit >= 0 and t is not Bounded:
             obj = _limited(obj, limit)
         return _finalize_items(obj, limit, sets)
     return obj
@@ -360,18 +408,24 @@ def _finalize_items(items, limit, sets):
     """[_finalize(v) for v in items], without a call per plain item."""
     result = []
     append = result.append
+    scalars = _SCALARS.issuperset
     for v in items:
         t = type(v)
         if t in _SCALARS:
             append(v)
         elif t is FrozenDict and not 0 <= limit < len(v._d):
             d = v._d
-            for k, x in d.items():
-                if type(x) not in _SCALARS or type(k) not in _SCALARS:
-                    append(_finalize(v, limit, sets))
-                    break
-            else:
+            if '_plain' in v.__dict__ or scalars(map(type, d.values())) \
+                    and scalars(map(type, d)):
                 append(dict(d))
+            else:
+                append(_finalize(v, limit, sets))
+        elif t is LazyFrozenDict and not v._cache and type(v._d) is dict:
+            # (_finalize's case of such a dictionary, without two calls.)
+            try:
+                append(_copy_dict(v._d, limit))
+            except Unsupported:
+                append(_finalize(v, limit, sets))
         else:
             append(_finalize(v, limit, sets))
     return result

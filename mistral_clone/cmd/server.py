@@ -59,19 +59,28 @@ def main(argv=None):
     config.parse_args(argv)
     conf = config.CONF
     components = parse_components(conf.server)
-    from mistral_clone import api_workers
-    workers = api_workers.worker_count(conf, components)
+    workers = 1
+    if components == ['api']:  # cotyledon and cheroot: the API's alone
+        from mistral_clone import api_workers
+        workers = api_workers.worker_count(conf, components)
     log.setup(conf)
     log.banner(conf, components)
+    if 'api' in components:
+        config.register_api_opts(conf)
     config.report_unknown_options(conf)
     if workers > 1:
         api_workers.run_workers(conf, workers)
         return 0
-    from mistral_clone.db import migration
     refused = None
     try:
         launcher.setup_database(conf)
-    except (migration.ForeignDatabase, migration.MigrationsNotFound) as e:
+    except Exception as e:
+        # Only an upgrade (SQLite) refuses a database; alembic is imported
+        # by that upgrade alone, not by every production process.
+        migration = sys.modules.get('mistral_clone.db.migration')
+        if migration is None or not isinstance(
+                e, (migration.ForeignDatabase, migration.MigrationsNotFound)):
+            raise
         refused = str(e)
     if refused:  # logged outside the handler: the message, no traceback
         LOG.error('%s', refused)

@@ -54,8 +54,32 @@ def parse_components(value):
     return result
 
 
+# glibc gives each thread that finds the others' malloc arenas busy an
+# arena of its own, up to 8 per CPU, and memory freed in one is never
+# reused by another: a service's RPC and worker threads (80 in an engine)
+# held ~10 MB more RSS after a busy minute for nothing. The GIL serialises
+# most allocations anyway; two arenas suffice. ``MALLOC_ARENA_MAX`` in the
+# environment (read by glibc itself) takes precedence.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt parameter, glibc's malloc.h
+
+
+def limit_malloc_arenas(arenas=MALLOC_ARENAS):
+    """mallopt(M_ARENA_MAX) before this process starts any thread; True
+    when set (False: not glibc, or the environment decides)."""
+    if os.environ.get('MALLOC_ARENA_MAX'):
+        return False
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(_M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        return False
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    limit_malloc_arenas()
     config.parse_args(argv)
     conf = config.CONF
     components = parse_components(conf.server)

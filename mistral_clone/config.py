@@ -345,11 +345,11 @@ GROUPS = [
 
 # Libraries whose options we use, registered up front so that the sample,
 # ``report_unknown_options`` and the middleware all see one definition.
+# oslo.middleware's are the exception: importing any of its modules imports
+# all of its middlewares (webob, jinja2, greenlet: some 7 MB), which only a
+# process serving the API needs; ``register_api_opts`` adds them there.
 def _register_library_opts(conf):
     from oslo_log import log
-    from oslo_middleware import cors
-    from oslo_middleware.healthcheck import opts as healthcheck
-    from oslo_middleware import http_proxy_to_wsgi
     from oslo_policy import opts as policy_opts
     try:
         log.register_options(conf)
@@ -360,10 +360,29 @@ def _register_library_opts(conf):
         from oslo_log import _options
         for _group, opts in _options.list_opts():
             conf.register_opts(opts)
+    policy_opts.set_defaults(conf)
+
+
+# The groups of oslo.middleware's options (``[healthcheck]`` holds ours too).
+API_LIBRARY_GROUPS = frozenset(['cors', 'oslo_middleware', 'healthcheck'])
+
+
+def register_api_opts(conf=CONF):
+    """oslo.middleware's options (``[cors]``, ``[oslo_middleware]``,
+    ``[healthcheck]`` backends) with our defaults: called by the API's
+    application set-up and by a server that runs the API, before its
+    configuration is judged. Idempotent."""
+    from oslo_middleware import cors
+    from oslo_middleware.healthcheck import opts as healthcheck
+    from oslo_middleware import http_proxy_to_wsgi
+    _set_middleware_defaults()
     conf.register_opts(cors.CORS_OPTS, group='cors')
     conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
     conf.register_opts(healthcheck.HEALTHCHECK_OPTS, group='healthcheck')
-    policy_opts.set_defaults(conf)
+
+
+def api_opts_registered(conf=CONF):
+    return 'cors' in conf
 
 
 # oslo.log's default levels, plus the libraries whose DEBUG output is noise
@@ -387,11 +406,19 @@ CORS_ALLOW_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH']
 def set_lib_defaults():
     """Our defaults for library options (also the
     ``oslo.config.opts.defaults`` entry point of the sample generator)."""
+    _set_log_defaults()
+    _set_middleware_defaults()
+
+
+def _set_log_defaults():
     from oslo_log import log
-    from oslo_middleware import cors
-    from oslo_middleware.healthcheck import opts as healthcheck
     log.set_defaults(default_log_levels=(
         log.get_default_log_levels() + DEFAULT_LOG_LEVELS))
+
+
+def _set_middleware_defaults():
+    from oslo_middleware import cors
+    from oslo_middleware.healthcheck import opts as healthcheck
     cors.set_defaults(allow_headers=CORS_ALLOW_HEADERS,
                       expose_headers=CORS_EXPOSE_HEADERS,
                       allow_methods=CORS_ALLOW_METHODS)
@@ -406,7 +433,7 @@ def _register(conf):
     _register_library_opts(conf)
 
 
-set_lib_defaults()
+_set_log_defaults()
 _register(CONF)
 
 
@@ -442,13 +469,17 @@ def report_unknown_options(conf=CONF):
     (e.g. ``[profiler]``: there is no osprofiler here).
     """
     unknown = []
+    # A process without the API leaves oslo.middleware's groups unjudged.
+    skipped = LAZY_GROUPS
+    if not api_opts_registered(conf):
+        skipped = skipped | API_LIBRARY_GROUPS
     try:
         sections = conf._namespace._parsed if conf._namespace else []
     except AttributeError:  # pragma: no cover - oslo.config internals moved
         sections = []
     for parsed in sections:
         for section, values in parsed.items():
-            if section in LAZY_GROUPS:
+            if section in skipped:
                 continue
             for name in values:
                 if not _is_registered(conf, section, name):

@@ -103,6 +103,7 @@ class EmbeddedServer(ServerClient):
         self.tmp = tmp or tempfile.mkdtemp(prefix='mistral_clone_test_')
         conf = config.CONF
         conf([], project='mistral_clone')
+        config.register_api_opts(conf)  # it serves the API: [cors]...
         conf.set_override('connection', 'sqlite:///%s' % os.path.join(
             self.tmp, 'test.sqlite'), group='database')
         conf.set_override('sqlite_synchronous', False, group='database')

@@ -6,6 +6,8 @@ import os
 import tempfile
 import unittest
 
+from oslo_config import cfg
+
 from mistral_clone import config
 
 
@@ -30,6 +32,7 @@ class ConfigTest(unittest.TestCase):
         self.addCleanup(os.unlink, f.name)
         config.parse_args(['--config-file', f.name])
         conf = config.CONF
+        config.register_api_opts(conf)  # as a process serving the API
         self.assertEqual('/var/log/x', conf.log_dir)
         self.assertEqual(['a=WARN'], conf.default_log_levels)
         self.assertEqual(3, conf.api.api_workers)
@@ -42,9 +45,32 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(['DEFAULT.bogus', 'profiler.enabled'],
                          sorted(config.report_unknown_options(conf)))
 
+    def test_api_options_unjudged_without_the_api(self):
+        # An engine, executor or scheduler does not import oslo.middleware
+        # (tests/cmd/test_process_modules.py): its groups in a shared
+        # configuration file are neither known nor reported there.
+        with tempfile.NamedTemporaryFile('w', suffix='.conf',
+                                         delete=False) as f:
+            f.write('[cors]\nallowed_origin = https://d.example.com\n'
+                    '[healthcheck]\nbackends = x\n[profiler]\n'
+                    'enabled = true\n')
+        self.addCleanup(os.unlink, f.name)
+        conf = cfg.ConfigOpts()
+        config._register(conf)
+        conf(['--config-file', f.name], project='mistral_clone',
+             default_config_files=[])
+        self.assertFalse(config.api_opts_registered(conf))
+        self.assertEqual(['profiler.enabled'],
+                         config.report_unknown_options(conf))
+        config.register_api_opts(conf)
+        self.assertEqual(['https://d.example.com'], conf.cors.allowed_origin)
+        self.assertEqual(['profiler.enabled'],
+                         config.report_unknown_options(conf))
+
     def test_our_library_defaults(self):
         config.parse_args([])
         conf = config.CONF
+        config.register_api_opts(conf)
         self.assertIn('sqlalchemy=WARN', conf.default_log_levels)
         self.assertIn('alembic=WARN', conf.default_log_levels)
         self.assertIn('X-Auth-Token', conf.cors.allow_headers)

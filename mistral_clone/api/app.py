@@ -220,6 +220,7 @@ def _wrap_auth(app, conf):
 
 def setup_app(conf=None):
     conf = conf or config.CONF
+    config.register_api_opts(conf)
     from mistral_clone.api.controllers import root
     auth_enabled = conf.pecan.auth_enable
     pecan_argspecs.install()

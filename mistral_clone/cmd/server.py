@@ -54,24 +54,58 @@ def parse_components(value):
     return result
 
 
+# glibc gives each thread that finds the others' malloc arenas busy an
+# arena of its own, up to 8 per CPU, and memory freed in one arena is not
+# reused by another. The GIL serialises most allocations anyway: two arenas
+# suffice. Measured through the bench: the embedded server's peak 117 -> 115
+# MB; production engines (80 threads) showed no difference (91 MB either
+# way). ``MALLOC_ARENA_MAX`` in the environment (read by glibc itself)
+# takes precedence.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt parameter, glibc's malloc.h
+
+
+def limit_malloc_arenas(arenas=MALLOC_ARENAS):
+    """mallopt(M_ARENA_MAX) before this process starts any thread; True
+    when set (False: not glibc, or the environment decides)."""
+    if os.environ.get('MALLOC_ARENA_MAX'):
+        return False
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(_M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        return False
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    limit_malloc_arenas()
     config.parse_args(argv)
     conf = config.CONF
     components = parse_components(conf.server)
-    from mistral_clone import api_workers
-    workers = api_workers.worker_count(conf, components)
+    workers = 1
+    if components == ['api']:  # cotyledon and cheroot: the API's alone
+        from mistral_clone import api_workers
+        workers = api_workers.worker_count(conf, components)
     log.setup(conf)
     log.banner(conf, components)
+    if 'api' in components:
+        config.register_api_opts(conf)
     config.report_unknown_options(conf)
     if workers > 1:
         api_workers.run_workers(conf, workers)
         return 0
-    from mistral_clone.db import migration
     refused = None
     try:
         launcher.setup_database(conf)
-    except (migration.ForeignDatabase, migration.MigrationsNotFound) as e:
+    except Exception as e:
+        # Only an upgrade (SQLite) refuses a database; alembic is imported
+        # by that upgrade alone, not by every production process.
+        migration = sys.modules.get('mistral_clone.db.migration')
+        if migration is None or not isinstance(
+                e, (migration.ForeignDatabase, migration.MigrationsNotFound)):
+            raise
         refused = str(e)
     if refused:  # logged outside the handler: the message, no traceback
         LOG.error('%s', refused)

@@ -41,9 +41,7 @@ import logging
 from mistral_clone import exceptions as exc
 from mistral_clone.expressions import _config
 from mistral_clone.expressions import budget
-from mistral_clone.expressions import jinja_eval
 from mistral_clone.expressions import patterns
-from mistral_clone.expressions import yaql_eval
 from mistral_clone.expressions.context import ContextView
 from mistral_clone.expressions.functions import DataProvider
 from mistral_clone.expressions.functions import get_data_provider
@@ -66,6 +64,27 @@ __all__ = [
 ]
 
 LOG = logging.getLogger(__name__)
+
+# yaql and Jinja (~7 MB of a process's memory) are imported on the first
+# expression validated or evaluated: executors and schedulers import this
+# package (ad-hoc actions, event triggers) but seldom evaluate anything.
+_evaluators = {}
+
+
+def _yaql():
+    module = _evaluators.get('yaql')
+    if module is None:
+        from mistral_clone.expressions import yaql_eval as module
+        _evaluators['yaql'] = module
+    return module
+
+
+def _jinja():
+    module = _evaluators.get('jinja')
+    if module is None:
+        from mistral_clone.expressions import jinja_eval as module
+        _evaluators['jinja'] = module
+    return module
 
 # Stopping an evaluation from another thread (engine/service.py: a cancel).
 EvaluationAborted = budget.EvaluationAborted
@@ -105,7 +124,7 @@ def reload_functions():
     new ``mistral.expression.functions`` entry points; used by tests)."""
     from mistral_clone.expressions import functions as _functions
     _functions._plugins = None
-    yaql_eval._state['root'] = None
+    _yaql()._state['root'] = None
     _config.settings.generation += 1
 
 
@@ -151,7 +170,7 @@ def validate(s):
         if JINJA not in allowed:
             raise exc.ExpressionGrammarException(
                 _config.disabled_message(JINJA))
-        jinja_eval.validate(s)
+        _jinja().validate(s)
         found = JINJA
     if patterns.is_yaql(s):
         if found is not None:
@@ -163,7 +182,7 @@ def validate(s):
             # Surrounding spaces are kept here (unlike evaluation): lexical
             # error positions then match the reference ("<% [1] | x %>" ->
             # "illegal character '|' at position 5").
-            yaql_eval.validate_inner(m.strip('<%>'))
+            _yaql().validate_inner(m.strip('<%>'))
 
 
 def validate_recursively(data):
@@ -182,6 +201,7 @@ def validate_recursively(data):
 
 def _evaluate_yaql(s, payload, context):
     whole, parts = payload
+    yaql_eval = _yaql()
     if whole is not None:
         return yaql_eval.evaluate_inner(whole, context, sets=list)
     # Embedded: each occurrence replaced (sequentially, like the reference)
@@ -205,7 +225,7 @@ def evaluate(expression, context):
         raise exc.EvaluationException(_config.disabled_message(lang))
     if lang is YAQL or lang == YAQL:
         return _evaluate_yaql(expression, payload, context)
-    return jinja_eval.evaluate(expression, context)
+    return _jinja().evaluate(expression, context)
 
 
 _SCALARS = (int, float, bool, type(None))

@@ -17,9 +17,9 @@ import contextlib
 import contextvars
 import json
 import logging
+import sys
 import uuid
 
-import jinja2
 import yaml
 
 from mistral_clone import exceptions as exc
@@ -141,7 +141,8 @@ def to_plain(value):
                           collections.abc.KeysView,
                           collections.abc.ValuesView)):
         return [to_plain(v) for v in value]
-    if isinstance(value, jinja2.Undefined):
+    jinja2 = sys.modules.get('jinja2')  # no Undefined before its import
+    if jinja2 is not None and isinstance(value, jinja2.Undefined):
         str(value)  # StrictUndefined raises here: '{{ [_.nope] }}'
         return None
     return value

@@ -1,8 +1,9 @@
 """Checks of the workflow language: JSON schema (the ``jsonschema`` library),
 expression syntax and names.
 
-Each spec module compiles its schema once, at import
-(:func:`compile_schema`); a compiled twin (``jsonschema-rs``, see
+Each spec module declares its schema once, at import
+(:func:`compile_schema`), compiled on its first validation (engines and
+executors never validate); a compiled twin (``jsonschema-rs``, see
 :mod:`mistral_clone.lang.fastcheck`) accepts valid documents, and
 ``jsonschema`` validates only what that twin refuses, to find and word the
 error. A schema violation is reported as the reference
@@ -31,9 +32,6 @@ import pprint
 import textwrap
 import uuid
 
-from jsonschema import exceptions as schema_exceptions
-from jsonschema import validators
-
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions
 from mistral_clone.lang import fastcheck
@@ -46,14 +44,26 @@ class Schema(object):
 
     def __init__(self, schema):
         self.schema = schema
-        self.validator = validators.validator_for(schema)(schema)
+        self._validator = None
         self.fast = fastcheck.FastCheck(schema)
+
+    @property
+    def validator(self):
+        # Built on first use, and jsonschema imported then (with its format
+        # checkers, ~3 MB): only a parse with FULL checks (an upload, in
+        # an API process) validates; engines and executors never do.
+        if self._validator is None:
+            from jsonschema import validators
+            self._validator = validators.validator_for(self.schema)(
+                self.schema)
+        return self._validator
 
     def best_error(self, instance):
         """None when ``instance`` is valid, else the error jsonschema's
         ``best_match`` picks."""
         if self.fast.accepts(instance):
             return None
+        from jsonschema import exceptions as schema_exceptions
         return schema_exceptions.best_match(
             self.validator.iter_errors(instance))
 

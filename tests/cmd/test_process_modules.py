@@ -1,0 +1,133 @@
+"""What each kind of production process imports (issue 14, memory).
+
+Every module a process imports stays in its memory for its lifetime: an
+engine, executor or scheduler that imported the API's web stack (pecan,
+WSME, keystonemiddleware, oslo.middleware's webob and jinja2...), the
+database migrations (alembic, mako) or eventlet's green DNS (dnspython)
+carried 30 MB it never used; yaql and Jinja wait for the first expression. Each test starts ``mistral-clone-server``'s
+real ``main`` for one ``--server`` kind in a fresh interpreter, in
+production mode (oslo.messaging's in-memory ``fake://`` transport, a
+database created beforehand by ``mistral-clone-db-manage``, as a
+PostgreSQL deployment is), lets ``launcher.launch`` start everything, and
+then reads the interpreter's ``sys.modules``. The API process is the
+control: the same probe sees it import pecan and WSME.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+
+from tests import paths
+
+# Top-level packages (or our own modules, by prefix) that no engine,
+# executor or scheduler needs.
+NOT_FOR_SERVICES = (
+    'pecan', 'wsme', 'keystonemiddleware', 'oslo_middleware', 'webob',
+    'cheroot', 'cotyledon', 'alembic', 'mako', 'jsonschema', 'dns',
+    'mistral_clone.api', 'mistral_clone.console', 'mistral_clone.db.migration',
+    # Imported on the first expression evaluated, not at start (executors
+    # and schedulers seldom evaluate any).
+    'yaql', 'jinja2',
+)
+
+PROBE = textwrap.dedent('''\
+    import json, os, signal, sys
+    from mistral_clone.cmd import server
+    from mistral_clone import launcher
+
+    # As on PostgreSQL: the schema is there, the server does not upgrade it.
+    setup_database = launcher.setup_database
+    launcher.setup_database = lambda conf: setup_database(conf, upgrade=False)
+    launch = launcher.launch
+
+    def probe(*args, **kwargs):
+        launched = launch(*args, **kwargs)
+        with open(sys.argv[2], 'w') as f:
+            json.dump(sorted(sys.modules), f)
+        os.kill(os.getpid(), signal.SIGTERM)  # main stops what it started
+        return launched
+
+    launcher.launch = probe
+    sys.exit(server.main(['--config-file', sys.argv[1],
+                          '--server', sys.argv[3]]))
+    ''')
+
+
+def _matches(module, name):
+    return module == name or module.startswith(name + '.')
+
+
+class ProcessModulesTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix='mc_modules_')
+        cls.conf = os.path.join(cls.tmp, 'server.conf')
+        with open(cls.conf, 'w') as f:
+            f.write(textwrap.dedent('''\
+                [DEFAULT]
+                transport_url = fake://
+                log_file = %s
+                [database]
+                connection = sqlite:///%s
+                [api]
+                host = 127.0.0.1
+                port = 0
+                api_workers = 1
+                ''') % (os.path.join(cls.tmp, 'server.log'),
+                        os.path.join(cls.tmp, 'db.sqlite')))
+        subprocess.run([paths.command('mistral-clone-db-manage'),
+                        '--config-file', cls.conf, 'upgrade', 'head'],
+                       check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.STDOUT, timeout=300)
+        cls.script = os.path.join(cls.tmp, 'probe.py')
+        with open(cls.script, 'w') as f:
+            f.write(PROBE)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def modules(self, kind):
+        out = os.path.join(self.tmp, '%s.json' % kind)
+        env = dict(os.environ)
+        env.pop('EVENTLET_NO_GREENDNS', None)  # as an operator starts it
+        proc = subprocess.run(
+            [sys.executable, self.script, self.conf, out, kind],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300,
+            cwd=self.tmp, env=env)
+        output = proc.stdout.decode('utf-8', 'replace')
+        self.assertEqual(0, proc.returncode, output)
+        with open(out) as f:
+            return json.load(f)
+
+    def assert_lean(self, kind, started_module):
+        modules = self.modules(kind)
+        # The probe saw a real start of this service...
+        self.assertIn(started_module, modules)
+        self.assertIn('oslo_messaging', modules)
+        # ...which imported nothing of the API nor of migrations.
+        unneeded = sorted(m for m in modules
+                          if any(_matches(m, n) for n in NOT_FOR_SERVICES))
+        self.assertEqual([], unneeded)
+
+    def test_engine(self):
+        self.assert_lean('engine', 'mistral_clone.engine.service')
+
+    def test_executor(self):
+        self.assert_lean('executor', 'mistral_clone.executor.service')
+
+    def test_scheduler(self):
+        self.assert_lean('scheduler', 'mistral_clone.scheduler.service')
+
+    def test_api_process_imports_the_web_stack(self):
+        # The control: the same probe does see what an API process uses.
+        modules = self.modules('api')
+        for name in ('pecan', 'wsme', 'oslo_middleware', 'cheroot',
+                     'mistral_clone.api.app'):
+            self.assertIn(name, modules)

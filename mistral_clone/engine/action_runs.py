@@ -15,6 +15,7 @@ its task kind.
 import logging
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions
@@ -146,8 +147,12 @@ class ActionRuns:
         """Follow-up of :meth:`defer_inline`."""
         t = self.t
         for runnable in runnables:
+            # The runnable carries the action's input: the stored copy is
+            # not read (it may be megabytes).
             action_ex = t.s.get(models.ActionExecution,
-                                runnable.action_ex_id)
+                                runnable.action_ex_id,
+                                options=[orm.defer(
+                                    models.ActionExecution.input)])
             if action_ex is None or action_ex.state != states.RUNNING:
                 continue
             run = t.lock(action_ex.workflow_execution_id)
@@ -176,7 +181,8 @@ class ActionRuns:
         t.lock_many(sa.select(m.workflow_execution_id).where(
             m.id.in_(ids), m.task_execution_id.isnot(None)))
         rows = {a.id: a for a in t.s.execute(
-            sa.select(m).where(m.id.in_(ids))).scalars()}
+            sa.select(m).where(m.id.in_(ids))
+            .options(orm.defer(m.input))).scalars()}
         self.read_under_lock.update(
             i for i, a in rows.items()
             if a.task_execution_id and t.has_locked(a.workflow_execution_id))
@@ -206,12 +212,14 @@ class ActionRuns:
         # Read again under the lock: a concurrent delivery of the same
         # result may have completed it meanwhile. (Not for an action
         # created by this very transaction, e.g. one run inline, nor one
-        # read under the lock already: complete_many.)
+        # read under the lock already: complete_many.) Its input never
+        # changes once stored: reading it again would parse another copy
+        # of what may be megabytes of data.
         if action_ex.id not in self.read_under_lock and \
                 sa.inspect(action_ex).persistent and \
                 action_ex not in t.s.dirty:
             with t.s.no_autoflush:  # one flush per transaction, at commit
-                t.s.refresh(action_ex)
+                t.s.refresh(action_ex, _refreshed_columns())
         if states.is_completed(action_ex.state):
             return False
         task_ex = t.get_task_ex(action_ex.task_execution_id)
@@ -302,6 +310,20 @@ class ActionRuns:
             action_ex.id, task_ex.id, run.wf_ex.id, run.wf_ex.workflow_name,
             self.t.policies.action_timeout(run, task_ex, task_spec, view),
             bool(task_spec.safe_rerun), target)
+
+
+def _refreshed_columns():
+    """The columns of an action execution that a concurrent transaction
+    may change (all but its input)."""
+    global _REFRESHED
+    if _REFRESHED is None:
+        _REFRESHED = [c.key for c in
+                      sa.inspect(models.ActionExecution).column_attrs
+                      if c.key != 'input']
+    return _REFRESHED
+
+
+_REFRESHED = None
 
 
 def target_of(run, task_ex, task_spec, task_input):

@@ -7,6 +7,7 @@ outside.
 """
 
 import dataclasses
+import itertools
 import json
 
 from mistral_clone import exceptions as exc
@@ -37,7 +38,7 @@ class EngineSettings:
         limit = self.field_size_limit_kb
         if limit < 0 or value is None:
             return 0
-        size_kb = (len(json.dumps(value, default=str)) + 49) // 1024
+        size_kb = (json_length(value) + 49) // 1024
         if size_kb > limit:
             raise exc.SizeLimitExceededException(field, size_kb, limit)
         return size_kb
@@ -51,3 +52,48 @@ class EngineSettings:
                            if conf.engine.inline_builtin_actions else 0),
             max_work_attempts=conf.engine.max_work_attempts,
             max_subworkflow_depth=conf.engine.max_subworkflow_depth)
+
+
+_ENCODER = json.JSONEncoder(default=str)
+# Lists and dicts longer than this are measured a slice at a time; those
+# of at most _FEW items one item at a time; the others (and anything
+# deeper than _DEPTH levels) in one piece.
+_SLICE = 512
+_FEW = 8
+_DEPTH = 8
+
+
+def json_length(value, depth=0):
+    """``len(json.dumps(value, default=str))``, without holding the whole
+    text: the JSON of a large list or dict is measured a slice or an item
+    at a time. (json.dumps of a 10 MB value briefly holds twice its
+    length in text; the size check ran it on every large value.)"""
+    t = type(value)
+    if depth < _DEPTH and (t is list or t is tuple or t is dict):
+        n = len(value)
+        if n > _SLICE:
+            # The JSON of the slices, less their brackets, plus one pair of
+            # brackets and a ', ' between every two items.
+            if t is dict:
+                items = iter(value.items())
+                slices = (dict(itertools.islice(items, _SLICE))
+                          for _ in range(0, n, _SLICE))
+            else:
+                slices = (list(value[i:i + _SLICE])
+                          for i in range(0, n, _SLICE))
+            total = 2 + 2 * (n - 1)
+            for part in slices:
+                total += len(_ENCODER.encode(part)) - 2 - 2 * (len(part) - 1)
+            return total
+        if 0 < n <= _FEW:
+            if t is dict:
+                if all(type(k) is str for k in value):
+                    # '"key": value' for each item
+                    encode = _ENCODER.encode
+                    return 2 + 2 * (n - 1) + sum(
+                        len(encode(k)) + 2 + json_length(v, depth + 1)
+                        for k, v in value.items())
+            else:
+                return 2 + 2 * (n - 1) + sum(
+                    json_length(v, depth + 1) for v in value)
+    return len(_ENCODER.encode(value))

@@ -198,10 +198,11 @@ def _fast(names, data, sets):
                 sys.getsizeof(value, 0) <= s.memory_quota):
             return value
         return _NO_FAST
-    try:
-        return values.plain_copy(value)
-    except values.Unsupported:
-        pass
+    for convert in (values.plain_shared, values.plain_copy):
+        try:
+            return convert(value)
+        except values.Unsupported:
+            pass
     if isinstance(value, collections.abc.Mapping):
         return values.finalize(values.to_yaql(value), None, sets)
     return _NO_FAST

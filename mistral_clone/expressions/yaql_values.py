@@ -343,6 +343,60 @@ def _copy_list(items, limit):
     return result
 
 
+# A lazily wrapped plain value that an expression gives back unchanged (a
+# record that orderBy, where, first... passed through) is its own output
+# conversion: the same dicts and lists, not a copy. (Values are never
+# changed in place; copies of every record for every task of a chain made
+# the data-heavy workflows hold several copies of the same list.)
+
+def plain_shared(value, limit=-1):
+    """``value`` itself where plain_copy would give an equal copy of the
+    same types: dicts with scalar keys, lists and scalars (``Unsupported``
+    for anything else, tuples included, or a collection over ``limit``)."""
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    if t is dict:
+        return _shared_dict(value, limit)
+    if t is list:
+        return _shared_list(value, limit)
+    raise Unsupported()
+
+
+def _shared_dict(d, limit):
+    if 0 <= limit < len(d) or not _all_scalar(map(type, d)):
+        raise Unsupported()
+    for v in d.values():
+        t = type(v)
+        if t in _SCALARS:
+            continue
+        if t is dict:
+            _shared_dict(v, limit)
+        elif t is list:
+            _shared_list(v, limit)
+        else:
+            raise Unsupported()
+    return d
+
+
+def _shared_list(items, limit):
+    if 0 <= limit < len(items):
+        raise Unsupported()
+    if _all_scalar(map(type, items)):
+        return items
+    for v in items:
+        t = type(v)
+        if t in _SCALARS:
+            continue
+        if t is dict:
+            _shared_dict(v, limit)
+        elif t is list:
+            _shared_list(v, limit)
+        else:
+            raise Unsupported()
+    return items
+
+
 def finalize(obj, limits=None, sets=set):
     """utils.convert_output_data with Mistral's options (tuples → lists,
     sets stay sets, iterators materialised), dictionary views ordered, and
@@ -379,6 +433,10 @@ def _finalize(obj, limit, sets):
         _too_long(obj, limit)
         return _finalize_items(obj, limit, sets)
     if t is LazyFrozenDict and not obj._cache:
+        try:
+            return plain_shared(obj._d, limit)
+        except Unsupported:
+            pass
         try:
             return plain_copy(obj._d, limit)
         except Unsupported:
@@ -423,7 +481,7 @@ def _finalize_items(items, limit, sets):
         elif t is LazyFrozenDict and not v._cache and type(v._d) is dict:
             # (_finalize's case of such a dictionary, without two calls.)
             try:
-                append(_copy_dict(v._d, limit))
+                append(_shared_dict(v._d, limit))
             except Unsupported:
                 append(_finalize(v, limit, sets))
         else:

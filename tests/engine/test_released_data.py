@@ -4,7 +4,11 @@ final context read that data again from the database, with the same
 results."""
 
 import json
+import threading
 
+import sqlalchemy as sa
+
+from mistral_clone.db import models
 from mistral_clone.engine import transaction
 from tests import base
 
@@ -75,3 +79,106 @@ class ReleasedDataTest(base.ServerTestCase):
         echo = self.server.task(ex['id'], 'echo')
         self.assertEqual(list(range(0, n, 2)),
                          json.loads(echo['published'])['evens'])
+
+
+# A chain of inline std.echo tasks passing a list of records along.
+ECHO_CHAIN = """version: '2.0'
+echo_chain:
+  input: [recs]
+  output:
+    count: <% $.recs.len() %>
+    tags: <% $.tags %>
+  tasks:
+    echo1:
+      action: std.echo output=<% $.recs %>
+      publish:
+        recs: <% task().result %>
+      on-success: echo2
+    echo2:
+      action: std.echo output=<% $.recs %>
+      publish:
+        recs: <% task().result.where($.id >= 0) %>
+      on-success: odd
+    odd:
+      action: std.echo output=<% dict(1 => list(1, 2)) %>
+      publish:
+        tags: <% task().result %>
+"""
+
+
+class StoredValuesReadOnceTest(base.ServerTestCase):
+    """Large values an inline chain has in memory are not parsed again
+    from their JSON text: not the input of an action when its result
+    arrives, not an action's result for ``task().result`` (the stored
+    JSON is read back only for values it would change)."""
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(setattr, transaction, 'RELEASE_AFTER_KB',
+                        transaction.RELEASE_AFTER_KB)
+        transaction.RELEASE_AFTER_KB = 0
+        r = self.server.post_text('/workflows', ECHO_CHAIN)
+        self.assertEqual(201, r.status_code, r.text)
+
+    def test_large_values_are_parsed_once(self):
+        recs = [{'id': i, 'name': 'name-%05d' % i, 'tags': ['a', 'b']}
+                for i in range(3000)]
+        big = len(json.dumps(recs)) // 2
+        parsed = []
+        original = models.JsonEncoded.process_result_value
+
+        def counting(decorator, value, dialect):
+            # (the engine's reads: not the API's, answering the polls)
+            if value is not None and len(value) > big and \
+                    threading.current_thread().name.startswith('engine'):
+                parsed.append(value[:20])
+            return original(decorator, value, dialect)
+
+        self.addCleanup(setattr, models.JsonEncoded, 'process_result_value',
+                        original)
+        models.JsonEncoded.process_result_value = counting
+        ex = self.server.start('echo_chain', {'recs': recs})
+        ex = self.server.wait(ex['id'], timeout=60)
+        models.JsonEncoded.process_result_value = original
+        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
+        self.assertEqual({'count': 3000, 'tags': {'1': [1, 2]}},
+                         json.loads(ex['output']))
+        # Only the workflow input, read by the transaction running the
+        # chain. Before: also the input of the first action (read with its
+        # row), the input of the second (read again when its result came)
+        # and the result of both (read for task().result).
+        self.assertEqual(1, len(parsed), parsed)
+
+
+class TaskResultTest(base.ServerTestCase):
+    """``results.task_result`` gives the value an action execution of the
+    session holds when its stored JSON would read back the same."""
+
+    def test_shared_when_stable_else_read_back(self):
+        from mistral_clone.db import api as db_api
+        from mistral_clone.services import results
+        r = self.server.post_text('/workflows', ECHO_CHAIN)
+        self.assertEqual(201, r.status_code, r.text)
+        ex = self.server.start('echo_chain', {'recs': [{'id': 1}]})
+        ex = self.server.wait(ex['id'], timeout=60)
+        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
+        task_id = self.server.task(ex['id'], 'echo1')['id']
+        with db_api.session() as session:  # rolled back at the end
+            task = session.get(models.TaskExecution, task_id)
+            action = session.execute(
+                sa.select(models.ActionExecution).where(
+                    models.ActionExecution.task_execution_id == task_id)
+            ).scalars().one()
+            value = [{'id': 1, 'x': [1.5, None, True, 'é']}]
+            action.output = {'result': value}
+            self.assertIs(value, results.task_result(session, task))
+            session.expire(action, ['output'])
+            got = results.task_result(session, task)
+            self.assertEqual(value, got)
+            self.assertIsNot(value, got)
+            for odd, stored in (({1: 'a'}, {'1': 'a'}), ((1, 2), [1, 2]),
+                                ([{'k': (1,)}], [{'k': [1]}])):
+                action.output = {'result': odd}
+                got = results.task_result(session, task)
+                self.assertEqual(stored, got)
+                self.assertEqual(type(stored), type(got))

@@ -32,10 +32,15 @@ import json
 from mistral_clone.api import resources as res
 from mistral_clone.db import models
 
-# Memoised JSON texts: up to this many, each at most this long (a few MB
-# at worst); the table is emptied when full.
+# Memoised JSON texts: each at most MEMO_TEXT characters, and a memo
+# holds at most MEMO_ENTRIES of them and MEMO_CHARS characters (keys and
+# values); it is emptied when full. Plans are kept for at most PLANS field
+# tuples per resource (``fields`` comes from the client: the cache is
+# emptied when full). Worst case a few MB per API process.
 MEMO_ENTRIES = 4096
 MEMO_TEXT = 4096
+MEMO_CHARS = 256 * 1024
+PLANS = 32
 
 
 class Plan(object):
@@ -77,6 +82,8 @@ def plan_for(resource, fields=None):
     except KeyError:
         pass
     plan = _compile(resource, names)
+    if len(cache) >= PLANS:
+        cache.clear()
     cache[names] = plan
     return plan
 
@@ -137,7 +144,7 @@ def json_values():
     of strings (tags) are memoised by their text and handed out as copies
     (strings are immutable, so nothing is shared that could be changed);
     anything else is decoded every time."""
-    memo = {}
+    memo = _Memo()
 
     def convert(text):
         if text is None:
@@ -148,16 +155,15 @@ def json_values():
         value = json.loads(text)
         if type(value) is list and len(text) <= MEMO_TEXT and all(
                 type(v) is str for v in value):
-            if len(memo) >= MEMO_ENTRIES:
-                memo.clear()
-            memo[text] = tuple(value)
+            memo.put(text, tuple(value), 2 * len(text))
         return value
+    convert.memo = memo
     return convert
 
 
 def json_texts(empty):
     """Stored JSON text -> the wire's JSON text (``empty`` for None)."""
-    memo = {}
+    memo = _Memo()
 
     def convert(text):
         if text is None:
@@ -166,8 +172,25 @@ def json_texts(empty):
         if wire is None:
             wire = res.json_text(json.loads(text), empty)
             if len(text) <= MEMO_TEXT:
-                if len(memo) >= MEMO_ENTRIES:
-                    memo.clear()
-                memo[text] = wire
+                memo.put(text, wire, len(text) + len(wire))
         return wire
+    convert.memo = memo
     return convert
+
+
+class _Memo(dict):
+    """A dict emptied when it reaches MEMO_ENTRIES entries or MEMO_CHARS
+    characters (as counted by :meth:`put`)."""
+
+    __slots__ = ('chars',)
+
+    def __init__(self):
+        super().__init__()
+        self.chars = 0
+
+    def put(self, key, value, chars):
+        if len(self) >= MEMO_ENTRIES or self.chars + chars > MEMO_CHARS:
+            self.clear()
+            self.chars = 0
+        self[key] = value
+        self.chars += chars

@@ -67,28 +67,51 @@ class Untranslatable(ValueError):
     """A pattern uses syntax :func:`translate` does not rewrite."""
 
 
+_PLANE = 65536
+
+
+def characters(plane):
+    """The code points of one plane (``plane * 65536`` onwards), in order
+    (surrogates stand as U+FFFD)."""
+    raw = bytearray(4 * _PLANE)
+    # Little-endian UTF-32, built a byte column at a time (a Python loop
+    # over the code points costs ~0.3 s for all planes).
+    raw[0::4] = bytes(range(256)) * 256
+    raw[1::4] = b''.join(bytes([b]) * 256 for b in range(256))
+    raw[2::4] = bytes([plane]) * _PLANE
+    return bytes(raw).decode('utf-32-le', 'replace')
+
+
 def all_characters():
     """Every code point in order (surrogates stand as U+FFFD)."""
-    size = sys.maxunicode + 1
-    raw = bytearray(4 * size)
-    # Little-endian UTF-32 of 0..maxunicode, built a byte column at a time
-    # (a Python loop over a million code points costs ~0.3 s).
-    raw[0::4] = bytes(range(256)) * (size // 256)
-    raw[1::4] = b''.join(bytes([b]) * 256 for b in range(256)) * (
-        size // 65536)
-    raw[2::4] = b''.join(bytes([b]) * 65536 for b in range(size // 65536))
-    return bytes(raw).decode('utf-32-le', 'replace')
+    return ''.join(characters(plane)
+                   for plane in range((sys.maxunicode + 1) // _PLANE))
+
+
+def _spans(key):
+    """``(start, stop)`` of the runs of code points ``re`` calls ``\\key``,
+    found a plane at a time (a string of every code point at once would
+    take ~13 MB of memory for a moment, in every process)."""
+    spans = []
+    pattern = re.compile('\\%s+' % key)
+    for plane in range((sys.maxunicode + 1) // _PLANE):
+        base = plane * _PLANE
+        for m in pattern.finditer(characters(plane)):
+            a, b = m.start() + base, m.end() + base
+            if spans and spans[-1][1] == a:
+                spans[-1] = (spans[-1][0], b)
+            else:
+                spans.append((a, b))
+    return spans
 
 
 def _class(name):
     """The body of a character class (no brackets) holding the characters
     of ``re``'s ``\\w`` (``name='w'``) or ``\\s`` (``'s'``)."""
     if not _classes:
-        everything = all_characters()
         _classes.update({key: ''.join(
             chr(a) if a == b - 1 else '%s-%s' % (chr(a), chr(b - 1))
-            for a, b in (m.span() for m in re.finditer(
-                '\\%s+' % key, everything))) for key in ('w', 's')})
+            for a, b in _spans(key)) for key in ('w', 's')})
     return _classes[name]
 
 

@@ -258,6 +258,16 @@ class DocumentTest(base.ApiTestCase):
         self.assertEqual({'type': ['object', 'null']},
                          output[1]['contentSchema'])
 
+    def test_large_assets_are_not_kept_in_memory(self):
+        from mistral_clone.api.controllers.v2 import openapi as docs
+        docs._read_small.cache_clear()
+        bundle = docs._read('swagger-ui-bundle.js')
+        self.assertGreater(len(bundle), docs.KEEP_BYTES)
+        self.assertEqual(bundle, docs._read('swagger-ui-bundle.js'))
+        self.assertEqual(0, docs._read_small.cache_info().currsize)
+        self.assertEqual(docs._read('init.js'), docs._read('init.js'))
+        self.assertEqual(1, docs._read_small.cache_info().currsize)
+
     def test_docs_page_ships_swagger_ui(self):
         r = requests.get(self.url + '/docs')
         self.assertEqual(200, r.status_code)

@@ -159,6 +159,20 @@ class FastPathEqualsOrmPathTest(unittest.TestCase):
         big = json.dumps({'k': 'v' * (rows.MEMO_TEXT + 1)})
         self.assertEqual(json.dumps(json.loads(big)), convert(big))
 
+    def test_memos_and_plans_stay_bounded(self):
+        for convert in (rows.json_texts('{}'), rows.json_values()):
+            for i in range(2000):
+                convert(json.dumps(['v%d' % i, 'x' * 400]))
+                self.assertLessEqual(convert.memo.chars, rows.MEMO_CHARS)
+                self.assertLessEqual(len(convert.memo), rows.MEMO_ENTRIES)
+            self.assertTrue(convert.memo)
+        resource = res.WORKFLOW
+        names = list(resource.default_fields)
+        for i in range(rows.PLANS * 3):
+            rows.plan_for(resource, names[i % 3:] + names[:i % 3]
+                          if i % 2 else names[:1 + i % len(names)])
+            self.assertLessEqual(len(resource._plans), rows.PLANS)
+
     def test_json_values_are_fresh_objects(self):
         convert = rows.json_values()
         first = convert('["a","b"]')

@@ -125,6 +125,21 @@ class PatternTest(unittest.TestCase):
                 self.assertTrue(_rs_pattern(pattern).is_valid(text),
                                 pattern)
 
+    def test_character_classes_are_built_a_plane_at_a_time(self):
+        # Not a string of every code point at once (~13 MB for a moment
+        # in every API process): a plane's string is 256 KB.
+        import tracemalloc
+        tracemalloc.start()
+        try:
+            spans = fastcheck._spans('w')
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        self.assertLess(peak, 4 * 1024 * 1024)
+        self.assertEqual(''.join(re.findall(r'\w', fastcheck.characters(0))),
+                         ''.join(''.join(map(chr, range(a, b)))
+                                 for a, b in spans if b <= 65536))
+
     def test_patterns_match_as_re_does(self):
         strings = [t % c for t in TEMPLATES for c in CHARACTERS]
         strings += ['', '\n', 'x\ny', '<% a\nb %>', '{{ a\nb }}']

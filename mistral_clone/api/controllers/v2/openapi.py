@@ -31,9 +31,23 @@ def _document_bytes(v2_root, base_url):
     return json.dumps(document.document(v2_root, base_url)).encode('ascii')
 
 
-@functools.lru_cache(maxsize=None)
+# Files up to this size are kept in memory once read; larger ones (Swagger
+# UI's 1.7 MB bundle, its stylesheet) are read for each request, which
+# browsers cache for an hour: an API process does not hold them for good.
+KEEP_BYTES = 64 * 1024
+
+
 def _read(name):
-    with open(os.path.join(UI_DIR, name), 'rb') as f:
+    path = os.path.join(UI_DIR, name)
+    if os.path.getsize(path) <= KEEP_BYTES:
+        return _read_small(path)
+    with open(path, 'rb') as f:
+        return f.read()
+
+
+@functools.lru_cache(maxsize=None)
+def _read_small(path):
+    with open(path, 'rb') as f:
         return f.read()
 
 

@@ -84,7 +84,9 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
                 kwargs['executemany_mode'] = 'values_plus_batch'
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == 'sqlite':
-        _configure_sqlite(engine, sqlite_synchronous)
+        _configure_sqlite(engine, sqlite_synchronous,
+                          in_memory=kwargs.get('poolclass') is
+                          sa.pool.StaticPool)
     else:
         _ping_idle_connections(engine)
     _engine = engine
@@ -134,7 +136,7 @@ def release_freed_memory():
     return True
 
 
-def _configure_sqlite(engine, synchronous):
+def _configure_sqlite(engine, synchronous, in_memory=False):
     @event.listens_for(engine, 'connect')
     def _on_connect(dbapi_conn, _record):
         # Take transaction control away from pysqlite so BEGIN IMMEDIATE
@@ -156,7 +158,8 @@ def _configure_sqlite(engine, synchronous):
     # transactions writing JSON values of several MB, the connections held
     # those copies for good (bench/: ~290 MB more RSS after the 10 MB
     # scenario). A connection that bound such a value is closed when it
-    # returns to the pool; the pool opens a new one when needed. The
+    # returns to the pool; the pool opens a new one when needed (not for
+    # an in-memory database: its one connection is the database). The
     # transaction then ends with release_freed_memory().
     @event.listens_for(engine, 'before_cursor_execute')
     def _note_large_values(conn, cursor, statement, parameters, context,
@@ -180,7 +183,8 @@ def _configure_sqlite(engine, synchronous):
     def _close_if_large_values(dbapi_conn, record):
         global _trim_pending
         if dbapi_conn is not None and record.info.pop('large_values', False):
-            record.invalidate()
+            if not in_memory:
+                record.invalidate()
             _trim_pending = True
 
     @event.listens_for(engine, 'begin')

@@ -115,3 +115,26 @@ class ReleaseFreedMemoryTest(unittest.TestCase):
         if trim is None:
             self.skipTest('not glibc')
         self.assertIsInstance(trim(0), int)
+
+
+class InMemoryDatabaseTest(unittest.TestCase):
+    """An in-memory database's one connection is the database: a large
+    value does not close it (its rows stayed lost), only trims."""
+
+    def test_large_value_keeps_the_data(self):
+        engine = api.setup('sqlite://')
+        self.addCleanup(api.dispose)
+        calls = []
+        orig = api._malloc_trim
+        self.addCleanup(setattr, api, '_malloc_trim', orig)
+        api._malloc_trim = calls.append
+        with engine.begin() as conn:
+            conn.exec_driver_sql('CREATE TABLE t (id INTEGER PRIMARY KEY, '
+                                 'a TEXT)')
+        with api.transaction() as s:
+            s.execute(sa.text('INSERT INTO t (a) VALUES (:a)'),
+                      {'a': 'y' * (api.LARGE_BOUND_VALUE + 1)})
+        self.assertEqual([0], calls)
+        with engine.connect() as conn:
+            self.assertEqual(1, conn.exec_driver_sql(
+                'SELECT count(*) FROM t').scalar())

@@ -84,7 +84,9 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
                 kwargs['executemany_mode'] = 'values_plus_batch'
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == 'sqlite':
-        _configure_sqlite(engine, sqlite_synchronous)
+        _configure_sqlite(engine, sqlite_synchronous,
+                          in_memory=kwargs.get('poolclass') is
+                          sa.pool.StaticPool)
     else:
         _ping_idle_connections(engine)
     _engine = engine
@@ -96,11 +98,45 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
     return engine
 
 
-# Bytes of a bound string above which a SQLite connection is not reused.
-LARGE_BOUND_VALUE = 1 << 20
+# Bytes of a bound string above which a SQLite connection is not reused
+# and the freed heap is given back to the system after the transaction
+# (bench/: the ~1 MB scenarios bind JSON texts of ~0.3-1 MB).
+LARGE_BOUND_VALUE = 256 << 10
 
 
-def _configure_sqlite(engine, synchronous):
+def _load_malloc_trim():
+    try:
+        import ctypes
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        return None
+    trim.argtypes = (ctypes.c_size_t,)
+    trim.restype = ctypes.c_int
+    return trim
+
+
+# glibc's malloc_trim, or None: called through :func:`release_freed_memory`.
+_malloc_trim = _load_malloc_trim()
+# Set when a connection that bound a large value went back to the pool.
+_trim_pending = False
+
+
+def release_freed_memory():
+    """Give the heap freed by a transaction that bound large values back
+    to the system (glibc keeps it otherwise: fragmented arenas, and each
+    big transaction raised the base of the next). Cheap when nothing is
+    pending; True when malloc_trim ran."""
+    global _trim_pending
+    if not _trim_pending:
+        return False
+    _trim_pending = False
+    if _malloc_trim is None:
+        return False
+    _malloc_trim(0)
+    return True
+
+
+def _configure_sqlite(engine, synchronous, in_memory=False):
     @event.listens_for(engine, 'connect')
     def _on_connect(dbapi_conn, _record):
         # Take transaction control away from pysqlite so BEGIN IMMEDIATE
@@ -122,7 +158,9 @@ def _configure_sqlite(engine, synchronous):
     # transactions writing JSON values of several MB, the connections held
     # those copies for good (bench/: ~290 MB more RSS after the 10 MB
     # scenario). A connection that bound such a value is closed when it
-    # returns to the pool; the pool opens a new one when needed.
+    # returns to the pool; the pool opens a new one when needed (not for
+    # an in-memory database: its one connection is the database). The
+    # transaction then ends with release_freed_memory().
     @event.listens_for(engine, 'before_cursor_execute')
     def _note_large_values(conn, cursor, statement, parameters, context,
                            executemany):
@@ -143,8 +181,11 @@ def _configure_sqlite(engine, synchronous):
 
     @event.listens_for(engine.pool, 'checkin')
     def _close_if_large_values(dbapi_conn, record):
+        global _trim_pending
         if dbapi_conn is not None and record.info.pop('large_values', False):
-            record.invalidate()
+            if not in_memory:
+                record.invalidate()
+            _trim_pending = True
 
     @event.listens_for(engine, 'begin')
     def _on_begin(conn):
@@ -269,6 +310,7 @@ def transaction():
         if sqlite:
             _local.sqlite_begin = 'DEFERRED'
             _write_lock.release()
+        release_freed_memory()
         for hook in after_transaction_hooks:
             try:
                 hook()

@@ -68,3 +68,73 @@ class LargeValuesTest(unittest.TestCase):
                          [{'n': 3, 'a': 'b'},
                           {'n': 4, 'a': 'c' * (api.LARGE_BOUND_VALUE + 1)}])
         self.assertIsNot(first, self._write('z'))
+
+
+class ReleaseFreedMemoryTest(unittest.TestCase):
+    """A transaction that bound a large value ends with malloc_trim (the
+    seam ``api._malloc_trim``), after the write lock is released; others
+    do not call it."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.engine = api.setup('sqlite:///' + os.path.join(tmp.name, 'db'))
+        self.addCleanup(api.dispose)
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql('CREATE TABLE t (id INTEGER PRIMARY KEY, '
+                                 'a TEXT)')
+        self.calls = []
+        orig = api._malloc_trim
+        self.addCleanup(setattr, api, '_malloc_trim', orig)
+        api._malloc_trim = lambda pad: self.calls.append(
+            (pad, api.in_transaction()))
+        api._trim_pending = False
+
+    def _transaction(self, value):
+        with api.transaction() as s:
+            s.execute(sa.text('INSERT INTO t (a) VALUES (:a)'), {'a': value})
+
+    def test_small_values_do_not_trim(self):
+        self._transaction('x' * 1000)
+        self.assertEqual([], self.calls)
+
+    def test_large_value_trims_once_after_the_transaction(self):
+        self._transaction('y' * (api.LARGE_BOUND_VALUE + 1))
+        self.assertEqual([(0, False)], self.calls)
+        self._transaction('z')
+        self.assertEqual([(0, False)], self.calls)
+
+    def test_without_glibc_nothing_is_called(self):
+        api._malloc_trim = None
+        self._transaction('y' * (api.LARGE_BOUND_VALUE + 1))
+        self.assertFalse(api._trim_pending)
+        self.assertFalse(api.release_freed_memory())
+
+    def test_malloc_trim_is_found_on_glibc(self):
+        trim = api._load_malloc_trim()
+        if trim is None:
+            self.skipTest('not glibc')
+        self.assertIsInstance(trim(0), int)
+
+
+class InMemoryDatabaseTest(unittest.TestCase):
+    """An in-memory database's one connection is the database: a large
+    value does not close it (its rows stayed lost), only trims."""
+
+    def test_large_value_keeps_the_data(self):
+        engine = api.setup('sqlite://')
+        self.addCleanup(api.dispose)
+        calls = []
+        orig = api._malloc_trim
+        self.addCleanup(setattr, api, '_malloc_trim', orig)
+        api._malloc_trim = calls.append
+        with engine.begin() as conn:
+            conn.exec_driver_sql('CREATE TABLE t (id INTEGER PRIMARY KEY, '
+                                 'a TEXT)')
+        with api.transaction() as s:
+            s.execute(sa.text('INSERT INTO t (a) VALUES (:a)'),
+                      {'a': 'y' * (api.LARGE_BOUND_VALUE + 1)})
+        self.assertEqual([0], calls)
+        with engine.connect() as conn:
+            self.assertEqual(1, conn.exec_driver_sql(
+                'SELECT count(*) FROM t').scalar())

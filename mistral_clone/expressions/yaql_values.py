@@ -361,10 +361,16 @@ def _finalize_items(items, limit, sets):
         return _finalize_each(items, limit, sets, [])
     result = []
     it = iter(items)
-    while True:
-        chunk = []
+    for first in it:
+        t = type(first)
+        if t is not LazyFrozenDict and t not in _SCALARS:
+            # Other items (dict(...) results...) one at a time, as they
+            # come (not held a chunk at a time).
+            return _finalize_each(itertools.chain((first,), it), limit,
+                                  sets, result)
+        chunk = [first]
         try:
-            chunk.extend(_islice(it, _CHUNK))
+            chunk.extend(_islice(it, _CHUNK - 1))
         except Exception:
             # The items before the failing one first (an Unsupported among
             # them comes first), as one item at a time.
@@ -383,7 +389,8 @@ def _finalize_items(items, limit, sets):
         else:
             _finalize_each(chunk, limit, sets, result)
         if len(chunk) < _CHUNK:
-            return result
+            break
+    return result
 
 
 def _finalize_each(items, limit, sets, result):

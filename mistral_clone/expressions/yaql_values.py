@@ -13,12 +13,14 @@ yaql itself, which produces the exact result or error.
 
 import collections.abc
 import itertools
+import operator
 import sys
 
 from yaql.language import utils as yaql_utils
 from yaql.standard_library import queries as yaql_queries
 
 from mistral_clone.expressions import budget
+from mistral_clone.expressions import yaql_plain as plain
 
 FrozenDict = yaql_utils.FrozenDict
 _Iterator = collections.abc.Iterator
@@ -26,8 +28,8 @@ _Set = collections.abc.Set
 _getsizeof = sys.getsizeof
 
 
-class Unsupported(Exception):
-    """The fast path cannot vouch for this evaluation: use yaql."""
+# The fast path cannot vouch for this evaluation: use yaql.
+Unsupported = plain.Unsupported
 
 
 def frozen(d, _new=FrozenDict.__new__, _type=FrozenDict):
@@ -40,7 +42,7 @@ def frozen(d, _new=FrozenDict.__new__, _type=FrozenDict):
 
 def frozen_plain(d, plain, _new=FrozenDict.__new__, _type=FrozenDict):
     """``frozen(d)``; ``plain``: ``d``'s keys and values are all scalars
-    (then its output conversion is ``dict(d)``, see _finalize_items)."""
+    (then its output conversion is ``dict(d)``, see _finalize_each)."""
     fd = _new(_type)
     fd._d = d
     fd._hash = None
@@ -155,8 +157,7 @@ def python_iter(iterable):
         yield item
 
 
-SCALARS = _SCALARS = frozenset([str, int, float, bool, type(None)])
-_all_scalar = _SCALARS.issuperset
+SCALARS = _SCALARS = plain.SCALARS
 
 
 # -- input conversion (lazy twin of utils.convert_input_data) ----------------
@@ -240,6 +241,11 @@ class LazyFrozenDict(FrozenDict):
 
 # -- output conversion (twin of the '#finalize' of yaql_eval) ----------------
 
+_LAZY_ONLY = frozenset([LazyFrozenDict])
+_DICT_ONLY = frozenset([dict])
+_SEQUENCES = frozenset([tuple, list])
+
+
 class OrderedKeys(tuple):
     """``keys()`` / ``items()`` of a dictionary as an expression result.
 
@@ -265,136 +271,11 @@ def ordered_keys(items):
     return OrderedKeys(items)
 
 
-def plain_copy(value, limit=-1):
-    """convert_output_data(convert_input_data(value)) for plain data, or
-    ``Unsupported`` when ``value`` holds anything else (or, with ``limit``
-    >= 0, a collection longer than that)."""
-    t = type(value)
-    if t is str or t is int or t is float or t is bool or value is None:
-        return value
-    if t is dict:
-        return _copy_dict(value, limit)
-    if t is list or t is tuple:
-        return _copy_list(value, limit)
-    raise Unsupported()
-
-
-# plain_copy's two containers, without a call per scalar (most of the
-# values of JSON documents): the copy of every expression result that
-# passes through them dominated evaluations over large lists.
-
-def _copy_dict(d, limit):
-    if 0 <= limit < len(d):
-        raise Unsupported()
-    if not _all_scalar(map(type, d)):
-        return _copy_items(d, limit)
-    # A C copy, then only the containers copied one by one.
-    result = dict(d)
-    for k, v in d.items():
-        t = type(v)
-        if t in _SCALARS:
-            continue
-        if t is list and _all_scalar(map(type, v)) and \
-                not 0 <= limit < len(v):
-            result[k] = v[:]
-        elif t is dict:
-            result[k] = _copy_dict(v, limit)
-        elif t is list or t is tuple:
-            result[k] = _copy_list(v, limit)
-        else:
-            raise Unsupported()
-    return result
-
-
-def _copy_items(d, limit):
-    result = {}
-    for k, v in d.items():
-        if type(k) is not str:
-            k = plain_copy(k, limit)
-        t = type(v)
-        if t is str or t is int or t is float or t is bool or v is None:
-            result[k] = v
-        elif t is dict:
-            result[k] = _copy_dict(v, limit)
-        elif t is list or t is tuple:
-            result[k] = _copy_list(v, limit)
-        else:
-            raise Unsupported()
-    return result
-
-
-def _copy_list(items, limit):
-    if 0 <= limit < len(items):
-        raise Unsupported()
-    if _all_scalar(map(type, items)):
-        return list(items)
-    result = []
-    append = result.append
-    for v in items:
-        t = type(v)
-        if t is str or t is int or t is float or t is bool or v is None:
-            append(v)
-        elif t is dict:
-            append(_copy_dict(v, limit))
-        elif t is list or t is tuple:
-            append(_copy_list(v, limit))
-        else:
-            raise Unsupported()
-    return result
-
-
-# A lazily wrapped plain value that an expression gives back unchanged (a
-# record that orderBy, where, first... passed through) is its own output
-# conversion: the same dicts and lists, not a copy. (Values are never
-# changed in place; copies of every record for every task of a chain made
-# the data-heavy workflows hold several copies of the same list.)
-
-def plain_shared(value, limit=-1):
-    """``value`` itself where plain_copy would give an equal copy of the
-    same types: dicts with scalar keys, lists and scalars (``Unsupported``
-    for anything else, tuples included, or a collection over ``limit``)."""
-    t = type(value)
-    if t in _SCALARS:
-        return value
-    if t is dict:
-        return _shared_dict(value, limit)
-    if t is list:
-        return _shared_list(value, limit)
-    raise Unsupported()
-
-
-def _shared_dict(d, limit):
-    if 0 <= limit < len(d) or not _all_scalar(map(type, d)):
-        raise Unsupported()
-    for v in d.values():
-        t = type(v)
-        if t in _SCALARS:
-            continue
-        if t is dict:
-            _shared_dict(v, limit)
-        elif t is list:
-            _shared_list(v, limit)
-        else:
-            raise Unsupported()
-    return d
-
-
-def _shared_list(items, limit):
-    if 0 <= limit < len(items):
-        raise Unsupported()
-    if _all_scalar(map(type, items)):
-        return items
-    for v in items:
-        t = type(v)
-        if t in _SCALARS:
-            continue
-        if t is dict:
-            _shared_dict(v, limit)
-        elif t is list:
-            _shared_list(v, limit)
-        else:
-            raise Unsupported()
-    return items
+# (yaql_plain: plain values' output conversion, the value itself or a
+# copy.)
+plain_copy = plain.plain_copy
+plain_shared = plain.plain_shared
+_shared_dict = plain.shared_dict
 
 
 def finalize(obj, limits=None, sets=set):
@@ -462,9 +343,59 @@ def _finalize(obj, limit, sets):
     return obj
 
 
+# Items converted one chunk at a time (see _finalize_items).
+_CHUNK = 1024
+# Shorter tuples and lists: item by item at once.
+_SMALL = 8
+_cache_of = operator.attrgetter('_cache')
+_d_of = operator.attrgetter('_d')
+_islice = itertools.islice
+
+
 def _finalize_items(items, limit, sets):
-    """[_finalize(v) for v in items], without a call per plain item."""
+    """[_finalize(v) for v in items], a chunk at a time: a chunk of
+    scalars as it is; a chunk of unconverted LazyFrozenDicts over plain
+    dicts (records passed through or ``$.set`` on them) as those dicts,
+    checked all at once (yaql_plain.all_plain); else item by item."""
+    if type(items) in _SEQUENCES and len(items) < _SMALL:
+        return _finalize_each(items, limit, sets, [])
     result = []
+    it = iter(items)
+    for first in it:
+        t = type(first)
+        if t is not LazyFrozenDict and t not in _SCALARS:
+            # Other items (dict(...) results...) one at a time, as they
+            # come (not held a chunk at a time).
+            return _finalize_each(itertools.chain((first,), it), limit,
+                                  sets, result)
+        chunk = [first]
+        try:
+            chunk.extend(_islice(it, _CHUNK - 1))
+        except Exception:
+            # The items before the failing one first (an Unsupported among
+            # them comes first), as one item at a time.
+            _finalize_each(chunk, limit, sets, result)
+            raise
+        kinds = set(map(type, chunk))
+        if kinds <= _SCALARS:
+            result.extend(chunk)
+        elif kinds == _LAZY_ONLY and not any(map(_cache_of, chunk)):
+            dicts = list(map(_d_of, chunk))
+            if set(map(type, dicts)) == _DICT_ONLY and \
+                    plain.all_plain(dicts, limit):
+                result.extend(dicts)
+            else:
+                _finalize_each(chunk, limit, sets, result)
+        else:
+            _finalize_each(chunk, limit, sets, result)
+        if len(chunk) < _CHUNK:
+            break
+    return result
+
+
+def _finalize_each(items, limit, sets, result):
+    """``result`` + [_finalize(v) for v in items], without a call per
+    plain item."""
     append = result.append
     scalars = _SCALARS.issuperset
     for v in items:

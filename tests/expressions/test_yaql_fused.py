@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from mistral_clone import expressions as expr
 from mistral_clone.expressions import yaql_eval
 from mistral_clone.expressions import yaql_streams
+from mistral_clone.expressions import yaql_values
 from tests.expressions import base
 from tests.expressions import differential as diff
 from tests.expressions import test_yaql_differential as tyd
@@ -249,3 +250,63 @@ class FusedDifferentialTest(base.ExprTestCase):
                                      diff.ours(text, ctx, fast=True), text)
             self.assertSame(text, ctx, {'limit_iterators': 100000,
                                         'memory_quota': 10000000})
+
+
+class _Str(str):
+    """A str subclass (not plain data)."""
+
+
+class SetAndChunksDifferentialTest(FusedDifferentialTest):
+    """``$.set`` on the records of a list, and results converted a chunk of
+    records at a time (``yaql_values._finalize_items``, checked at once by
+    ``yaql_plain.all_plain``): chunks of 3 here, so that small lists cross
+    chunk boundaries, with odd records before, among and after plain ones.
+    """
+
+    def setUp(self):
+        super().setUp()
+        for name, n in (('_CHUNK', 3), ('_SMALL', 0)):
+            patcher = mock.patch.object(yaql_values, name, n)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    # (Inherited, run again through chunks of 3.)
+    test_generated_queries = FusedDifferentialTest.test_generated_queries
+    test_known_queries = FusedDifferentialTest.test_known_queries
+
+    def test_set_and_passed_through(self):
+        def rec(i):
+            return {'id': i, 'name': 'n%d' % i, 'tags': ['a', str(i)],
+                    'sub': {'k': [i, None, True], 'e': {}}}
+        plain = [rec(i) for i in range(7)]
+        odd = [
+            {'id': 7, 't': (1, 2)}, {'id': 8, 's': {1, 2}},
+            {'id': 9, 'u': _Str('x')}, {'id': 10, 1: 'int key'},
+            {'id': 11, None: 'null key', 2.5: [True]}, 5, None, ['a', 1],
+            {'id': 12, 'deep': [[[[[[[[[[1]]]]]]]]]]},
+            {'id': 13, 'tags': list(range(120))},
+            {'id': 14, 'tags': 'y' * 2000}, {'id': 0, 'x': {'y': (3,)}}]
+        texts = [
+            '$.recs.select($.set(flag, true))',
+            '$.recs.select($.set(name, upper))',
+            '$.recs.select($.set(id, $.id + 1))',
+            '$.recs.select($.set(tags, [1, 2]))',
+            '$.recs.select($.set(flag, $.tags))',
+            '$.recs.select($.set(flag, $.sub))',
+            '$.recs.select($.set(sub, {a => $.tags}))',
+            '$.recs.select($.set(1, x))', '$.recs.select($.set(null, x))',
+            '$.recs.select($.set(true, x))', '$.recs.select($.set(2.5, x))',
+            '$.recs.select($.set([1], x))',
+            '$.recs.select($.set(flag, 1 / ($.id - 3)))',
+            '$.recs.select($.set(flag, true)).select($.set(f2, $.flag))',
+            '$.recs.where($.id > 1)', '$.recs.orderBy($.id)', '$.recs',
+            '$.recs.select($)', '$.recs.select($.tags)',
+            '$.recs.select($.id)', '$.recs.select($.set(flag, true))[1]',
+        ]
+        lists = [plain, odd, plain[:4] + odd + plain[4:], odd[::-1] + plain,
+                 [plain[0]] * 2 + [odd[9]] + plain]
+        for limits in _LIMITS + ({'limit_iterators': 5},):
+            for recs in lists:
+                context = _context(recs, recs[:2])
+                for text in texts:
+                    self.assertSame(text, context, limits)

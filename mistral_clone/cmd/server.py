@@ -74,30 +74,28 @@ MALLOC_MMAP_THRESHOLD = 256 << 10
 _M_MMAP_THRESHOLD = -3
 
 
-def limit_malloc_arenas(arenas=MALLOC_ARENAS):
-    """mallopt(M_ARENA_MAX) before this process starts any thread; True
-    when set (False: not glibc, or the environment decides)."""
-    if os.environ.get('MALLOC_ARENA_MAX'):
+def _mallopt(env_name, param, value):
+    """glibc's mallopt(param, value) unless ``env_name`` is set in the
+    environment (glibc reads it itself); True when set (False: not glibc,
+    or the environment decides)."""
+    if os.environ.get(env_name):
         return False
     try:
         import ctypes
         libc = ctypes.CDLL(None)
-        return bool(libc.mallopt(_M_ARENA_MAX, arenas))
+        return bool(libc.mallopt(param, value))
     except (OSError, AttributeError):  # not glibc (musl, macOS)
         return False
+
+
+def limit_malloc_arenas(arenas=MALLOC_ARENAS):
+    """mallopt(M_ARENA_MAX) before this process starts any thread."""
+    return _mallopt('MALLOC_ARENA_MAX', _M_ARENA_MAX, arenas)
 
 
 def fix_malloc_mmap_threshold(threshold=MALLOC_MMAP_THRESHOLD):
-    """mallopt(M_MMAP_THRESHOLD): True when set (False: not glibc, or the
-    environment decides)."""
-    if os.environ.get('MALLOC_MMAP_THRESHOLD_'):
-        return False
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None)
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold))
-    except (OSError, AttributeError):  # not glibc (musl, macOS)
-        return False
+    """mallopt(M_MMAP_THRESHOLD)."""
+    return _mallopt('MALLOC_MMAP_THRESHOLD_', _M_MMAP_THRESHOLD, threshold)
 
 
 def main(argv=None):

@@ -33,6 +33,32 @@ PG_PORT = 5432
 MYSQL_PORT = 3306
 
 
+def children(pid):
+    """Pids of the running processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...; comm may hold spaces.
+        fields = stat.rsplit(')', 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != 'Z':
+            found.append(int(entry))
+    return found
+
+
+def _running(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return False
+
+
 def _port_open(port, host='127.0.0.1'):
     try:
         with socket.create_connection((host, port), timeout=1):
@@ -60,14 +86,32 @@ def _run(cmd, timeout=60, check=True, **kw):
     return p.stdout.decode('utf-8', 'replace')
 
 
+@contextlib.contextmanager
+def _broker_lock():
+    """One test restarts the shared RabbitMQ (``restart_rabbitmq``) while
+    the other test worker may be setting up a deployment: checks and vhost
+    set-up wait until a restart is over instead of finding the broker
+    down."""
+    path = os.path.join(tempfile.gettempdir(),
+                        'mistral_clone_rabbitmq_restart.lock')
+    with open(path, 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def _rabbit_ready():
-    if not _port_open(RABBIT_PORT):
-        return False
-    try:
-        _run(['rabbitmqctl', 'await_startup', '--timeout', '30'], timeout=40)
-        return True
-    except Exception:
-        return False
+    with _broker_lock():
+        if not _port_open(RABBIT_PORT):
+            return False
+        try:
+            _run(['rabbitmqctl', 'await_startup', '--timeout', '30'],
+                 timeout=40)
+            return True
+        except Exception:
+            return False
 
 
 def ensure_rabbitmq():
@@ -256,10 +300,11 @@ class Deployment:
     # --- set-up ---------------------------------------------------------------
 
     def create(self):
-        _run(['rabbitmqctl', 'add_vhost', self.vhost])
-        self._vhost_created = True
-        _run(['rabbitmqctl', 'set_permissions', '-p', self.vhost, 'guest',
-              '.*', '.*', '.*'])
+        with _broker_lock():
+            _run(['rabbitmqctl', 'add_vhost', self.vhost])
+            self._vhost_created = True
+            _run(['rabbitmqctl', 'set_permissions', '-p', self.vhost,
+                  'guest', '.*', '.*', '.*'])
         if self.db_url is None:
             self.db_url = create_database(self.backend, self.db_name)
             self._db_created = True
@@ -356,14 +401,25 @@ class Deployment:
             self.wait_api()
 
     def kill(self, name, sig=signal.SIGKILL):
+        """Signal a process and wait until it and the worker processes it
+        forked (API workers) are gone: a worker outliving a killed master
+        still holds the listening socket for a moment and would answer
+        for the next API process, which cannot bind the port yet."""
         proc = self.processes[name]
         if proc.alive():
+            kids = children(proc.popen.pid)
             proc.popen.send_signal(sig)
             try:
                 proc.popen.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.popen.kill()
                 proc.popen.wait(timeout=10)
+            # They leave by themselves (a worker notices its master's
+            # death, or the master stops them): wait, never kill them, so
+            # a test can still see one that stays.
+            deadline = time.time() + 90
+            while time.time() < deadline and any(map(_running, kids)):
+                time.sleep(0.1)
 
     def stop_all(self, sig=signal.SIGTERM):
         for name in list(self.processes):
@@ -430,10 +486,14 @@ class Deployment:
 
     @staticmethod
     def restart_rabbitmq(down_seconds=2.0):
-        _run(['rabbitmqctl', 'stop_app'], timeout=120)
-        time.sleep(down_seconds)
-        _run(['rabbitmqctl', 'start_app'], timeout=120)
-        _run(['rabbitmqctl', 'await_startup', '--timeout', '60'], timeout=90)
+        with _broker_lock():
+            try:
+                _run(['rabbitmqctl', 'stop_app'], timeout=120)
+                time.sleep(down_seconds)
+            finally:
+                _run(['rabbitmqctl', 'start_app'], timeout=120)
+                _run(['rabbitmqctl', 'await_startup', '--timeout', '60'],
+                     timeout=90)
 
     # --- tear-down -------------------------------------------------------------------
 

@@ -26,20 +26,7 @@ from tests.integration import production_env as pe
 WF = "---\nversion: '2.0'\n%s:\n  tasks:\n    t:\n      action: std.noop\n"
 
 
-def children(pid):
-    found = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...; comm may hold spaces.
-        if int(stat.rsplit(')', 1)[1].split()[1]) == pid:
-            found.append(int(entry))
-    return found
+children = pe.children
 
 
 def _request_count(metrics_text, method, route):

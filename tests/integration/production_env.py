@@ -87,19 +87,23 @@ def _run(cmd, timeout=60, check=True, **kw):
 
 
 @contextlib.contextmanager
-def _broker_lock():
-    """One test restarts the shared RabbitMQ (``restart_rabbitmq``) while
-    the other test worker may be setting up a deployment: checks and vhost
-    set-up wait until a restart is over instead of finding the broker
-    down."""
-    path = os.path.join(tempfile.gettempdir(),
-                        'mistral_clone_rabbitmq_restart.lock')
+def file_lock(path):
+    """An exclusive lock between processes (test workers) on ``path``."""
     with open(path, 'a') as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _broker_lock():
+    """One test restarts the shared RabbitMQ (``restart_rabbitmq``) while
+    the other test worker may be setting up a deployment: checks and vhost
+    set-up wait until a restart is over instead of finding the broker
+    down."""
+    return file_lock(os.path.join(tempfile.gettempdir(),
+                                  'mistral_clone_rabbitmq_restart.lock'))
 
 
 def _rabbit_ready():
@@ -163,17 +167,11 @@ def ensure_mariadb():
     return None
 
 
-@contextlib.contextmanager
 def _services_lock():
     """Test workers start at the same moment: one of them starts a
     missing service, the others find it running."""
-    path = os.path.join(tempfile.gettempdir(), 'mistral_clone_services.lock')
-    with open(path, 'a') as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return file_lock(os.path.join(tempfile.gettempdir(),
+                                  'mistral_clone_services.lock'))
 
 
 def unavailable_reason(backend):

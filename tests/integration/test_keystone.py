@@ -22,9 +22,7 @@ The module is skipped, with the reason, only when the Keystone venv cannot
 be created (no network, no PyPI).
 """
 
-import contextlib
 import datetime
-import fcntl
 import getpass
 import grp
 import json
@@ -42,6 +40,8 @@ import unittest
 import uuid
 
 import requests
+
+from tests.integration import production_env as pe
 
 VENV = os.environ.get('MC_KEYSTONE_VENV') or os.path.expanduser(
     '~/.cache/mistral_clone/keystone-venv')
@@ -88,17 +88,11 @@ def _venv_python():
     return os.path.join(VENV, 'bin', 'python')
 
 
-@contextlib.contextmanager
 def _install_lock():
     """One process at a time installs the Keystone venv or its template
     (test workers start at the same moment)."""
     os.makedirs(os.path.dirname(VENV), exist_ok=True)
-    with open(VENV + '.lock', 'a') as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return pe.file_lock(VENV + '.lock')
 
 
 def ensure_keystone_venv():

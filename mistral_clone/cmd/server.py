@@ -20,6 +20,7 @@ import threading
 from oslo_config import cfg
 
 from mistral_clone import config
+from mistral_clone import glibc
 from mistral_clone import launcher
 from mistral_clone import log
 
@@ -80,12 +81,8 @@ def _mallopt(env_name, param, value):
     or the environment decides)."""
     if os.environ.get(env_name):
         return False
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None)
-        return bool(libc.mallopt(param, value))
-    except (OSError, AttributeError):  # not glibc (musl, macOS)
-        return False
+    mallopt = glibc.function('mallopt')
+    return mallopt is not None and bool(mallopt(param, value))
 
 
 def limit_malloc_arenas(arenas=MALLOC_ARENAS):

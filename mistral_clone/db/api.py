@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc as sa_exc, orm
 
 from mistral_clone import exceptions as exc
+from mistral_clone import glibc
 from mistral_clone.db import limits
 from mistral_clone.db import models
 
@@ -105,11 +106,10 @@ LARGE_BOUND_VALUE = 256 << 10
 
 
 def _load_malloc_trim():
-    try:
-        import ctypes
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, macOS)
+    trim = glibc.function('malloc_trim')
+    if trim is None:
         return None
+    import ctypes
     trim.argtypes = (ctypes.c_size_t,)
     trim.restype = ctypes.c_int
     return trim

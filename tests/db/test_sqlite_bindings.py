@@ -49,8 +49,8 @@ class ReleaseTest(unittest.TestCase):
         for value in ('a', 'b'):
             conn.execute('INSERT INTO t (a) VALUES (?)', (value,))
             sqlite_bindings.release(conn)
-        self.assertEqual([('a',), ('b',)],
-                         conn.execute('SELECT a FROM t ORDER BY id').fetchall())
+        rows = conn.execute('SELECT a FROM t ORDER BY id').fetchall()
+        self.assertEqual([('a',), ('b',)], rows)
 
     def test_a_busy_statement_keeps_its_values(self):
         conn = self._connection()

@@ -26,6 +26,7 @@ from mistral_clone import exceptions as exc
 from mistral_clone import glibc
 from mistral_clone.db import limits
 from mistral_clone.db import models
+from mistral_clone.db import sqlite_bindings
 
 LOG = logging.getLogger(__name__)
 
@@ -160,7 +161,11 @@ def _configure_sqlite(engine, synchronous, in_memory=False):
     # scenario). A connection that bound such a value is closed when it
     # returns to the pool; the pool opens a new one when needed (not for
     # an in-memory database: its one connection is the database). The
-    # transaction then ends with release_freed_memory().
+    # transaction then ends with release_freed_memory(). Within the
+    # transaction, the statements let go of such values as soon as they
+    # ran (sqlite_bindings.py): a chain of inline tasks binds its JSON
+    # texts through several statements, whose copies were all alive at
+    # once until the end.
     @event.listens_for(engine, 'before_cursor_execute')
     def _note_large_values(conn, cursor, statement, parameters, context,
                            executemany):
@@ -177,7 +182,15 @@ def _configure_sqlite(engine, synchronous, in_memory=False):
             for value in values:
                 if type(value) is str and len(value) > LARGE_BOUND_VALUE:
                     conn.info['large_values'] = True
+                    conn.info['release_bindings'] = True
                     return
+
+    @event.listens_for(engine, 'after_cursor_execute')
+    def _release_large_values(conn, cursor, statement, parameters, context,
+                              executemany):
+        if conn.info.get('release_bindings'):
+            conn.info['release_bindings'] = False
+            sqlite_bindings.release(conn.connection.dbapi_connection)
 
     @event.listens_for(engine.pool, 'checkin')
     def _close_if_large_values(dbapi_conn, record):

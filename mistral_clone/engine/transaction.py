@@ -31,6 +31,8 @@ there is no import loop however the work recurses.
 
 import datetime
 
+import sqlalchemy as sa
+
 from mistral_clone import exceptions as exc
 from mistral_clone.db import api as db_api
 from mistral_clone.db import models
@@ -182,6 +184,12 @@ class Transaction:
             attrs = _RELEASED.get(type(obj))
             if attrs and states.is_completed(obj.state):
                 self.s.expire(obj, attrs)
+        # The workflow inputs too (stored, never changed): the views read
+        # them through WorkflowRun.input, which loads one again if a task
+        # looks a key of it up.
+        for run in self._runs.values():
+            if _stored_unchanged(run.wf_ex, 'input'):
+                self.s.expire(run.wf_ex, ['input'])
 
     # --- scheduled jobs ---------------------------------------------------------
 
@@ -215,6 +223,16 @@ _RELEASED = {
     models.TaskExecution: ['in_context', 'published', 'published_global'],
     models.ActionExecution: ['input', 'output'],
 }
+
+
+def _stored_unchanged(row, attr):
+    """True when ``row`` is stored and holds ``attr`` loaded, unchanged
+    (expiring it loses nothing)."""
+    if attr not in row.__dict__:
+        return False
+    state = sa.inspect(row)
+    return state.persistent and \
+        not state.attrs[attr].history.has_changes()
 
 
 def _found(row, what, row_id):

@@ -6,6 +6,8 @@ the rooms need again and again: its parsed spec, its task executions
 creates), its env, and the expression views of its tasks.
 """
 
+import collections.abc
+
 import sqlalchemy as sa
 
 from mistral_clone import expressions
@@ -25,6 +27,7 @@ class WorkflowRun:
                                            name=wf_ex.workflow_name)
         self._tasks = tasks
         self._root_env = None
+        self._input = None
 
     # --- task executions -------------------------------------------------------
 
@@ -129,17 +132,24 @@ class WorkflowRun:
         self.wf_ex.params = params
         self._root_env = None
 
+    @property
+    def input(self):
+        """The workflow input as the views see it (:class:`LazyInput`)."""
+        if self._input is None:
+            self._input = LazyInput(self.wf_ex)
+        return self._input
+
     def view(self, task_ex, ctx, extra=None):
         """What a task's expressions see (``extra``: with-items values)."""
         info = None if task_ex is None else {'id': task_ex.id,
                                              'name': task_ex.name}
         return dataflow.task_view(info, self.env, self.wf_ex.context,
-                                  self.wf_ex.input, ctx, extra)
+                                  self.input, ctx, extra)
 
     def workflow_view(self, final_ctx=None):
         """What ``vars``, ``output`` and ``output-on-error`` see."""
         return dataflow.workflow_view(self.env, self.wf_ex.context,
-                                      self.wf_ex.input, final_ctx)
+                                      self.input, final_ctx)
 
     def evaluate(self, data, view):
         with expressions.using_data_provider(self.provider):
@@ -148,6 +158,52 @@ class WorkflowRun:
     def evaluator(self, view):
         """``evaluate(data)`` against ``view`` (for the pure decisions)."""
         return lambda data: self.evaluate(data, view)
+
+
+class LazyInput(collections.abc.Mapping):
+    """A workflow execution's input, read from its row at each lookup.
+
+    A transaction may let go of the row's parsed input once it is stored
+    (``Transaction.release_completed``: a chain of tasks over a large
+    input held it to the end, beside every version of the data the
+    tasks made); the next lookup of one of its keys loads it again. Its
+    keys (the input never changes once stored) are kept: the lookups of
+    keys it does not have (most, as the branch context comes first) need
+    no load."""
+
+    __slots__ = ('_wf_ex', '_keys')
+
+    def __init__(self, wf_ex):
+        self._wf_ex = wf_ex
+        self._keys = None
+
+    def _data(self):
+        return self._wf_ex.input or {}
+
+    def _key_list(self):
+        if self._keys is None:
+            self._keys = tuple(self._data())
+        return self._keys
+
+    def __getitem__(self, key):
+        return self._data()[key]
+
+    def __contains__(self, key):
+        return key in self._key_list()
+
+    def get(self, key, default=None):
+        if key not in self._key_list():
+            return default
+        return self._data().get(key, default)
+
+    def __iter__(self):
+        return iter(self._key_list())
+
+    def __len__(self):
+        return len(self._key_list())
+
+    def __repr__(self):
+        return repr(self._data())
 
 
 def outbound(task_ex):

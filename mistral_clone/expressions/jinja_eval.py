@@ -112,8 +112,12 @@ def _evaluate(expression, data_context):
         variables['_'] = data_context
         if m.group(0) == expression:
             result = _expression(m.group(1))(**variables)
-            # Force StrictUndefined to raise.
-            str(result)
+            # Force StrictUndefined to raise (only a whole undefined
+            # result does: the text of a list or dict shows its undefined
+            # items as 'Undefined'; for a large list that text was a
+            # copy of the data the size of its repr, made for nothing).
+            if isinstance(result, jinja2.Undefined):
+                str(result)
             return functions.to_plain(result)
         return _template(expression).render(variables)
     except MemoryError:

@@ -322,6 +322,13 @@ def _finalize(obj, limit, sets):
             return plain_copy(obj._d, limit)
         except Unsupported:
             pass
+    if t is dict:
+        # A plain value a function gave (``task().result``): shared as
+        # the same value wrapped lazily would be.
+        try:
+            return plain_shared(obj, limit)
+        except Unsupported:
+            pass
     if isinstance(obj, collections.abc.Mapping):
         _too_long(obj, limit)
         return {_finalize(k, limit, sets): _finalize(v, limit, sets)
@@ -355,15 +362,17 @@ _islice = itertools.islice
 def _finalize_items(items, limit, sets):
     """[_finalize(v) for v in items], a chunk at a time: a chunk of
     scalars as it is; a chunk of unconverted LazyFrozenDicts over plain
-    dicts (records passed through or ``$.set`` on them) as those dicts,
-    checked all at once (yaql_plain.all_plain); else item by item."""
+    dicts (records passed through or ``$.set`` on them), or of plain
+    dicts, as those dicts, checked all at once (yaql_plain.all_plain);
+    else item by item."""
     if type(items) in _SEQUENCES and len(items) < _SMALL:
         return _finalize_each(items, limit, sets, [])
     result = []
     it = iter(items)
     for first in it:
         t = type(first)
-        if t is not LazyFrozenDict and t not in _SCALARS:
+        if t is not LazyFrozenDict and t is not dict and \
+                t not in _SCALARS:
             # Other items (dict(...) results...) one at a time, as they
             # come (not held a chunk at a time).
             return _finalize_each(itertools.chain((first,), it), limit,
@@ -386,6 +395,9 @@ def _finalize_items(items, limit, sets):
                 result.extend(dicts)
             else:
                 _finalize_each(chunk, limit, sets, result)
+        elif kinds == _DICT_ONLY and plain.all_plain(chunk, limit):
+            # Plain records a function gave (``task().result.where(...)``)
+            result.extend(chunk)
         else:
             _finalize_each(chunk, limit, sets, result)
         if len(chunk) < _CHUNK:

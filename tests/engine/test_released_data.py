@@ -5,6 +5,7 @@ results."""
 
 import json
 import threading
+import unittest
 
 import sqlalchemy as sa
 
@@ -182,3 +183,98 @@ class TaskResultTest(base.ServerTestCase):
                 got = results.task_result(session, task)
                 self.assertEqual(stored, got)
                 self.assertEqual(type(stored), type(got))
+
+
+# The input is read by the first task and, after the release, by the last
+# one and the output.
+INPUT_CHAIN = """version: '2.0'
+input_chain:
+  input: [recs, label]
+  output:
+    count: <% $.count %>
+    label: <% $.label %>
+  tasks:
+    first:
+      action: std.noop
+      publish:
+        ids: <% $.recs.select($.id) %>
+      on-success: middle
+    middle:
+      action: std.echo output=<% $.ids %>
+      publish:
+        count: <% task().result.len() %>
+      on-success: last
+    last:
+      action: std.noop
+      publish:
+        again: <% $.label + '!' %>
+"""
+
+
+class ReleasedInputTest(base.ServerTestCase):
+    """The workflow input is let go with the data of completed tasks and
+    read again from the database by the first lookup of one of its keys
+    (``WorkflowRun.input``)."""
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(setattr, transaction, 'RELEASE_AFTER_KB',
+                        transaction.RELEASE_AFTER_KB)
+        transaction.RELEASE_AFTER_KB = 0
+        r = self.server.post_text('/workflows', INPUT_CHAIN)
+        self.assertEqual(201, r.status_code, r.text)
+
+    def test_read_again_when_needed(self):
+        recs = [{'id': i, 'name': 'n%d' % i} for i in range(500)]
+        reads = []
+        original = models.JsonEncoded.process_result_value
+
+        def counting(decorator, value, dialect):
+            if value is not None and '"label"' in value and \
+                    threading.current_thread().name.startswith('engine'):
+                reads.append(value[:20])
+            return original(decorator, value, dialect)
+
+        self.addCleanup(setattr, models.JsonEncoded, 'process_result_value',
+                        original)
+        models.JsonEncoded.process_result_value = counting
+        ex = self.server.start('input_chain', {'recs': recs, 'label': 'L'})
+        ex = self.server.wait(ex['id'], timeout=60)
+        models.JsonEncoded.process_result_value = original
+        self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
+        self.assertEqual({'count': 500, 'label': 'L'},
+                         json.loads(ex['output']))
+        last = self.server.task(ex['id'], 'last')
+        self.assertEqual({'again': 'L!'}, json.loads(last['published']))
+        # Read by the chain's transaction for the first task, then again
+        # for the last one (its lookup of ``label``).
+        self.assertGreaterEqual(len(reads), 2, reads)
+
+
+class LazyInputTest(unittest.TestCase):
+    """WorkflowRun.input answers key lookups from the keys it read once,
+    and values from the row (so a released input is read again)."""
+
+    def test_lookups(self):
+        from mistral_clone.engine.workflow_run import LazyInput
+
+        class Row:
+            loads = 0
+
+            @property
+            def input(self):
+                Row.loads += 1
+                return {'a': 1, 'b': [2]}
+
+        view = LazyInput(Row())
+        self.assertEqual(['a', 'b'], list(view))
+        self.assertEqual(1, Row.loads)
+        self.assertNotIn('c', view)
+        self.assertIsNone(view.get('c'))
+        self.assertEqual(2, len(view))
+        self.assertTrue(view)
+        self.assertEqual(1, Row.loads)  # keys only: no read
+        self.assertEqual([2], view['b'])
+        self.assertEqual(1, view.get('a'))
+        self.assertEqual(3, Row.loads)
+        self.assertEqual({'a': 1, 'b': [2]}, dict(view))

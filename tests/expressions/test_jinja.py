@@ -1,3 +1,5 @@
+import unittest
+
 from mistral_clone import exceptions as exc
 from mistral_clone import expressions as expr
 from tests.expressions import base
@@ -95,3 +97,21 @@ class JinjaTest(base.ExprTestCase):
             exc.JinjaEvaluationException,
             "{{ ''.__class__.__subclasses__() }}", DATA,
             'Can not evaluate Jinja expression')
+
+
+class WholeResultTest(unittest.TestCase):
+    """Only an undefined whole result is turned into text to raise; a list
+    or dict result is not (its text was a copy the size of its repr)."""
+
+    def test_items_are_not_turned_into_text(self):
+        calls = []
+
+        class Item:
+            def __repr__(self):
+                calls.append(1)
+                return 'Item'
+
+        item = Item()
+        got = expr.evaluate('{{ _.x }}', expr.ContextView({'x': [item]}))
+        self.assertEqual(1, len(got))
+        self.assertEqual([], calls)

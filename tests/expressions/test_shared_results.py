@@ -158,3 +158,42 @@ class AllPlainTest(unittest.TestCase):
         self.assertEqual(one_by_one, got)
         self.assertEqual([[type(k) for k in d] for d in one_by_one],
                          [[type(k) for k in d] for d in got])
+
+
+class _Provider(expressions.DataProvider):
+
+    def __init__(self, result):
+        self.result = result
+
+    def task(self, context, task_name=None):
+        return {'name': task_name, 'result': self.result}
+
+
+class FunctionResultsTest(unittest.TestCase):
+    """Plain records a function gives (``task().result``: the action's
+    output the engine holds) pass through a query as themselves too."""
+
+    def evaluate(self, text, result):
+        with expressions.using_data_provider(_Provider(result)):
+            return expressions.evaluate(text, expressions.ContextView({}))
+
+    def test_plain_records_are_shared(self):
+        recs = [{'id': i, 'tags': ['a', str(i)], 'sub': {'k': [i, None]}}
+                for i in range(3000)]  # more than one chunk
+        for text, want in (
+                ('<% task(t).result.where($.id >= 10) %>', recs[10:]),
+                ('<% task(t).result %>', recs),
+                ('<% task(t).result.orderBy(-$.id) %>', recs[::-1])):
+            got = self.evaluate(text, recs)
+            self.assertEqual(want, got)
+            self.assertEqual([id(r) for r in want], [id(r) for r in got])
+        self.assertIs(recs[3], self.evaluate(
+            '<% task(t).result.where($.id = 3).first() %>', recs))
+
+    def test_records_not_plain_are_converted(self):
+        recs = [{'id': 1, 't': (1, 2)}, {'id': 2, 'n': {3: 'x'}}]
+        got = self.evaluate('<% task(t).result.where(true) %>', recs)
+        self.assertEqual([{'id': 1, 't': [1, 2]}, {'id': 2, 'n': {3: 'x'}}],
+                         got)
+        self.assertIs(list, type(got[0]['t']))
+        self.assertIsNot(recs[0], got[0])

@@ -249,7 +249,7 @@ def _launch_remote(components, conf, launched, host, claimer=None):
         server = servers.make_server(transport, conf.executor.topic,
                                      executor.host, executor,
                                      contracts.ExecutorApi)
-        server.start()
+        servers.start_server(server, conf, max_threads=conf.executor.workers)
         launched.rpc_servers.append(server)
     if 'scheduler' in components:
         scheduler = _make_scheduler(conf, engine_client)

@@ -32,3 +32,19 @@ class StartServerTest(unittest.TestCase):
     def test_without_cap_the_configured_pool(self):
         # None: oslo.messaging reads executor_thread_pool_size itself.
         self.assertIsNone(self.start(None, 64))
+
+
+class EngineRpcThreadsTest(unittest.TestCase):
+
+    def threads(self, pool_size, overflow):
+        from mistral_clone import launcher
+        conf = types.SimpleNamespace(database=types.SimpleNamespace(
+            max_pool_size=pool_size, max_overflow=overflow))
+        return launcher.engine_rpc_threads(conf)
+
+    def test_as_many_as_database_connections(self):
+        self.assertEqual(30, self.threads(10, 20))
+        self.assertEqual(5, self.threads(5, 0))
+
+    def test_no_cap_for_an_unlimited_overflow(self):
+        self.assertIsNone(self.threads(10, -1))

@@ -11,6 +11,7 @@ import json
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
 
 
@@ -30,7 +31,9 @@ class JsonEncoded(sa.types.TypeDecorator):
     cache_ok = True
 
     def load_dialect_impl(self, dialect):
-        return dialect.type_descriptor(_long_text(dialect))
+        if dialect.name == 'mysql':
+            return dialect.type_descriptor(mysql.LONGTEXT())
+        return dialect.type_descriptor(sa.Text())
 
     def process_bind_param(self, value, dialect):
         if value is None:
@@ -51,41 +54,14 @@ def _json_default(obj):
     return str(obj)
 
 
-# The MySQL types below are imported from SQLAlchemy's MySQL dialect only
-# for a MySQL database (whose engine imports that dialect anyway): as
-# ``with_variant`` types they were built at import, and the dialect package
-# (~1 MB of every process's memory) with them, on PostgreSQL and SQLite too.
-# The schema itself is the migrations' (alembic/versions), not these.
-
-def _long_text(dialect):
-    if dialect.name == 'mysql':
-        from sqlalchemy.dialects import mysql
-        return mysql.LONGTEXT()  # MySQL's TEXT holds 64 KB
-    return sa.Text()
+def LongText():
+    return sa.Text().with_variant(mysql.LONGTEXT(), 'mysql')
 
 
-class LongText(sa.types.TypeDecorator):
-    """Text; LONGTEXT on MySQL."""
-
-    impl = sa.Text
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        return dialect.type_descriptor(_long_text(dialect))
-
-
-class DateTime(sa.types.TypeDecorator):
-    """DateTime; DATETIME(fsp=6) on MySQL. Microseconds matter for default
-    created_at ordering; MySQL drops them unless asked."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name == 'mysql':
-            from sqlalchemy.dialects import mysql
-            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
-        return dialect.type_descriptor(sa.DateTime())
+def DateTime():
+    # Microseconds matter for default created_at ordering; MySQL drops them
+    # unless asked.
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
 
 
 class Base(orm.DeclarativeBase):

@@ -212,8 +212,6 @@ def stored(model, name, dialect_name):
     on SQLite a date's text (``YYYY-MM-DD HH:MM:SS.ffffff``), unparsed."""
     column = getattr(model, name)
     ctype = column.property.columns[0].type
-    if isinstance(ctype, models.DateTime):
-        ctype = ctype.impl
     if isinstance(ctype, models.JsonEncoded) or (
             dialect_name == 'sqlite' and isinstance(ctype, sa.DateTime)):
         return sa.type_coerce(column, sa.Text()).label(name)

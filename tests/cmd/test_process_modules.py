@@ -30,8 +30,6 @@ NOT_FOR_SERVICES = (
     'pecan', 'wsme', 'keystonemiddleware', 'oslo_middleware', 'webob',
     'cheroot', 'cotyledon', 'alembic', 'mako', 'jsonschema', 'dns',
     'mistral_clone.api', 'mistral_clone.console', 'mistral_clone.db.migration',
-    # The models' MySQL column types come from it on MySQL only (~1 MB).
-    'sqlalchemy.dialects.mysql',
     # Imported on the first expression evaluated, not at start (executors
     # and schedulers seldom evaluate any).
     'yaql', 'jinja2',

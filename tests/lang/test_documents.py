@@ -286,6 +286,21 @@ class CacheTest(unittest.TestCase):
             L.get_workflow_spec("version: '2.0'\nw:\n  tasks:\n    t1:\n"
                                 "      on-success: nope\n")
 
+    def test_stored_definitions_need_no_schema_validator(self):
+        # An engine reads definitions back to run them: that a document
+        # is a mapping is no reason to load jsonschema-rs (5 MB of code in
+        # every engine's RSS) or jsonschema.
+        from unittest import mock
+        from mistral_clone.lang import fastcheck
+        with mock.patch.object(fastcheck.FastCheck, 'accepts',
+                               side_effect=AssertionError('validated')):
+            spec = L.get_workflow_spec(
+                "version: '2.0'\nno_validator_wf:\n  tasks:\n"
+                "    t: {action: std.noop}\n", 'no_validator_wf')
+            action = L.get_action_spec(ACTIONS + '\n', 'a_two')
+        self.assertEqual('no_validator_wf', spec.name)
+        self.assertEqual('std.noop', action.base)
+
     def test_stored_definition_that_cannot_be_built_raises(self):
         with self.assertRaises(exc.InvalidModelException) as ctx:
             L.get_workflow_spec("version: '2.0'\nw:\n  tasks: 5\n")

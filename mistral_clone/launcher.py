@@ -120,11 +120,6 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
 
     ``api_socket``: a listening socket bound by a parent process (the API
     worker processes of ``api/serving.py``)."""
-    from mistral_clone.engine.service import Engine
-    from mistral_clone.engine.settings import EngineSettings
-    from mistral_clone.executor.service import Executor
-
-    from mistral_clone.engine.recovery import ActionRecovery
     from mistral_clone.services import heartbeats
 
     components = tuple(components)
@@ -153,6 +148,10 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
         # In-process RPC: each client is the service itself. Actions are
         # claimed and recovered as in production, so a restarted process
         # finishes the work of the one that was killed.
+        from mistral_clone.engine.recovery import ActionRecovery
+        from mistral_clone.engine.service import Engine
+        from mistral_clone.engine.settings import EngineSettings
+        from mistral_clone.executor.service import Executor
         engine = Engine(workers=conf.engine.workers,
                         settings=EngineSettings.from_conf(conf))
         executor = Executor(
@@ -218,16 +217,17 @@ def _launch_remote(components, conf, launched, host, claimer=None):
     """Production: each component talks to the others over oslo.messaging;
     engines and executors serve their topics (executors under their
     ``[executor] host`` name, which ``target:`` addresses)."""
-    from mistral_clone.engine.recovery import ActionRecovery
-    from mistral_clone.engine.service import Engine
-    from mistral_clone.engine.settings import EngineSettings
-    from mistral_clone.executor.service import Executor
+    # Each service's modules only where it runs: an API process imports
+    # no engine (issue 14: memory of every API worker).
     from mistral_clone.rpc import contracts
     from mistral_clone.rpc import servers
 
     transport, engine_client, executor_client = setup_remote_clients(conf)
     launched.transport = transport
     if 'engine' in components:
+        from mistral_clone.engine.recovery import ActionRecovery
+        from mistral_clone.engine.service import Engine
+        from mistral_clone.engine.settings import EngineSettings
         engine = Engine(executor_client=executor_client,
                         workers=conf.engine.workers,
                         settings=EngineSettings.from_conf(conf))
@@ -240,6 +240,7 @@ def _launch_remote(components, conf, launched, host, claimer=None):
         launched.recovery = ActionRecovery.from_conf(engine, conf)
         launched.recovery.start()
     if 'executor' in components:
+        from mistral_clone.executor.service import Executor
         executor = Executor(
             engine_client, workers=conf.executor.workers,
             host=executor_name(conf, host), track_actions=True,

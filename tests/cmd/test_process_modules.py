@@ -43,7 +43,7 @@ NOT_FOR_SERVICES = (
 NOT_FOR_API = (
     'mistral_clone.engine', 'mistral_clone.executor',
     'mistral_clone.scheduler', 'alembic', 'mistral_clone.db.migration',
-    'keystonemiddleware',
+    'requests', 'urllib3', 'keystonemiddleware',
     'yaql', 'jsonschema', 'jsonschema_rs',
 )
 

@@ -38,13 +38,16 @@ NOT_FOR_SERVICES = (
 # What an API process must not import at start (enforced on the API's own
 # start below): the engine, executor and scheduler (each runs elsewhere),
 # migrations, ``requests`` (oslo.policy's HTTP check, imported on its first
-# use: policies.py), keystonemiddleware without [pecan] auth_enable, and
-# what waits for the first definition to validate.
+# use: policies.py), keystonemiddleware without [pecan] auth_enable, the
+# OpenAPI document's generator and what waits for the first definition to
+# validate.
 NOT_FOR_API = (
     'mistral_clone.engine', 'mistral_clone.executor',
     'mistral_clone.scheduler', 'alembic', 'mistral_clone.db.migration',
     'requests', 'urllib3', 'keystonemiddleware',
     'yaql', 'jsonschema', 'jsonschema_rs',
+    # Generated at the first GET /v2/openapi.json.
+    'mistral_clone.api.openapi.document',
 )
 
 PROBE = textwrap.dedent('''\

@@ -19,9 +19,9 @@ LOG = logging.getLogger(__name__)
 COMPONENTS = ('api', 'engine', 'executor', 'scheduler')
 
 
-def apply_config(conf=config.CONF):
-    """Hand operator settings to the pure libraries."""
-    from mistral_clone import actions
+def apply_config(conf=config.CONF, components=COMPONENTS):
+    """Hand operator settings to the pure libraries (``components``: the
+    services this process runs)."""
     from mistral_clone import expressions
     expressions.configure(
         allowed_languages=tuple(conf.expressions.allowed_languages),
@@ -29,11 +29,17 @@ def apply_config(conf=config.CONF):
         memory_quota=conf.yaql.memory_quota,
         max_cpu_seconds=conf.expressions.max_cpu_seconds,
         max_value_size=conf.expressions.max_value_size_kb * 1024)
-    actions.configure_http_policy(
-        denied_cidrs=conf.action_std_http.denied_cidrs,
-        allowed_hosts=conf.action_std_http.allowed_hosts,
-        default_timeout=conf.action_std_http.default_timeout,
-        max_response_size_bytes=conf.action_std_http.max_response_size_bytes)
+    if set(components) - {'api'}:
+        # Actions run in engines (std.noop, std.echo...) and executors,
+        # never in an API process: it imports the actions (mistral-lib,
+        # std.* with smtplib and email: ~2 MB, issue 14) only to list them.
+        from mistral_clone import actions
+        actions.configure_http_policy(
+            denied_cidrs=conf.action_std_http.denied_cidrs,
+            allowed_hosts=conf.action_std_http.allowed_hosts,
+            default_timeout=conf.action_std_http.default_timeout,
+            max_response_size_bytes=(
+                conf.action_std_http.max_response_size_bytes))
     start_observing(conf)
 
 
@@ -123,7 +129,7 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
     from mistral_clone.services import heartbeats
 
     components = tuple(components)
-    apply_config(conf)
+    apply_config(conf, components)
     launched = Launched()
     launched.components = components
     host = conf.host or socket.gethostname()

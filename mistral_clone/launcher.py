@@ -19,9 +19,9 @@ LOG = logging.getLogger(__name__)
 COMPONENTS = ('api', 'engine', 'executor', 'scheduler')
 
 
-def apply_config(conf=config.CONF):
-    """Hand operator settings to the pure libraries."""
-    from mistral_clone import actions
+def apply_config(conf=config.CONF, components=COMPONENTS):
+    """Hand operator settings to the pure libraries (``components``: the
+    services this process runs)."""
     from mistral_clone import expressions
     expressions.configure(
         allowed_languages=tuple(conf.expressions.allowed_languages),
@@ -29,11 +29,17 @@ def apply_config(conf=config.CONF):
         memory_quota=conf.yaql.memory_quota,
         max_cpu_seconds=conf.expressions.max_cpu_seconds,
         max_value_size=conf.expressions.max_value_size_kb * 1024)
-    actions.configure_http_policy(
-        denied_cidrs=conf.action_std_http.denied_cidrs,
-        allowed_hosts=conf.action_std_http.allowed_hosts,
-        default_timeout=conf.action_std_http.default_timeout,
-        max_response_size_bytes=conf.action_std_http.max_response_size_bytes)
+    if set(components) - {'api'}:
+        # Actions run in engines (std.noop, std.echo...) and executors,
+        # never in an API process: it imports the actions (mistral-lib,
+        # std.* with smtplib and email: ~2 MB, issue 14) only to list them.
+        from mistral_clone import actions
+        actions.configure_http_policy(
+            denied_cidrs=conf.action_std_http.denied_cidrs,
+            allowed_hosts=conf.action_std_http.allowed_hosts,
+            default_timeout=conf.action_std_http.default_timeout,
+            max_response_size_bytes=(
+                conf.action_std_http.max_response_size_bytes))
     start_observing(conf)
 
 
@@ -120,15 +126,10 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
 
     ``api_socket``: a listening socket bound by a parent process (the API
     worker processes of ``api/serving.py``)."""
-    from mistral_clone.engine.service import Engine
-    from mistral_clone.engine.settings import EngineSettings
-    from mistral_clone.executor.service import Executor
-
-    from mistral_clone.engine.recovery import ActionRecovery
     from mistral_clone.services import heartbeats
 
     components = tuple(components)
-    apply_config(conf)
+    apply_config(conf, components)
     launched = Launched()
     launched.components = components
     host = conf.host or socket.gethostname()
@@ -153,6 +154,10 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
         # In-process RPC: each client is the service itself. Actions are
         # claimed and recovered as in production, so a restarted process
         # finishes the work of the one that was killed.
+        from mistral_clone.engine.recovery import ActionRecovery
+        from mistral_clone.engine.service import Engine
+        from mistral_clone.engine.settings import EngineSettings
+        from mistral_clone.executor.service import Executor
         engine = Engine(workers=conf.engine.workers,
                         settings=EngineSettings.from_conf(conf))
         executor = Executor(
@@ -218,16 +223,17 @@ def _launch_remote(components, conf, launched, host, claimer=None):
     """Production: each component talks to the others over oslo.messaging;
     engines and executors serve their topics (executors under their
     ``[executor] host`` name, which ``target:`` addresses)."""
-    from mistral_clone.engine.recovery import ActionRecovery
-    from mistral_clone.engine.service import Engine
-    from mistral_clone.engine.settings import EngineSettings
-    from mistral_clone.executor.service import Executor
+    # Each service's modules only where it runs: an API process imports
+    # no engine (issue 14: memory of every API worker).
     from mistral_clone.rpc import contracts
     from mistral_clone.rpc import servers
 
     transport, engine_client, executor_client = setup_remote_clients(conf)
     launched.transport = transport
     if 'engine' in components:
+        from mistral_clone.engine.recovery import ActionRecovery
+        from mistral_clone.engine.service import Engine
+        from mistral_clone.engine.settings import EngineSettings
         engine = Engine(executor_client=executor_client,
                         workers=conf.engine.workers,
                         settings=EngineSettings.from_conf(conf))
@@ -241,6 +247,7 @@ def _launch_remote(components, conf, launched, host, claimer=None):
         launched.recovery = ActionRecovery.from_conf(engine, conf)
         launched.recovery.start()
     if 'executor' in components:
+        from mistral_clone.executor.service import Executor
         executor = Executor(
             engine_client, workers=conf.executor.workers,
             host=executor_name(conf, host), track_actions=True,

@@ -93,3 +93,31 @@ class PolicyInCodeTest(unittest.TestCase):
                          'mistral_clone')
         self.assertIn('"executions:list:all_projects": "rule:admin_only"',
                       out)
+
+
+class CheckPluginsTest(unittest.TestCase):
+    """oslo.policy's plugin checks (``http:``/``https:``) are imported on a
+    rule's first use of them (policies._DeferredCheck), not with the first
+    rule: the same check objects as before."""
+
+    def test_http_rules_get_oslo_policy_http_checks(self):
+        from oslo_policy import _external
+        from oslo_policy import _parser
+        rule = _parser.parse_rule('http://127.0.0.1:51999/check or '
+                                  'https://127.0.0.1:51999/check')
+        self.assertEqual([_external.HttpCheck, _external.HttpsCheck],
+                         [type(r) for r in rule.rules])
+        self.assertEqual('http://127.0.0.1:51999/check', str(rule.rules[0]))
+
+    def test_a_plugin_that_does_not_import_is_passed_over(self):
+        class Broken:
+            name = 'http'
+
+            def load(self):
+                raise ImportError('no requests')
+
+        from oslo_policy import _checks
+        with self.assertLogs('mistral_clone.policies', 'ERROR'):
+            check = policies._DeferredCheck(Broken())('http', '//x')
+        # What oslo.policy's parser gives a kind without a plugin.
+        self.assertIsInstance(check, _checks.GenericCheck)

@@ -3,7 +3,6 @@
 import datetime
 import json
 
-import croniter
 import sqlalchemy as sa
 
 from mistral_clone import exceptions as exc
@@ -39,12 +38,16 @@ def _utcnow():
 def next_cron_time(pattern, start):
     """First match of ``pattern`` strictly after ``start`` (naive UTC), as
     croniter computes it (a 6th field is seconds, a 7th the year)."""
+    # Imported by the first cron trigger's computation: not by every API
+    # process, which seldom sees one (~0.5 MB, issue 14).
+    import croniter
     return croniter.croniter(pattern, start).get_next(datetime.datetime)
 
 
 def _pattern_next_time(pattern, now):
     """Next match after ``now``; 400 for patterns croniter refuses or that
     never match (e.g. ``0 0 31 2 *``: the reference answers 500)."""
+    import croniter
     try:
         return next_cron_time(pattern, now)
     except (ValueError, KeyError, TypeError, IndexError,

@@ -9,7 +9,6 @@ page starts at it.
 from pecan import rest
 from wsme import types as wtypes
 
-from mistral_clone import actions
 from mistral_clone import exceptions as exc
 from mistral_clone import policy
 from mistral_clone.api import collection
@@ -22,6 +21,14 @@ from mistral_clone.db import query
 from mistral_clone.services import actions as service
 
 R = res.ACTION
+
+
+def _system_actions():
+    """The catalogue of system actions (:mod:`mistral_clone.actions`),
+    imported by the first request that needs it: an API process that is
+    never asked for an action does not hold the actions' code (issue 14)."""
+    from mistral_clone import actions
+    return actions
 
 
 def render_system(desc):
@@ -75,7 +82,7 @@ class ActionsController(rest.RestController):
                 return R.render(service.find_action(
                     s, identifier, namespace))
             except exc.DBEntityNotFoundError:
-                desc = actions.find_system_action(identifier)
+                desc = _system_actions().find_system_action(identifier)
                 if desc is None:
                     raise
                 return render_system(desc)
@@ -108,7 +115,7 @@ class ActionsController(rest.RestController):
                 extra_where=[collection.visibility_clause(R.model)])
             items = R.render_many(rows)
         items.extend(item for item in map(render_system,
-                                          actions.system_actions())
+                                          _system_actions().system_actions())
                      if _system_matches(item, filters))
         for key, direction in reversed(list(zip(params.sort_keys,
                                                 params.sort_dirs))):

@@ -15,9 +15,9 @@ import webob
 
 from mistral_clone import context
 from mistral_clone.api import expose
-from mistral_clone.api.openapi import document
+from mistral_clone.api import openapi as openapi_package
 
-UI_DIR = os.path.join(os.path.dirname(document.__file__), 'ui')
+UI_DIR = os.path.join(os.path.dirname(openapi_package.__file__), 'ui')
 _TYPES = {'.js': 'application/javascript; charset=UTF-8',
           '.css': 'text/css; charset=UTF-8',
           '.txt': 'text/plain; charset=UTF-8'}
@@ -28,6 +28,9 @@ _ASSETS = ('swagger-ui-bundle.js', 'swagger-ui.css', 'init.js',
 
 @functools.lru_cache(maxsize=8)
 def _document_bytes(v2_root, base_url):
+    # Imported at the first request for the document: its modules (~1.2
+    # MB) are not in every API process (issue 14).
+    from mistral_clone.api.openapi import document
     return json.dumps(document.document(v2_root, base_url)).encode('ascii')
 
 

@@ -124,6 +124,13 @@ class ActionRuns:
         if call.inline and not target and self.inline_budget > 0:
             self.inline_budget -= 1
             self.inline.append((action_ex, runnable))
+        elif t.claimer:
+            # Claimed by the in-process executor in the transaction that
+            # stores it: as if it had claimed it on receipt (a crash before
+            # it runs is then recovered as for any claimed action).
+            action_ex.executor_host = t.claimer
+            action_ex.last_heartbeat = models.utcnow()
+            t.outbox.claimed.append(runnable)
         else:
             t.outbox.actions.append(runnable)
 

@@ -53,6 +53,9 @@ class Outbox:
 
     def __init__(self):
         self.actions = []       # contracts.Runnable to send to executors
+        # Runnables of actions stored already claimed by the in-process
+        # executor (Transaction.claimer): handed to it without a claim.
+        self.claimed = []
         self.inline = []        # trivial Runnables to run in a follow-up
         self.jobs_now = []      # scheduled job ids to run immediately
         self.wake_scheduler = False
@@ -61,11 +64,16 @@ class Outbox:
 class Transaction:
     """One engine transaction (see the module docstring)."""
 
-    def __init__(self, session, settings, action_resolver, project_id=None):
+    def __init__(self, session, settings, action_resolver, project_id=None,
+                 claimer=None):
         self.s = session
         self.settings = settings
         self.resolve_action = action_resolver
         self.project_id = project_id
+        # The claim name of the executor living in this process (embedded
+        # mode): actions are stored already claimed by it, so that it needs
+        # no claim transaction of its own (executor/service.py).
+        self.claimer = claimer
         self.outbox = Outbox()
         self.provider = EngineDataProvider(session, self)
         self._runs = {}

@@ -24,6 +24,7 @@ class WorkflowRun:
         self.spec = lang.get_workflow_spec(wf_ex.spec_text,
                                            name=wf_ex.workflow_name)
         self._tasks = tasks
+        self._created = []      # task executions this transaction created
         self._root_env = None
 
     # --- task executions -------------------------------------------------------
@@ -31,11 +32,9 @@ class WorkflowRun:
     @property
     def tasks(self):
         if self._tasks is None:
-            self._tasks = list(self.s.execute(
-                sa.select(models.TaskExecution)
-                .where(models.TaskExecution.workflow_execution_id ==
-                       self.wf_ex.id)
-                .order_by(models.TaskExecution.seq)).scalars())
+            # Without flushing first (see _tasks_where): the transaction's
+            # changes are flushed once, at commit.
+            self._tasks = self._tasks_where(lambda t: True, sa.true())
         return self._tasks
 
     def next_seq(self):
@@ -43,6 +42,7 @@ class WorkflowRun:
         return self.wf_ex.task_count
 
     def add_task(self, task_ex):
+        self._created.append(task_ex)
         if self._tasks is not None:
             self._tasks.append(task_ex)
 
@@ -51,6 +51,11 @@ class WorkflowRun:
         when the workflow may be complete."""
         if self._tasks is not None:
             return any(t.state in states.ACTIVE for t in self._tasks)
+        # Usually a task this transaction started is still running (a
+        # chain's next task): no need to look further.
+        if any(t.state in states.ACTIVE for t in self._created) and \
+                not self.s.deleted:
+            return True
         return bool(self._tasks_where(
             lambda t: t.state in states.ACTIVE,
             models.TaskExecution.state.in_(states.ACTIVE), limit=1))

@@ -113,12 +113,12 @@ class Transaction:
         self._locked.add(wf_ex_id)
         return self.run_of(wf_ex)
 
-    def lock_many(self, wf_ex_ids):
+    def lock_many(self, wf_ex_ids, params=None):
         """Lock the workflow executions whose ids ``wf_ex_ids`` (a
-        subquery) selects, in one statement; ids not found are not locked
-        (:meth:`lock` then says so)."""
+        subquery, with its ``params``) selects, in one statement; ids not
+        found are not locked (:meth:`lock` then says so)."""
         for wf_ex in db_api.lock_all_for_update(
-                self.s, models.WorkflowExecution, wf_ex_ids):
+                self.s, models.WorkflowExecution, wf_ex_ids, params):
             if wf_ex.id not in self._locked:
                 self._locked.add(wf_ex.id)
                 self.run_of(wf_ex)

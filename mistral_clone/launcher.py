@@ -165,7 +165,7 @@ def launch(components=COMPONENTS, conf=config.CONF, api_port=None,
             host=executor_name(conf, host), track_actions=True,
             heartbeat_interval=conf.action_heartbeat.check_interval,
             claimer=claimer)
-        engine.executor_client = executor
+        engine.use_in_process_executor(executor)
         scheduler = _make_scheduler(conf, engine)
         engine.scheduler_waker = scheduler.wake
         clients.set_engine_client(engine)

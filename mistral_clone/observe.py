@@ -85,6 +85,19 @@ def configure(trace_log_name='workflow_trace'):
 
 # --- state changes (the workflow trace) --------------------------------------
 
+_children = {}
+
+
+def _by_state(metric, state):
+    """``metric.labels(state)``, looked up once per state: labels() checks
+    its arguments and takes a lock at every call, and every task transition
+    makes several (the states are few)."""
+    child = _children.get((metric, state))
+    if child is None:
+        child = _children[metric, state] = metric.labels(state)
+    return child
+
+
 def _transition(old, new):
     return '[%s -> %s]' % (old or 'new', new)
 
@@ -100,10 +113,10 @@ def _info(state_info):
 def workflow_state_changed(wf_ex_id, workflow_name, old, new,
                            state_info=None, parent_task_id=None):
     if old is None or old == 'IDLE' and new == 'RUNNING':
-        WORKFLOWS_STARTED.labels(
-            'subworkflow' if parent_task_id else 'root').inc()
+        _by_state(WORKFLOWS_STARTED,
+                  'subworkflow' if parent_task_id else 'root').inc()
     if new in FINAL_STATES and old not in FINAL_STATES:
-        WORKFLOWS_FINISHED.labels(new).inc()
+        _by_state(WORKFLOWS_FINISHED, new).inc()
     if TRACE.isEnabledFor(logging.INFO):
         TRACE.info("Workflow '%s' %s (execution_id=%s%s)%s", workflow_name,
                    _transition(old, new), wf_ex_id,
@@ -113,7 +126,7 @@ def workflow_state_changed(wf_ex_id, workflow_name, old, new,
 
 def task_state_changed(task_ex_id, task_name, wf_ex_id, workflow_name, old,
                        new, state_info=None):
-    TASK_TRANSITIONS.labels(new).inc()
+    _by_state(TASK_TRANSITIONS, new).inc()
     if TRACE.isEnabledFor(logging.INFO):
         TRACE.info("Task '%s' %s (task_id=%s, workflow '%s', execution_id=%s)"
                    "%s", task_name, _transition(old, new), task_ex_id,
@@ -124,9 +137,9 @@ def action_state_changed(action_ex_id, action_name, task_ex_id, old, new,
                          duration=None, state_info=None):
     final = new in FINAL_STATES and old not in FINAL_STATES
     if final:
-        ACTIONS_FINISHED.labels(new).inc()
+        _by_state(ACTIONS_FINISHED, new).inc()
         if duration is not None:
-            ACTION_DURATION.labels(new).observe(max(0.0, duration))
+            _by_state(ACTION_DURATION, new).observe(max(0.0, duration))
     # At DEBUG: the task's line tells the outcome at INFO (with the
     # action's error); one line per action would double an engine's log.
     if TRACE.isEnabledFor(logging.DEBUG):

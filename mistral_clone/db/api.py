@@ -388,15 +388,16 @@ def lock_for_update(s, model, id_):
         return s.execute(q).scalars().first()
 
 
-def lock_all_for_update(s, model, ids):
-    """The rows whose ids ``ids`` (a subquery) selects, locked in id order
-    (one order for every process: no deadlock between two of them), in
-    one statement; as :func:`lock_for_update`, nothing is flushed first."""
+def lock_all_for_update(s, model, ids, params=None):
+    """The rows whose ids ``ids`` (a subquery, with its ``params``)
+    selects, locked in id order (one order for every process: no deadlock
+    between two of them), in one statement; as :func:`lock_for_update`,
+    nothing is flushed first."""
     q = sa.select(model).where(model.id.in_(ids)).order_by(model.id)
     if not is_sqlite():
         q = q.with_for_update()
     with s.no_autoflush:
-        return s.execute(q).scalars().all()
+        return s.execute(q, params).scalars().all()
 
 
 def create_all_for_tests():

@@ -39,12 +39,12 @@ class JsonEncoded(sa.types.TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        return json.dumps(value, separators=(',', ':'), default=_json_default)
+        return _encode(value)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return json.loads(value)
+        return _decode(value)
 
 
 def _json_default(obj):
@@ -53,6 +53,12 @@ def _json_default(obj):
     if isinstance(obj, datetime.datetime):
         return obj.strftime('%Y-%m-%d %H:%M:%S')
     return str(obj)
+
+
+# One encoder and one decoder for every value (json.dumps with options
+# builds a new encoder at each call: a row has several JSON columns).
+_encode = json.JSONEncoder(separators=(',', ':'), default=_json_default).encode
+_decode = json.JSONDecoder().decode
 
 
 # The two MySQL-specific column types are named in MySQL's DDL only, not

@@ -124,6 +124,13 @@ class ActionRuns:
         if call.inline and not target and self.inline_budget > 0:
             self.inline_budget -= 1
             self.inline.append((action_ex, runnable))
+        elif t.claimer:
+            # Claimed by the in-process executor in the transaction that
+            # stores it: as if it had claimed it on receipt (a crash before
+            # it runs is then recovered as for any claimed action).
+            action_ex.executor_host = t.claimer
+            action_ex.last_heartbeat = models.utcnow()
+            t.outbox.claimed.append(runnable)
         else:
             t.outbox.actions.append(runnable)
 
@@ -176,20 +183,15 @@ class ActionRuns:
         (found later in the session, which holds rows weakly: hence
         ``tasks``)."""
         t = self.t
-        m = models.ActionExecution
-        ids = {i for i, _ in items}
-        t.lock_many(sa.select(m.workflow_execution_id).where(
-            m.id.in_(ids), m.task_execution_id.isnot(None)))
-        rows = {a.id: a for a in t.s.execute(
-            sa.select(m).where(m.id.in_(ids))
-            .options(orm.defer(m.input))).scalars()}
+        ids = {'ids': list({i for i, _ in items})}
+        t.lock_many(_WORKFLOWS_OF_ACTIONS, ids)
+        rows = {a.id: a for a in t.s.execute(_ACTIONS, ids).scalars()}
         self.read_under_lock.update(
             i for i, a in rows.items()
             if a.task_execution_id and t.has_locked(a.workflow_execution_id))
-        task_ids = {a.task_execution_id for a in rows.values()
-                    if a.task_execution_id}
-        tasks = t.s.execute(sa.select(models.TaskExecution).where(
-            models.TaskExecution.id.in_(task_ids))).scalars().all() \
+        task_ids = list({a.task_execution_id for a in rows.values()
+                         if a.task_execution_id})
+        tasks = t.s.execute(_TASKS, {'ids': task_ids}).scalars().all() \
             if task_ids else []
         answers = [False] * len(items)
         for n, (action_ex_id, result) in enumerate(items):
@@ -310,6 +312,20 @@ class ActionRuns:
             action_ex.id, task_ex.id, run.wf_ex.id, run.wf_ex.workflow_name,
             self.t.policies.action_timeout(run, task_ex, task_spec, view),
             bool(task_spec.safe_rerun), target)
+
+
+# The statements of complete_many, built once (building and keying one
+# costs SQLAlchemy more than running it on a few rows): the ids go in as
+# an expanding parameter.
+_ACTION = models.ActionExecution
+_WORKFLOWS_OF_ACTIONS = sa.select(_ACTION.workflow_execution_id).where(
+    _ACTION.id.in_(sa.bindparam('ids', expanding=True)),
+    _ACTION.task_execution_id.isnot(None))
+_ACTIONS = sa.select(_ACTION).where(
+    _ACTION.id.in_(sa.bindparam('ids', expanding=True))).options(
+        orm.defer(_ACTION.input))
+_TASKS = sa.select(models.TaskExecution).where(
+    models.TaskExecution.id.in_(sa.bindparam('ids', expanding=True)))
 
 
 def _refreshed_columns():

@@ -50,11 +50,21 @@ class Engine(contracts.EngineApi):
         self.settings = settings or EngineSettings()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix='engine')
+        # The claim name of an executor in this process (embedded mode,
+        # see use_in_process_executor), or None.
+        self.claimer = None
         # thread ident -> the transaction it runs (to abort evaluations)
         self._working = {}
 
     def stop(self):
         self._pool.shutdown(wait=False)
+
+    def use_in_process_executor(self, executor):
+        """Send actions to ``executor``, an ``executor.service.Executor``
+        of this process: they are stored already claimed by it (one
+        transaction fewer per action) and handed to its ``run_claimed``."""
+        self.executor_client = executor
+        self.claimer = executor.claimer if executor.track_actions else None
 
     # --- plumbing ---------------------------------------------------------------
 
@@ -70,7 +80,7 @@ class Engine(contracts.EngineApi):
                 t = Transaction(
                     s, self.settings,
                     action_glue.Resolver(s, project_id or DEFAULT_PROJECT),
-                    project_id=project_id)
+                    project_id=project_id, claimer=self.claimer)
                 self._working[ident] = t
                 result = fn(t)
                 if answer_first:
@@ -116,6 +126,9 @@ class Engine(contracts.EngineApi):
             if runnable.target or len(anywhere) == 1:
                 self._send(self.executor_client.run_action, runnable,
                            [runnable])
+        if outbox.claimed:
+            self._send(self.executor_client.run_claimed, outbox.claimed,
+                       outbox.claimed)
         if len(anywhere) > 1:
             for i in range(0, len(anywhere), ACTIONS_PER_MESSAGE):
                 chunk = tuple(anywhere[i:i + ACTIONS_PER_MESSAGE])

@@ -55,6 +55,9 @@ class Outbox:
 
     def __init__(self):
         self.actions = []       # contracts.Runnable to send to executors
+        # Runnables of actions stored already claimed by the in-process
+        # executor (Transaction.claimer): handed to it without a claim.
+        self.claimed = []
         self.inline = []        # trivial Runnables to run in a follow-up
         self.jobs_now = []      # scheduled job ids to run immediately
         self.wake_scheduler = False
@@ -63,11 +66,16 @@ class Outbox:
 class Transaction:
     """One engine transaction (see the module docstring)."""
 
-    def __init__(self, session, settings, action_resolver, project_id=None):
+    def __init__(self, session, settings, action_resolver, project_id=None,
+                 claimer=None):
         self.s = session
         self.settings = settings
         self.resolve_action = action_resolver
         self.project_id = project_id
+        # The claim name of the executor living in this process (embedded
+        # mode): actions are stored already claimed by it, so that it needs
+        # no claim transaction of its own (executor/service.py).
+        self.claimer = claimer
         self.outbox = Outbox()
         self.provider = EngineDataProvider(session, self)
         self._runs = {}
@@ -107,12 +115,12 @@ class Transaction:
         self._locked.add(wf_ex_id)
         return self.run_of(wf_ex)
 
-    def lock_many(self, wf_ex_ids):
+    def lock_many(self, wf_ex_ids, params=None):
         """Lock the workflow executions whose ids ``wf_ex_ids`` (a
-        subquery) selects, in one statement; ids not found are not locked
-        (:meth:`lock` then says so)."""
+        subquery, with its ``params``) selects, in one statement; ids not
+        found are not locked (:meth:`lock` then says so)."""
         for wf_ex in db_api.lock_all_for_update(
-                self.s, models.WorkflowExecution, wf_ex_ids):
+                self.s, models.WorkflowExecution, wf_ex_ids, params):
             if wf_ex.id not in self._locked:
                 self._locked.add(wf_ex.id)
                 self.run_of(wf_ex)

@@ -26,6 +26,7 @@ class WorkflowRun:
         self.spec = lang.get_workflow_spec(wf_ex.spec_text,
                                            name=wf_ex.workflow_name)
         self._tasks = tasks
+        self._created = []      # task executions this transaction created
         self._root_env = None
         self._input = None
 
@@ -34,11 +35,9 @@ class WorkflowRun:
     @property
     def tasks(self):
         if self._tasks is None:
-            self._tasks = list(self.s.execute(
-                sa.select(models.TaskExecution)
-                .where(models.TaskExecution.workflow_execution_id ==
-                       self.wf_ex.id)
-                .order_by(models.TaskExecution.seq)).scalars())
+            # Without flushing first (see _tasks_where): the transaction's
+            # changes are flushed once, at commit.
+            self._tasks = self._tasks_where(lambda t: True, sa.true())
         return self._tasks
 
     def next_seq(self):
@@ -46,6 +45,7 @@ class WorkflowRun:
         return self.wf_ex.task_count
 
     def add_task(self, task_ex):
+        self._created.append(task_ex)
         if self._tasks is not None:
             self._tasks.append(task_ex)
 
@@ -54,6 +54,11 @@ class WorkflowRun:
         when the workflow may be complete."""
         if self._tasks is not None:
             return any(t.state in states.ACTIVE for t in self._tasks)
+        # Usually a task this transaction started is still running (a
+        # chain's next task): no need to look further.
+        if any(t.state in states.ACTIVE for t in self._created) and \
+                not self.s.deleted:
+            return True
         return bool(self._tasks_where(
             lambda t: t.state in states.ACTIVE,
             models.TaskExecution.state.in_(states.ACTIVE), limit=1))
@@ -69,14 +74,40 @@ class WorkflowRun:
             sa.and_(models.TaskExecution.state == states.WAITING,
                     models.TaskExecution.unique_key.is_not(None)))
 
-    def _tasks_where(self, test, condition, limit=None):
+    def task_summaries(self):
+        """What the end of a workflow needs to know of every task (id,
+        name, state, error_handled, has_next_tasks, seq), in ``seq``
+        order: the task executions themselves when the session holds them
+        (or the full list is loaded), else rows of those columns only.
+        Completion then reads no task's contexts and publishes (JSON) but
+        those of the tasks it merges (:meth:`loaded`)."""
+        if self._tasks is not None:
+            return self._tasks
+        return self._tasks_where(lambda t: True, sa.true(),
+                                 columns=_SUMMARY)
+
+    def loaded(self, summaries):
+        """The task executions of ``summaries`` (see task_summaries), in
+        their order; those not in the session are read in one statement."""
+        m = models.TaskExecution
+        missing = [t.id for t in summaries if not isinstance(t, m)]
+        if not missing:
+            return list(summaries)
+        with self.s.no_autoflush:
+            by_id = {t.id: t for t in self.s.execute(
+                sa.select(m).where(m.id.in_(missing))).scalars()}
+        return [t if isinstance(t, m) else by_id[t.id] for t in summaries
+                if isinstance(t, m) or t.id in by_id]
+
+    def _tasks_where(self, test, condition, limit=None, columns=None):
         """This execution's tasks matching ``test`` (in memory) and
         ``condition`` (SQL), in ``seq`` order, without flushing the
         session: the tasks the session holds (created or loaded by this
         transaction, possibly changed) are judged in memory, the others
-        in the database. Flushing before every such query cost more than
-        the rest of handling an action result (several flushes per
-        transaction instead of one at commit)."""
+        in the database (as rows of ``columns`` if given). Flushing before
+        every such query cost more than the rest of handling an action
+        result (several flushes per transaction instead of one at
+        commit)."""
         m = models.TaskExecution
         wf_ex_id = self.wf_ex.id
         s = self.s
@@ -86,15 +117,16 @@ class WorkflowRun:
         found = [t for t in known if t not in deleted and test(t)]
         if limit is not None and len(found) >= limit:
             return found[:limit]
-        q = sa.select(m).where(m.workflow_execution_id == wf_ex_id,
-                               condition)
+        q = sa.select(*(columns or (m,))).where(
+            m.workflow_execution_id == wf_ex_id, condition)
         if known:
             q = q.where(m.id.not_in([t.id for t in known]))
         q = q.order_by(m.seq)
         if limit is not None:
             q = q.limit(limit - len(found))
         with s.no_autoflush:
-            found.extend(s.execute(q).scalars())
+            result = s.execute(q)
+            found.extend(result.all() if columns else result.scalars())
         found.sort(key=lambda t: t.seq or 0)
         return found
 
@@ -204,6 +236,11 @@ class LazyInput(collections.abc.Mapping):
 
     def __repr__(self):
         return repr(self._data())
+
+
+_T = models.TaskExecution
+_SUMMARY = (_T.id, _T.name, _T.state, _T.error_handled, _T.has_next_tasks,
+            _T.seq)
 
 
 def outbound(task_ex):

@@ -178,22 +178,25 @@ class Workflows:
             return
         if run.has_active_tasks():
             return
-        final = direct.completion_state(run.tasks)
+        tasks = run.task_summaries()
+        final = direct.completion_state(tasks)
         if final is None:
             return
         if final == states.SUCCESS:
-            self.succeed(run, None)
+            self.succeed(run, None, tasks)
         elif final == states.CANCELLED:
-            names = sorted({t.name for t in run.tasks
+            names = sorted({t.name for t in tasks
                             if t.state == states.CANCELLED})
             msg = 'Cancelled tasks: %s' % ', '.join(names)
             self.finish(run, states.CANCELLED, msg, {'result': msg})
         else:
             self.fail(run, self.failure_message(run))
 
-    def final_context(self, run):
+    def final_context(self, run, tasks=None):
+        """``tasks``: what run.task_summaries() gave, if known."""
         if run.is_direct:
-            sources = direct.final_context_sources(run.tasks)
+            sources = run.loaded(direct.final_context_sources(
+                run.task_summaries() if tasks is None else tasks))
         else:
             target = (run.wf_ex.params or {}).get('task_name')
             sources = [t for t in run.tasks if t.name == target][-1:]
@@ -201,8 +204,8 @@ class Workflows:
                                       self.t.settings.context_versioning)
         return dataflow.strip_internal(ctx)
 
-    def succeed(self, run, msg):
-        final_ctx = self.final_context(run)
+    def succeed(self, run, msg, tasks=None):
+        final_ctx = self.final_context(run, tasks)
         output = None
         if run.spec.output:
             try:

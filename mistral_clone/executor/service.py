@@ -14,7 +14,9 @@ visible in the database, so that crashes are detected
   atomic UPDATE that only matches an unclaimed RUNNING action. A message
   delivered twice (the engine re-dispatched an action it believed lost) is
   therefore run once; an action nobody claimed was never started and can be
-  re-dispatched safely.
+  re-dispatched safely. In the embedded mode the engine of the same process
+  stores its actions already claimed by this executor, in the transaction
+  that creates them (:meth:`Executor.run_claimed`): no claim transaction.
 * **heartbeats** — every ``[action_heartbeat] check_interval`` seconds,
   ``last_heartbeat`` of every action this executor holds (queued, running,
   or whose result is being delivered) is refreshed in one UPDATE.
@@ -232,6 +234,22 @@ class Executor(contracts.ExecutorApi):
             if action_ex_id:
                 with self._held_lock:
                     self._held.add(action_ex_id)
+            self._submit(runnable)
+
+    def run_claimed(self, runnables):
+        """Queue actions that the engine of this process stored already
+        claimed by this executor (``Engine.use_in_process_executor``): no
+        claim transaction. While stopping, they are handed back (unclaimed,
+        as if never received: they never started)."""
+        ids = [r.action_ex_id for r in runnables]
+        if self._stopping:
+            LOG.info('Executor %s is stopping: not taking actions %s',
+                     self.host, ', '.join(ids))
+            self._hand_back(ids)
+            return
+        with self._held_lock:
+            self._held.update(ids)
+        for runnable in runnables:
             self._submit(runnable)
 
     def _claim_many(self, ids):

@@ -151,6 +151,41 @@ class BatchesTest(unittest.TestCase):
         self.assertEqual({'exec-1'}, {_row(i)[2] for i in ids})
         _wait(lambda: not executor.held_actions())
 
+    def test_in_process_executor_gets_actions_already_claimed(self):
+        from mistral_clone.services import workflows as wf_svc
+        executor = Executor(self.engine, workers=2, host='exec-1',
+                            track_actions=True)
+        self.addCleanup(executor.stop)
+        self.engine.use_in_process_executor(executor)
+        claims = []
+        executor._claim = executor._claim_many = claims.append
+        wf_svc.create_workflows(
+            "version: '2.0'\nwf:\n  tasks:\n    t1:\n"
+            "      action: std.sleep seconds=0\n      on-success: t2\n"
+            "    t2:\n      action: std.sleep seconds=0\n")
+        ex = self.engine.start_workflow('wf')
+        ex_id = ex['id'] if isinstance(ex, dict) else ex.id
+
+        def rows():
+            with db_api.session() as s:
+                wf_ex = s.get(models.WorkflowExecution, ex_id)
+                return wf_ex.state, [
+                    (a.state, a.executor_host, a.last_heartbeat is not None)
+                    for a in s.query(models.ActionExecution).filter_by(
+                        workflow_execution_id=ex_id)]
+        _wait(lambda: rows()[0] == 'SUCCESS')
+        self.assertEqual([('SUCCESS', 'exec-1', True)] * 2, rows()[1])
+        self.assertEqual([], claims)
+        _wait(lambda: not executor.held_actions())
+
+    def test_a_stopping_executor_hands_claimed_actions_back(self):
+        executor = Executor(self.engine, workers=2, host='exec-1',
+                            track_actions=True)
+        executor.stop()
+        a = _action(executor_host='exec-1', last_heartbeat=models.utcnow())
+        executor.run_claimed([_echo(a, 'A')])
+        self.assertEqual(('RUNNING', None, None), _row(a))
+
     def test_results_finished_during_a_delivery_go_together(self):
         engine = _SlowEngine()
         executor = Executor(engine, workers=4)

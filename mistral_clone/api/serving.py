@@ -207,6 +207,14 @@ class CherootServer(object):
             if self._stopped:
                 return
             self.server.prepare()
+            # cheroot gives the listening socket a 1 s timeout (for
+            # Windows' KeyboardInterrupt). The API's worker processes share
+            # that socket: all wake up for a new connection, one accepts,
+            # and the others sat in accept() for that second, their own
+            # keep-alive clients unserved (1.0 s stalls with 2 workers and 4
+            # concurrent clients; none with one worker). Non-blocking, a
+            # lost race returns at once (cheroot ignores EAGAIN).
+            self.server.socket.setblocking(False)
         self.server.serve()
 
     def shutdown(self):

@@ -62,6 +62,12 @@ LOG = logging.getLogger(__name__)
 # the workflow executions' row locks longer).
 MAX_RESULTS_PER_DELIVERY = 20
 
+# How long a delivery waits for results of actions finishing with it (see
+# Executor._gather): at most GATHER_MAX_SECONDS, and no longer than
+# GATHER_QUIET_SECONDS after the last result queued.
+GATHER_QUIET_SECONDS = 0.001
+GATHER_MAX_SECONDS = 0.005
+
 
 def _core(session):
     """The connection of a session's transaction: a claim is one Core
@@ -85,6 +91,10 @@ class Executor(contracts.ExecutorApi):
         self._results = []          # [(action_ex_id, ActionResult)] to send
         self._delivering = False    # a worker is sending results
         self._results_lock = threading.Lock()
+        # Notified when a result is queued: a delivery about to leave
+        # gathers the results of actions finishing at that moment.
+        self._result_queued = threading.Condition(self._results_lock)
+        self._unreported = 0        # actions submitted, result not queued
         self._queued = {}           # future -> action id, until it starts
         self._stopping = False
         self._heartbeats = None
@@ -100,6 +110,8 @@ class Executor(contracts.ExecutorApi):
         with self._held_lock:
             futures = dict(self._queued)
         handed_back = [a for f, a in futures.items() if f.cancel()]
+        for _ in handed_back:  # they will never run
+            self._done_unreported()
         running = [f for f in futures if not f.cancelled()]
         if handed_back:
             with self._held_lock:
@@ -175,8 +187,14 @@ class Executor(contracts.ExecutorApi):
         self._submit(runnable)
 
     def _submit(self, runnable):
+        with self._results_lock:
+            self._unreported += 1
         with self._held_lock:
-            future = self._pool.submit(self._run, runnable)
+            try:
+                future = self._pool.submit(self._run, runnable)
+            except BaseException:
+                self._done_unreported()
+                raise
             self._queued[future] = runnable.action_ex_id
         # Outside the lock: a future already done calls _forget at once,
         # in this thread.
@@ -308,10 +326,16 @@ class Executor(contracts.ExecutorApi):
                     error='Executor failure: %s' % e)
         finally:
             if result is None:
+                self._done_unreported()
                 if self.track_actions:
                     self._release(action_ex_id)
             else:
                 self._report(action_ex_id, result)
+
+    def _done_unreported(self):
+        with self._results_lock:
+            self._unreported -= 1
+            self._result_queued.notify_all()
 
     # --- delivering results ------------------------------------------------------
 
@@ -320,14 +344,38 @@ class Executor(contracts.ExecutorApi):
         the next one (made by the worker delivering now)."""
         with self._results_lock:
             self._results.append((action_ex_id, result))
+            self._unreported -= 1
+            self._result_queued.notify_all()
             if self._delivering:
                 return
             self._delivering = True
         self._deliver()
 
+    def _gather(self):
+        """Before a delivery leaves (results lock held): while other
+        actions are finishing right now, let their results join it.
+
+        Actions sent together (``run_actions``) finish together; without
+        this the first result left alone and the others waited a whole
+        delivery (a round trip and an engine transaction) for the next
+        one. The wait ends when no action is left unreported, when none
+        finished for GATHER_QUIET_SECONDS (a long action is not waited
+        for), or after GATHER_MAX_SECONDS; alone, a result leaves at once.
+        """
+        deadline = None
+        while (self._unreported > 0 and
+               len(self._results) < MAX_RESULTS_PER_DELIVERY):
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + GATHER_MAX_SECONDS
+            wait = min(GATHER_QUIET_SECONDS, deadline - now)
+            if wait <= 0 or not self._result_queued.wait(wait):
+                return
+
     def _deliver(self):
         while True:
             with self._results_lock:
+                self._gather()
                 batch = self._results[:MAX_RESULTS_PER_DELIVERY]
                 del self._results[:MAX_RESULTS_PER_DELIVERY]
                 if not batch:

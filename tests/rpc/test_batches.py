@@ -216,6 +216,58 @@ class BatchesTest(unittest.TestCase):
         self.assertEqual([1, n - 1, 1],
                          [len(ids) for _, ids in engine.calls])
 
+    def _gated(self, executor, gates):
+        """``executor.execute`` waits for ``gates[action_ex_id]``."""
+        execute = executor.execute
+
+        def gated(runnable):
+            gates[runnable.action_ex_id].wait(10)
+            return execute(runnable)
+        executor.execute = gated
+
+    def test_actions_finishing_together_leave_together(self):
+        # Without a delivery under way, the first result used to leave
+        # alone and the others waited for its whole round trip.
+        self._patch_gather(quiet=10, most=10)
+        engine = _SlowEngine()
+        engine.release.set()
+        executor = Executor(engine, workers=4)
+        self.addCleanup(executor.stop)
+        gate = threading.Event()
+        ids = ['n%d' % i for i in range(3)]
+        self._gated(executor, dict.fromkeys(ids, gate))
+        executor.run_actions(contracts.Runnables(
+            tuple(_echo(i, 0) for i in ids)))
+        gate.set()
+        _wait(lambda: sum(len(c[1]) for c in engine.calls) == 3)
+        self.assertEqual([('batch', ids)],
+                         [(k, sorted(c)) for k, c in engine.calls])
+
+    def test_a_result_does_not_wait_for_a_long_action(self):
+        self._patch_gather(quiet=0.05, most=10)
+        engine = _SlowEngine()
+        engine.release.set()
+        executor = Executor(engine, workers=4)
+        self.addCleanup(executor.stop)
+        quick, slow = threading.Event(), threading.Event()
+        self.addCleanup(slow.set)
+        self._gated(executor, {'quick': quick, 'slow': slow})
+        executor.run_actions(contracts.Runnables(
+            (_echo('slow', 1), _echo('quick', 2))))
+        quick.set()
+        _wait(lambda: engine.calls)
+        self.assertEqual([('one', ['quick'])], engine.calls)
+        slow.set()
+        _wait(lambda: len(engine.calls) == 2)
+        self.assertEqual(('one', ['slow']), engine.calls[1])
+
+    def _patch_gather(self, quiet, most):
+        for name, value in (('GATHER_QUIET_SECONDS', quiet),
+                            ('GATHER_MAX_SECONDS', most)):
+            self.addCleanup(setattr, executor_service, name,
+                            getattr(executor_service, name))
+            setattr(executor_service, name, value)
+
 
 class _SlowEngine:
     """Records deliveries; the first one waits for ``release``."""

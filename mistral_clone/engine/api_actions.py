@@ -125,7 +125,11 @@ def result_of(state, output):
 def complete(t, action_ex_id, result):
     action_ex = t.load(models.ActionExecution, action_ex_id,
                        'ActionExecution')
-    t.actions.on_complete(action_ex, result)
+    if not t.actions.on_complete(action_ex, result):
+        # Its first result stands (the reference answers 500 here).
+        raise exc.InvalidStateTransitionException(
+            'Action %s is already completed [state=%s]'
+            % (action_ex_id, action_ex.state))
     return _as_dict(action_ex)
 
 

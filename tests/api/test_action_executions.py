@@ -156,6 +156,21 @@ class UpdateTest(test_executions.ExecutionTestCase):
         self.assertEqual(200, r.status_code, r.text)
         self.assertEqual({'result': {'a': 1}}, json.loads(r.json()['output']))
 
+    def test_a_completed_action_keeps_its_first_result(self):
+        ae_id = self.async_action()
+        r = self.put(ae_id, {'state': 'SUCCESS', 'output': '{"a": 1}'})
+        self.assertEqual(200, r.status_code, r.text)
+        for body in ({'state': 'ERROR', 'output': '{"e": 2}'},
+                     {'state': 'SUCCESS', 'output': '{"a": 3}'},
+                     {'state': 'CANCELLED'}):
+            with self.subTest(body=body):
+                self.assertFault(self.put(ae_id, body), 400,
+                                 'Action %s is already completed '
+                                 '[state=SUCCESS]' % ae_id)
+        got = self.req('GET', '/action_executions/%s' % ae_id).json()
+        self.assertEqual('SUCCESS', got['state'])
+        self.assertEqual({'result': {'a': 1}}, json.loads(got['output']))
+
 
 class AdHocInputTest(test_executions.ExecutionTestCase):
     """An ad-hoc action execution records its input with the action's

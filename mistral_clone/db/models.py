@@ -24,17 +24,35 @@ def new_id():
     return str(uuid.uuid4())
 
 
+# The two MySQL-specific column types are named in MySQL's DDL only, not
+# taken from SQLAlchemy's MySQL dialect: importing that dialect (with its
+# eight drivers' modules) cost every process ~1 MB on PostgreSQL and SQLite
+# (issue 14). Values are handled as for any Text and DateTime, as they were.
+
+class LongText(sa.Text):
+    """Text; ``LONGTEXT`` on MySQL (its TEXT holds 64 KB)."""
+
+
+class DateTime(sa.DateTime):
+    """DateTime; ``DATETIME(6)`` on MySQL. Microseconds matter for default
+    created_at ordering; MySQL drops them unless asked."""
+
+
+@compiler.compiles(LongText, 'mysql')
+def _mysql_long_text(type_, type_compiler, **kw):
+    return 'LONGTEXT'
+
+
+@compiler.compiles(DateTime, 'mysql')
+def _mysql_datetime(type_, type_compiler, **kw):
+    return 'DATETIME(6)'
+
+
 class JsonEncoded(sa.types.TypeDecorator):
-    """A JSON value stored as text."""
+    """A JSON value stored as text (:class:`LongText`: LONGTEXT on MySQL)."""
 
-    impl = sa.Text
+    impl = LongText
     cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name == 'mysql':
-            from sqlalchemy.dialects import mysql  # loaded with the dialect
-            return dialect.type_descriptor(mysql.LONGTEXT())
-        return dialect.type_descriptor(sa.Text())
 
     def process_bind_param(self, value, dialect):
         if value is None:
@@ -59,30 +77,6 @@ def _json_default(obj):
 # builds a new encoder at each call: a row has several JSON columns).
 _encode = json.JSONEncoder(separators=(',', ':'), default=_json_default).encode
 _decode = json.JSONDecoder().decode
-
-
-# The two MySQL-specific column types are named in MySQL's DDL only, not
-# taken from SQLAlchemy's MySQL dialect: importing that dialect (with its
-# eight drivers' modules) cost every process ~1 MB on PostgreSQL and SQLite
-# (issue 14). Values are handled as for any Text and DateTime, as they were.
-
-class LongText(sa.Text):
-    """Text; ``LONGTEXT`` on MySQL (its TEXT holds 64 KB)."""
-
-
-class DateTime(sa.DateTime):
-    """DateTime; ``DATETIME(6)`` on MySQL. Microseconds matter for default
-    created_at ordering; MySQL drops them unless asked."""
-
-
-@compiler.compiles(LongText, 'mysql')
-def _mysql_long_text(type_, type_compiler, **kw):
-    return 'LONGTEXT'
-
-
-@compiler.compiles(DateTime, 'mysql')
-def _mysql_datetime(type_, type_compiler, **kw):
-    return 'DATETIME(6)'
 
 
 class Base(orm.DeclarativeBase):

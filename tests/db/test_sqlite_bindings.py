@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from mistral_clone.db import api
 from mistral_clone.db import sqlite_bindings
+from tests.db import sqlite_file
 
 MB = 1 << 20
 
@@ -75,13 +76,7 @@ class InTransactionTest(unittest.TestCase):
     def setUp(self):
         if sqlite_bindings.memory_used() is None:
             self.skipTest('not supported by this Python')
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.engine = api.setup('sqlite:///' + os.path.join(tmp.name, 'db'))
-        self.addCleanup(api.dispose)
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql('CREATE TABLE t (id INTEGER PRIMARY KEY, '
-                                 'a TEXT, b TEXT)')
+        self.engine = sqlite_file.engine_with_table(self, 'a TEXT, b TEXT')
 
     def test_several_statements_in_one_transaction(self):
         big = 'x' * (2 * MB)

@@ -1,25 +1,18 @@
 """db/api.py: SQLite connections that bound large values are not reused
 (pysqlite keeps the last values bound to its cached statements)."""
 
-import os
-import tempfile
 import unittest
 
 import sqlalchemy as sa
 
 from mistral_clone.db import api
+from tests.db import sqlite_file
 
 
 class LargeValuesTest(unittest.TestCase):
 
     def setUp(self):
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.engine = api.setup('sqlite:///' + os.path.join(tmp.name, 'db'))
-        self.addCleanup(api.dispose)
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql('CREATE TABLE t (id INTEGER PRIMARY KEY, '
-                                 'a TEXT)')
+        self.engine = sqlite_file.engine_with_table(self, 'a TEXT')
 
     def _write(self, value):
         """The DBAPI connection a transaction writing ``value`` used."""
@@ -76,13 +69,7 @@ class ReleaseFreedMemoryTest(unittest.TestCase):
     do not call it."""
 
     def setUp(self):
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.engine = api.setup('sqlite:///' + os.path.join(tmp.name, 'db'))
-        self.addCleanup(api.dispose)
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql('CREATE TABLE t (id INTEGER PRIMARY KEY, '
-                                 'a TEXT)')
+        self.engine = sqlite_file.engine_with_table(self, 'a TEXT')
         self.calls = []
         orig = api._malloc_trim
         self.addCleanup(setattr, api, '_malloc_trim', orig)

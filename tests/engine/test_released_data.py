@@ -55,14 +55,45 @@ released_data:
 """
 
 
-class ReleasedDataTest(base.ServerTestCase):
+class ReleasingTestCase(base.ServerTestCase):
+    """Transactions release after every inline action, whatever the data's
+    size; ``workflow``, if set, is uploaded before each test."""
+
+    workflow = None
 
     def setUp(self):
         super().setUp()
-        # Release after every inline action, whatever the data's size.
         self.addCleanup(setattr, transaction, 'RELEASE_AFTER_KB',
                         transaction.RELEASE_AFTER_KB)
         transaction.RELEASE_AFTER_KB = 0
+        if self.workflow:
+            r = self.server.post_text('/workflows', self.workflow)
+            self.assertEqual(201, r.status_code, r.text)
+
+    def start_counting_parses(self, counted):
+        """A list that collects the start of each stored JSON text the
+        engine's threads parse (not the API's, answering the polls) for
+        which ``counted(text)`` is true; counting stops with
+        :meth:`stop_counting_parses`."""
+        parsed = []
+        original = self._original = models.JsonEncoded.process_result_value
+
+        def counting(decorator, value, dialect):
+            if value is not None and counted(value) and \
+                    threading.current_thread().name.startswith('engine'):
+                parsed.append(value[:20])
+            return original(decorator, value, dialect)
+
+        self.addCleanup(setattr, models.JsonEncoded, 'process_result_value',
+                        original)
+        models.JsonEncoded.process_result_value = counting
+        return parsed
+
+    def stop_counting_parses(self):
+        models.JsonEncoded.process_result_value = self._original
+
+
+class ReleasedDataTest(ReleasingTestCase):
 
     def test_results_are_the_same(self):
         r = self.server.post_text('/workflows', WORKFLOW)
@@ -107,40 +138,22 @@ echo_chain:
 """
 
 
-class StoredValuesReadOnceTest(base.ServerTestCase):
+class StoredValuesReadOnceTest(ReleasingTestCase):
     """Large values an inline chain has in memory are not parsed again
     from their JSON text: not the input of an action when its result
     arrives, not an action's result for ``task().result`` (the stored
     JSON is read back only for values it would change)."""
 
-    def setUp(self):
-        super().setUp()
-        self.addCleanup(setattr, transaction, 'RELEASE_AFTER_KB',
-                        transaction.RELEASE_AFTER_KB)
-        transaction.RELEASE_AFTER_KB = 0
-        r = self.server.post_text('/workflows', ECHO_CHAIN)
-        self.assertEqual(201, r.status_code, r.text)
+    workflow = ECHO_CHAIN
 
     def test_large_values_are_parsed_once(self):
         recs = [{'id': i, 'name': 'name-%05d' % i, 'tags': ['a', 'b']}
                 for i in range(3000)]
         big = len(json.dumps(recs)) // 2
-        parsed = []
-        original = models.JsonEncoded.process_result_value
-
-        def counting(decorator, value, dialect):
-            # (the engine's reads: not the API's, answering the polls)
-            if value is not None and len(value) > big and \
-                    threading.current_thread().name.startswith('engine'):
-                parsed.append(value[:20])
-            return original(decorator, value, dialect)
-
-        self.addCleanup(setattr, models.JsonEncoded, 'process_result_value',
-                        original)
-        models.JsonEncoded.process_result_value = counting
+        parsed = self.start_counting_parses(lambda text: len(text) > big)
         ex = self.server.start('echo_chain', {'recs': recs})
         ex = self.server.wait(ex['id'], timeout=60)
-        models.JsonEncoded.process_result_value = original
+        self.stop_counting_parses()
         self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
         self.assertEqual({'count': 3000, 'tags': {'1': [1, 2]}},
                          json.loads(ex['output']))
@@ -226,36 +239,19 @@ input_chain:
 """
 
 
-class ReleasedInputTest(base.ServerTestCase):
+class ReleasedInputTest(ReleasingTestCase):
     """The workflow input is let go with the data of completed tasks and
     read again from the database by the first lookup of one of its keys
     (``WorkflowRun.input``)."""
 
-    def setUp(self):
-        super().setUp()
-        self.addCleanup(setattr, transaction, 'RELEASE_AFTER_KB',
-                        transaction.RELEASE_AFTER_KB)
-        transaction.RELEASE_AFTER_KB = 0
-        r = self.server.post_text('/workflows', INPUT_CHAIN)
-        self.assertEqual(201, r.status_code, r.text)
+    workflow = INPUT_CHAIN
 
     def test_read_again_when_needed(self):
         recs = [{'id': i, 'name': 'n%d' % i} for i in range(500)]
-        reads = []
-        original = models.JsonEncoded.process_result_value
-
-        def counting(decorator, value, dialect):
-            if value is not None and '"label"' in value and \
-                    threading.current_thread().name.startswith('engine'):
-                reads.append(value[:20])
-            return original(decorator, value, dialect)
-
-        self.addCleanup(setattr, models.JsonEncoded, 'process_result_value',
-                        original)
-        models.JsonEncoded.process_result_value = counting
+        reads = self.start_counting_parses(lambda text: '"label"' in text)
         ex = self.server.start('input_chain', {'recs': recs, 'label': 'L'})
         ex = self.server.wait(ex['id'], timeout=60)
-        models.JsonEncoded.process_result_value = original
+        self.stop_counting_parses()
         self.assertEqual('SUCCESS', ex['state'], ex['state_info'])
         self.assertEqual({'count': 500, 'label': 'L'},
                          json.loads(ex['output']))

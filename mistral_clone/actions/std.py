@@ -15,12 +15,8 @@ import json as jsonlib
 import logging
 import os
 import shutil
-import smtplib
 import subprocess
 import time
-from email import header as email_header
-from email.mime import multipart as mime_multipart
-from email.mime import text as mime_text
 from urllib import parse as urlparse
 
 from mistral_lib import actions as ml_actions
@@ -334,6 +330,11 @@ class SendEmailAction(StdAction):
         self.html_body = html_body
 
     def _message(self):
+        # email.mime and smtplib are imported by this action alone, not by
+        # every engine and executor at start (issue 14, memory).
+        from email import header as email_header
+        from email.mime import multipart as mime_multipart
+        from email.mime import text as mime_text
         # Same shape as the reference's messages: utf-8/base64 parts, an
         # encoded Subject, an always-present (possibly empty) Reply-To and a
         # lower-case "cc" header only when there are cc recipients.
@@ -358,6 +359,7 @@ class SendEmailAction(StdAction):
         recipients = ((self.cc_addrs or []) + (self.bcc_addrs or []) +
                       self.to_addrs)
         message = self._message()
+        import smtplib
         try:
             smtp = smtplib.SMTP(self.smtp_server, timeout=60)
             try:

@@ -22,8 +22,12 @@ import json
 import logging
 
 from oslo_config import cfg
-import pecan
-from pecan import hooks
+
+from mistral_clone.api import lean_pecan
+
+# The first import of pecan in an API process (see lean_pecan).
+pecan = lean_pecan.import_pecan()
+from pecan import hooks  # noqa: E402
 
 from mistral_clone import config
 from mistral_clone import context

@@ -33,6 +33,8 @@ NOT_FOR_SERVICES = (
     # Imported on the first expression evaluated, not at start (executors
     # and schedulers seldom evaluate any).
     'yaql', 'jinja2',
+    # Imported by std.email when it runs.
+    'smtplib', 'email.mime',
 )
 
 # What an API process must not import at start (enforced on the API's own
@@ -54,6 +56,20 @@ NOT_FOR_API = (
     'croniter',
     # Loaded by a MySQL database URL only (db/models.py).
     'sqlalchemy.dialects.mysql',
+    # mako's error pages highlight with pygments when it is installed (the
+    # test extras install it): pecan is imported without it (lean_pecan).
+    'pygments',
+)
+
+# What no process imports before it opens a SQLite database (the probes
+# below run on SQLite, so this is checked on the modules themselves).
+SQLITE_ONLY = ('sqlite3', '_sqlite3', 'mistral_clone.db.sqlite_bindings')
+
+SERVICE_MODULES = (
+    'mistral_clone.cmd.server', 'mistral_clone.launcher',
+    'mistral_clone.api_workers', 'mistral_clone.api.app',
+    'mistral_clone.engine.service', 'mistral_clone.executor.service',
+    'mistral_clone.scheduler.service', 'mistral_clone.actions',
 )
 
 PROBE = textwrap.dedent('''\
@@ -156,3 +172,19 @@ class ProcessModulesTest(unittest.TestCase):
         unneeded = sorted(m for m in modules
                           if any(_matches(m, n) for n in NOT_FOR_API))
         self.assertEqual([], unneeded)
+
+    def test_no_sqlite_until_a_sqlite_database(self):
+        # A production process on PostgreSQL or MySQL never loads sqlite3
+        # and its library: every module a service imports, imported
+        # together, leaves it out (db/api.py loads it for a SQLite URL).
+        code = ('import json, sys\n'
+                'for name in %r: __import__(name)\n'
+                'print(json.dumps(sorted(sys.modules)))' % (SERVICE_MODULES,))
+        proc = subprocess.run([sys.executable, '-c', code],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=300, cwd=self.tmp)
+        self.assertEqual(0, proc.returncode, proc.stderr.decode())
+        modules = json.loads(proc.stdout.decode())
+        self.assertIn('mistral_clone.db.api', modules)
+        self.assertEqual([], sorted(
+            m for m in modules if any(_matches(m, n) for n in SQLITE_ONLY)))

@@ -40,14 +40,17 @@ def apply_config(conf=config.CONF, components=COMPONENTS):
             default_timeout=conf.action_std_http.default_timeout,
             max_response_size_bytes=(
                 conf.action_std_http.max_response_size_bytes))
-    start_observing(conf)
+    start_observing(conf, components)
 
 
-def start_observing(conf=config.CONF):
-    """Workflow trace and metrics of this process (see observe.py)."""
+def start_observing(conf=config.CONF, components=COMPONENTS):
+    """Workflow trace and metrics of this process (see observe.py): its
+    metrics are kept when something reads them, its API (``/metrics``) or
+    ``[metrics] port``."""
     from mistral_clone import observe
     from mistral_clone.db import tracking
-    observe.configure(conf.workflow_trace_log_name)
+    observe.configure(conf.workflow_trace_log_name,
+                      served='api' in components or bool(conf.metrics.port))
     tracking.install()
 
 

@@ -21,9 +21,7 @@ it up for its own workers).
 
 import logging
 import os
-
-import prometheus_client
-from prometheus_client import multiprocess
+import threading
 
 LOG = logging.getLogger(__name__)
 
@@ -39,48 +37,106 @@ _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 _API_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
                 2.5, 5, 10, float('inf'))
 
-WORKFLOWS_STARTED = prometheus_client.Counter(
-    'mistral_workflow_executions_started',
-    'Workflow executions started (kind: root or subworkflow).', ['kind'])
-WORKFLOWS_FINISHED = prometheus_client.Counter(
-    'mistral_workflow_executions_finished',
-    'Workflow executions that reached a final state.', ['state'])
-TASK_TRANSITIONS = prometheus_client.Counter(
-    'mistral_task_transitions',
-    'Committed state changes of task executions, by the state entered.',
-    ['state'])
-ACTIONS_FINISHED = prometheus_client.Counter(
-    'mistral_action_executions_finished',
-    'Action executions that reached a final state.', ['state'])
-ACTION_DURATION = prometheus_client.Histogram(
-    'mistral_action_execution_duration_seconds',
-    'Seconds from the creation of an action execution to its result.',
-    ['state'], buckets=_DURATION_BUCKETS)
-JOB_LAG = prometheus_client.Histogram(
-    'mistral_scheduled_job_lag_seconds',
-    'Seconds between the time a delayed job was due and its claim by a '
-    'scheduler.', buckets=_DURATION_BUCKETS)
-CRON_FIRINGS = prometheus_client.Counter(
-    'mistral_cron_trigger_firings',
-    'Executions started by cron triggers.')
-RECOVERIES = prometheus_client.Counter(
-    'mistral_action_recoveries',
-    'Stuck actions fixed by the recovery check (outcome: lost = dispatch '
-    'lost and sent again, rerun = executor lost and safe-rerun, failed = '
-    "executor lost: failed with \"Heartbeat wasn't received.\").",
-    ['outcome'])
-API_REQUESTS = prometheus_client.Histogram(
-    'mistral_api_request_duration_seconds',
-    'API requests by route, method and status, with their duration.',
-    ['method', 'route', 'status'], buckets=_API_BUCKETS)
 
+class _Metrics:
+    """This process's Prometheus metrics."""
+
+    def __init__(self, prometheus_client):
+        p = prometheus_client
+        self.WORKFLOWS_STARTED = p.Counter(
+            'mistral_workflow_executions_started',
+            'Workflow executions started (kind: root or subworkflow).',
+            ['kind'])
+        self.WORKFLOWS_FINISHED = p.Counter(
+            'mistral_workflow_executions_finished',
+            'Workflow executions that reached a final state.', ['state'])
+        self.TASK_TRANSITIONS = p.Counter(
+            'mistral_task_transitions',
+            'Committed state changes of task executions, by the state '
+            'entered.', ['state'])
+        self.ACTIONS_FINISHED = p.Counter(
+            'mistral_action_executions_finished',
+            'Action executions that reached a final state.', ['state'])
+        self.ACTION_DURATION = p.Histogram(
+            'mistral_action_execution_duration_seconds',
+            'Seconds from the creation of an action execution to its '
+            'result.', ['state'], buckets=_DURATION_BUCKETS)
+        self.JOB_LAG = p.Histogram(
+            'mistral_scheduled_job_lag_seconds',
+            'Seconds between the time a delayed job was due and its claim '
+            'by a scheduler.', buckets=_DURATION_BUCKETS)
+        self.CRON_FIRINGS = p.Counter(
+            'mistral_cron_trigger_firings',
+            'Executions started by cron triggers.')
+        self.RECOVERIES = p.Counter(
+            'mistral_action_recoveries',
+            'Stuck actions fixed by the recovery check (outcome: lost = '
+            'dispatch lost and sent again, rerun = executor lost and '
+            'safe-rerun, failed = executor lost: failed with "Heartbeat '
+            'wasn\'t received.").', ['outcome'])
+        self.API_REQUESTS = p.Histogram(
+            'mistral_api_request_duration_seconds',
+            'API requests by route, method and status, with their '
+            'duration.', ['method', 'route', 'status'],
+            buckets=_API_BUCKETS)
+
+
+class _Unread:
+    """Every metric of a process whose metrics nobody can read."""
+
+    def labels(self, *values):
+        return self
+
+    def inc(self, amount=1):
+        pass
+
+    def observe(self, amount):
+        pass
+
+    def __getattr__(self, name):  # WORKFLOWS_STARTED, JOB_LAG...
+        return self
+
+
+# The metrics are made at their first use, with prometheus_client, unless
+# configure() said nobody reads them: an engine, executor or scheduler
+# without ``[metrics] port`` (only API processes answer ``/metrics``) then
+# never imports prometheus_client and the standard library's HTTP server,
+# client and URL modules it brings (~1-1.5 MB of each such process, issue
+# 14). Once read (configure(served=True), /metrics), they are the real
+# ones for good (what was counted unread before is not there).
+_served = True
+_real = None
+_metrics_lock = threading.Lock()
+_UNREAD = _Unread()
 _scrape_collectors = []
 
 
-def configure(trace_log_name='workflow_trace'):
-    """Apply ``[DEFAULT] workflow_trace_log_name``."""
-    global TRACE
+def _m():
+    if _real is not None:
+        return _real
+    if not _served:
+        return _UNREAD
+    return _real_metrics()
+
+
+def _real_metrics():
+    global _real
+    with _metrics_lock:
+        if _real is None:
+            import prometheus_client
+            _real = _Metrics(prometheus_client)
+    return _real
+
+
+def configure(trace_log_name='workflow_trace', served=True):
+    """Apply ``[DEFAULT] workflow_trace_log_name``; ``served=False``: this
+    process's metrics are read by nobody (no API, no ``[metrics] port``),
+    so they are not kept (unless made already)."""
+    global TRACE, _served
     TRACE = logging.getLogger(trace_log_name)
+    _served = served
+    if served:  # every family on /metrics from the start
+        _real_metrics()
 
 
 # --- state changes (the workflow trace) --------------------------------------
@@ -113,10 +169,10 @@ def _info(state_info):
 def workflow_state_changed(wf_ex_id, workflow_name, old, new,
                            state_info=None, parent_task_id=None):
     if old is None or old == 'IDLE' and new == 'RUNNING':
-        _by_state(WORKFLOWS_STARTED,
+        _by_state(_m().WORKFLOWS_STARTED,
                   'subworkflow' if parent_task_id else 'root').inc()
     if new in FINAL_STATES and old not in FINAL_STATES:
-        _by_state(WORKFLOWS_FINISHED, new).inc()
+        _by_state(_m().WORKFLOWS_FINISHED, new).inc()
     if TRACE.isEnabledFor(logging.INFO):
         TRACE.info("Workflow '%s' %s (execution_id=%s%s)%s", workflow_name,
                    _transition(old, new), wf_ex_id,
@@ -126,7 +182,7 @@ def workflow_state_changed(wf_ex_id, workflow_name, old, new,
 
 def task_state_changed(task_ex_id, task_name, wf_ex_id, workflow_name, old,
                        new, state_info=None):
-    _by_state(TASK_TRANSITIONS, new).inc()
+    _by_state(_m().TASK_TRANSITIONS, new).inc()
     if TRACE.isEnabledFor(logging.INFO):
         TRACE.info("Task '%s' %s (task_id=%s, workflow '%s', execution_id=%s)"
                    "%s", task_name, _transition(old, new), task_ex_id,
@@ -137,9 +193,9 @@ def action_state_changed(action_ex_id, action_name, task_ex_id, old, new,
                          duration=None, state_info=None):
     final = new in FINAL_STATES and old not in FINAL_STATES
     if final:
-        _by_state(ACTIONS_FINISHED, new).inc()
+        _by_state(_m().ACTIONS_FINISHED, new).inc()
         if duration is not None:
-            _by_state(ACTION_DURATION, new).observe(max(0.0, duration))
+            _by_state(_m().ACTION_DURATION, new).observe(max(0.0, duration))
     # At DEBUG: the task's line tells the outcome at INFO (with the
     # action's error); one line per action would double an engine's log.
     if TRACE.isEnabledFor(logging.DEBUG):
@@ -153,7 +209,7 @@ def action_state_changed(action_ex_id, action_name, task_ex_id, old, new,
 # --- the rest of the service -------------------------------------------------
 
 def cron_trigger_fired(trigger_name, trigger_id, workflow, project_id):
-    CRON_FIRINGS.inc()
+    _m().CRON_FIRINGS.inc()
     LOG.info("Cron trigger '%s' (id=%s) fired: starting workflow %s for "
              "project %s", trigger_name, trigger_id, workflow, project_id)
 
@@ -161,17 +217,17 @@ def cron_trigger_fired(trigger_name, trigger_id, workflow, project_id):
 def jobs_claimed(lags):
     """Delayed jobs a scheduler claimed, with their lateness in seconds."""
     for lag in lags:
-        JOB_LAG.observe(max(0.0, lag))
+        _m().JOB_LAG.observe(max(0.0, lag))
 
 
 def recovered(outcome, action_ex_id):
     """The recovery check fixed a stuck action (the engine logged how)."""
-    RECOVERIES.labels(outcome).inc()
+    _m().RECOVERIES.labels(outcome).inc()
     LOG.debug('Recovered action execution %s: %s', action_ex_id, outcome)
 
 
 def api_request(method, route, status, seconds):
-    API_REQUESTS.labels(method, route, str(status)).observe(seconds)
+    _m().API_REQUESTS.labels(method, route, str(status)).observe(seconds)
 
 
 # --- exposition --------------------------------------------------------------
@@ -182,13 +238,17 @@ def add_scrape_collector(collector):
     if collector in _scrape_collectors:
         return
     _scrape_collectors.append(collector)
-    if not MULTIPROCESS:
+    if not MULTIPROCESS and _served:
+        import prometheus_client
         prometheus_client.REGISTRY.register(collector)
 
 
 def _registry():
+    import prometheus_client
+    _real_metrics()
     if not MULTIPROCESS:
         return prometheus_client.REGISTRY
+    from prometheus_client import multiprocess
     registry = prometheus_client.CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     for collector in _scrape_collectors:
@@ -206,6 +266,7 @@ def exposition(accept=None):
 def start_http_server(host, port):
     """Serve this process's ``/metrics`` on ``host:port`` (a daemon
     thread); returns the server."""
+    import prometheus_client
     server, _thread = prometheus_client.start_http_server(
         port, addr=host, registry=_registry())
     LOG.info('Metrics of this process on http://%s:%d/metrics', host,

@@ -7,6 +7,7 @@ import unittest
 from mistral_clone import actions
 from mistral_clone import config
 from mistral_clone import launcher
+from mistral_clone import observe
 
 
 class ApplyConfigTest(unittest.TestCase):
@@ -18,6 +19,7 @@ class ApplyConfigTest(unittest.TestCase):
                         group='action_std_http')
         actions.reset_http_policy()
         self.addCleanup(actions.reset_http_policy)
+        self.addCleanup(observe.configure)
 
     def test_processes_that_run_actions_apply_the_http_policy(self):
         for components in (launcher.COMPONENTS, ('executor',), ('engine',)):
@@ -30,3 +32,17 @@ class ApplyConfigTest(unittest.TestCase):
         launcher.apply_config(config.CONF, ('api',))
         self.assertEqual(list(actions.reset_http_policy().allowed_hosts),
                          list(actions.get_http_policy().allowed_hosts))
+
+    def test_metrics_are_kept_where_something_reads_them(self):
+        # An engine, executor or scheduler without [metrics] port: nobody
+        # can read its metrics (observe.py keeps none); the API (/metrics)
+        # and [metrics] port read them.
+        for components, port, served in (
+                (('engine',), 0, False), (('executor', 'scheduler'), 0, False),
+                (('engine',), 9999, True), (('api',), 0, True),
+                (launcher.COMPONENTS, 0, True)):
+            config.CONF.set_override('port', port, group='metrics')
+            self.addCleanup(config.CONF.clear_override, 'port',
+                            group='metrics')
+            launcher.apply_config(config.CONF, components)
+            self.assertIs(served, observe._served, components)

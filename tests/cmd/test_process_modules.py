@@ -35,6 +35,8 @@ NOT_FOR_SERVICES = (
     'yaql', 'jinja2',
     # Imported by std.email when it runs.
     'smtplib', 'email.mime',
+    # Without [metrics] port nothing reads their metrics (observe.py).
+    'prometheus_client',
 )
 
 # What an API process must not import at start (enforced on the API's own

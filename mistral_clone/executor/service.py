@@ -69,10 +69,28 @@ GATHER_QUIET_SECONDS = 0.001
 GATHER_MAX_SECONDS = 0.005
 
 
-def _core(session):
-    """The connection of a session's transaction: a claim is one Core
-    statement, which needs none of the ORM's statement handling."""
-    return session.connection()
+_claim_statements = {}
+
+
+def _claim_statement(returning):
+    """The claim: one Core statement, built once (building and keying it
+    cost more than running it), run alone (``db_api.execute_alone``: in
+    autocommit on PostgreSQL, one round trip). It only matches unclaimed
+    RUNNING actions: of two executors given the same action, one claims
+    it."""
+    stmt = _claim_statements.get(returning)
+    if stmt is None:
+        from mistral_clone.db import models
+        m = models.ActionExecution
+        stmt = (sa.update(m.__table__)
+                .where(m.id.in_(sa.bindparam('ids', expanding=True)),
+                       m.state == 'RUNNING', m.executor_host.is_(None))
+                .values(executor_host=sa.bindparam('claimer'),
+                        last_heartbeat=sa.bindparam('now')))
+        if returning:
+            stmt = stmt.returning(m.id)
+        stmt = _claim_statements[returning] = stmt
+    return stmt
 
 
 class Executor(contracts.ExecutorApi):
@@ -276,37 +294,18 @@ class Executor(contracts.ExecutorApi):
         from mistral_clone.db import models
         if not db_api.get_engine().dialect.update_returning:
             return {i for i in ids if self._claim(i)}
-        m = models.ActionExecution
-
-        @db_api.retry_on_conflict
-        def claim():
-            with db_api.transaction() as s:
-                return set(_core(s).execute(
-                    sa.update(m.__table__)
-                    .where(m.id.in_(ids), m.state == 'RUNNING',
-                           m.executor_host.is_(None))
-                    .values(executor_host=self.claimer,
-                            last_heartbeat=models.utcnow())
-                    .returning(m.id)
-                ).scalars())
-        return claim()
+        return set(db_api.retry_on_conflict(db_api.execute_alone)(
+            _claim_statement(returning=True),
+            {'ids': list(ids), 'claimer': self.claimer,
+             'now': models.utcnow()}))
 
     def _claim(self, action_ex_id):
         from mistral_clone.db import api as db_api
         from mistral_clone.db import models
-        m = models.ActionExecution
-
-        @db_api.retry_on_conflict
-        def claim():
-            with db_api.transaction() as s:
-                return _core(s).execute(
-                    sa.update(m.__table__)
-                    .where(m.id == action_ex_id, m.state == 'RUNNING',
-                           m.executor_host.is_(None))
-                    .values(executor_host=self.claimer,
-                            last_heartbeat=models.utcnow())
-                ).rowcount
-        return bool(claim())
+        return bool(db_api.retry_on_conflict(db_api.execute_alone)(
+            _claim_statement(returning=False),
+            {'ids': [action_ex_id], 'claimer': self.claimer,
+             'now': models.utcnow()}))
 
     def _release(self, action_ex_id):
         with self._held_lock:

@@ -28,7 +28,13 @@ no delivery is under way delivers its result, and then every result that
 finished meanwhile, in one call (``EngineApi.on_action_results``, one
 engine transaction); the other workers go back to running actions. Under
 load one call and one transaction serve many actions; alone, an action's
-result leaves at once.
+result leaves at once. In production the engine's answer carries back up to
+as many of the actions those results started (a chain's next action) as
+results were delivered, which this executor claims and runs: no message to
+the executors' topic for them (``EngineApi.on_action_results``, ``take``).
+Should that answer never arrive (the engine died after committing), the
+actions, never claimed, are sent again by the recovery check, as when an
+engine dies between committing and sending.
 
 The claim names the executor's row in the ``services`` table (``claimer``,
 see ``services/heartbeats.py``): when that row dies, engines know at once
@@ -96,8 +102,13 @@ def _claim_statement(returning):
 class Executor(contracts.ExecutorApi):
 
     def __init__(self, engine_client, workers=16, host=None,
-                 track_actions=False, heartbeat_interval=0, claimer=None):
+                 track_actions=False, heartbeat_interval=0, claimer=None,
+                 executors=None):
         self.engine_client = engine_client
+        # A client of the executors' topic (production): deliveries then
+        # take back the actions their results started (see _deliver), and
+        # the ones taken while stopping are sent on through it.
+        self.executors = executors
         self.host = host or socket.gethostname()
         # What claims write in action_executions.executor_host.
         self.claimer = claimer or self.host
@@ -270,7 +281,16 @@ class Executor(contracts.ExecutorApi):
             if action_ex_id:
                 with self._held_lock:
                     self._held.add(action_ex_id)
-            self._submit(runnable)
+            try:
+                self._submit(runnable)
+            except RuntimeError:
+                if not self._stopping:
+                    raise
+                # Stopping began while it was claimed (actions taken with
+                # a delivery, see _deliver_taking): the pool is shut down.
+                # It never started: unclaimed, it is sent again.
+                self._release(action_ex_id)
+                self._hand_back([action_ex_id])
 
     def run_claimed(self, runnables):
         """Queue actions that the engine of this process stored already
@@ -381,7 +401,9 @@ class Executor(contracts.ExecutorApi):
                     self._delivering = False
                     return
             try:
-                if len(batch) == 1:
+                if self.executors is not None:
+                    self._deliver_taking(batch)
+                elif len(batch) == 1:
                     self.engine_client.on_action_complete(*batch[0])
                 else:
                     self.engine_client.on_action_results(
@@ -393,6 +415,30 @@ class Executor(contracts.ExecutorApi):
                 if self.track_actions:
                     for action_ex_id, _ in batch:
                         self._release(action_ex_id)
+
+    def _deliver_taking(self, batch):
+        """Deliver ``batch`` and run the actions its results started that
+        the engine hands back (as many as results delivered: this
+        executor's share of the work stays what it was). A chain's next
+        action then needs no message of its own to the executors' topic.
+        Stopping, they go on to the topic (another executor runs them)."""
+        answer = self.engine_client.on_action_results(
+            contracts.ActionResults(tuple(batch)), take=len(batch))
+        runnables = answer.actions
+        if not runnables.items:
+            return
+        if not self._stopping:
+            self.run_actions(runnables)
+        if self._stopping:
+            # Those not claimed here go to another executor; those claimed
+            # here are refused by the other executors' claim.
+            try:
+                self.executors.run_actions(runnables)
+            except Exception:
+                LOG.exception('Could not send actions %s on to the '
+                              'executors (they will be sent again)',
+                              ', '.join(r.action_ex_id or '?'
+                                        for r in runnables.items))
 
     def execute(self, runnable):
         """Run the action; the ``ActionResult`` to report, or None (an

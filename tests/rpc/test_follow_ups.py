@@ -3,12 +3,8 @@
 action, without a message to the executors' topic. SQLite in a temporary
 file, no broker."""
 
-import os
-import shutil
-import tempfile
 import unittest
 
-from mistral_clone.db import api as db_api
 from mistral_clone.engine import service as engine_service
 from mistral_clone.engine.service import Engine
 from mistral_clone.executor.service import Executor
@@ -17,6 +13,7 @@ from mistral_clone.rpc import contracts
 from mistral_clone.rpc import servers
 from tests.integration.test_production_recovery import _FakeRpcClient
 from tests.integration.test_production_recovery import _action
+from tests.rpc.test_batches import SqliteFileCase
 from tests.rpc.test_batches import _echo
 from tests.rpc.test_batches import _row
 from tests.rpc.test_batches import _wait
@@ -100,16 +97,7 @@ class WireTest(unittest.TestCase):
                          [r.action_ex_id for r in outbox.actions])
 
 
-class FollowUpsTest(unittest.TestCase):
-
-    def setUp(self):
-        tmp = tempfile.mkdtemp(prefix='mistral_clone_test_')
-        self.addCleanup(shutil.rmtree, tmp, True)
-        db_api.setup('sqlite:///%s' % os.path.join(tmp, 'test.sqlite'))
-        db_api.create_all_for_tests()
-
-    def tearDown(self):
-        db_api.dispose()
+class FollowUpsTest(SqliteFileCase):
 
     def test_engine_hands_back_the_next_action(self):
         from mistral_clone.services import workflows as wf_svc

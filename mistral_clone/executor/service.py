@@ -109,6 +109,7 @@ class Executor(contracts.ExecutorApi):
         # take back the actions their results started (see _deliver), and
         # the ones taken while stopping are sent on through it.
         self.executors = executors
+        self._engines_take = True  # False once an engine refused ``take``
         self.host = host or socket.gethostname()
         # What claims write in action_executions.executor_host.
         self.claimer = claimer or self.host
@@ -401,7 +402,7 @@ class Executor(contracts.ExecutorApi):
                     self._delivering = False
                     return
             try:
-                if self.executors is not None:
+                if self.executors is not None and self._engines_take:
                     self._deliver_taking(batch)
                 elif len(batch) == 1:
                     self.engine_client.on_action_complete(*batch[0])
@@ -422,8 +423,20 @@ class Executor(contracts.ExecutorApi):
         executor's share of the work stays what it was). A chain's next
         action then needs no message of its own to the executors' topic.
         Stopping, they go on to the topic (another executor runs them)."""
-        answer = self.engine_client.on_action_results(
-            contracts.ActionResults(tuple(batch)), take=len(batch))
+        results = contracts.ActionResults(tuple(batch))
+        try:
+            answer = self.engine_client.on_action_results(
+                results, take=len(batch))
+        except Exception as e:
+            if getattr(e, 'exc_type', None) != 'TypeError':
+                raise
+            # An engine of a version without ``take`` (a rolling upgrade):
+            # deliver as before, to every engine from now on.
+            LOG.warning('The engine refused a delivery taking actions back '
+                        '(%s); delivering without', e.value)
+            self._engines_take = False
+            self.engine_client.on_action_results(results)
+            return
         runnables = answer.actions
         if not runnables.items:
             return

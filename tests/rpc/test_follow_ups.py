@@ -144,6 +144,33 @@ class FollowUpsTest(SqliteFileCase):
         self.assertEqual([], executors.sent)
         _wait(lambda: not executor.held_actions())
 
+    def test_an_engine_without_take_gets_plain_deliveries(self):
+        import oslo_messaging as messaging
+
+        class OldEngine:
+            def __init__(self):
+                self.calls = []
+
+            def on_action_results(self, results, **kwargs):
+                self.calls.append(sorted(kwargs))
+                if kwargs:
+                    raise messaging.RemoteError(
+                        'TypeError', "unexpected keyword argument 'take'")
+                return [True] * len(results.items)
+
+            def on_action_complete(self, action_ex_id, result):
+                self.calls.append([])
+                return True
+        engine = OldEngine()
+        executor = Executor(engine, workers=2, host='exec-1',
+                            executors=_Executors())
+        self.addCleanup(executor.stop)
+        executor.run_action(_echo('a', 1))
+        _wait(lambda: len(engine.calls) == 2)
+        executor.run_action(_echo('b', 2))
+        _wait(lambda: len(engine.calls) == 3)
+        self.assertEqual([['take'], [], []], engine.calls)
+
     def test_a_stopping_executor_sends_taken_actions_on(self):
         b = _action()
         engine = _HandingEngine([[_echo(b, 'B')]])

@@ -168,6 +168,22 @@ class MemorySampler(object):
 
 # -- targets ----------------------------------------------------------------
 
+def _cmdline(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            return f.read().replace(b'\0', b' ').decode('utf-8', 'replace')
+    except OSError:
+        return ''
+
+
+def _comm(pid):
+    try:
+        with open('/proc/%d/comm' % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ''
+
+
 class Target(object):
     url = None
     description = ''
@@ -191,6 +207,12 @@ class Target(object):
 
     def check_alive(self):
         pass
+
+    def cpu_by_role(self):
+        """``{role: pids}`` whose CPU time is reported per role (production:
+        each service, the bench database's PostgreSQL backends, the
+        RabbitMQ broker), or None."""
+        return None
 
 
 class UrlTarget(Target):
@@ -384,6 +406,27 @@ class ProductionTarget(_LocalServers):
         for i in range(self.schedulers):
             self.spawn('scheduler%d' % i, 'scheduler')
         self.wait_ready()
+
+    def cpu_by_role(self):
+        roles = {}
+        for p in self.procs:
+            role = p.name.rstrip('0123456789')
+            pid = p.popen.pid
+            roles.setdefault(role, []).extend([pid] + descendants(pid))
+        # PostgreSQL backends name their database in their title; the
+        # broker is shared with whatever else uses it (a rough figure).
+        marker = ' %s ' % self.name
+        for entry in os.listdir('/proc'):
+            if not entry.isdigit():
+                continue
+            pid = int(entry)
+            comm = _comm(pid)
+            if comm == 'beam.smp':
+                roles.setdefault('rabbitmq (whole broker)', []).append(pid)
+            elif comm.startswith('postgres') and marker in \
+                    _cmdline(pid) + ' ':
+                roles.setdefault('postgresql (bench db)', []).append(pid)
+        return roles
 
     def stop(self):
         try:

@@ -123,6 +123,26 @@ def machine_info():
             'kernel': platform.release()}
 
 
+def _role_cpu(target):
+    """``{role: {pid: cpu seconds}}`` of the target's roles, or None."""
+    roles = target.cpu_by_role()
+    if not roles:
+        return None
+    return {role: {pid: _servers.cpu_seconds([pid]) for pid in pids}
+            for role, pids in roles.items()}
+
+
+def _role_cpu_since(target, before):
+    """CPU seconds of each role since ``before`` (processes that started
+    meanwhile, e.g. new database backends, count whole)."""
+    out = {}
+    for role, pids in (_role_cpu(target) or {}).items():
+        old = before.get(role, {})
+        out[role] = round(sum(max(0.0, cpu - old.get(pid, 0.0))
+                              for pid, cpu in pids.items()), 2)
+    return out
+
+
 def loadavg():
     try:
         return os.getloadavg()[0]
@@ -230,6 +250,7 @@ def main(argv=None):
             t0 = time.monotonic()
             pids = target.all_pids()
             cpu0 = _servers.cpu_seconds(pids)
+            roles0 = _role_cpu(target)
             try:
                 res = sc.SCENARIOS[name](ctx)
                 res['wall_seconds'] = round(time.monotonic() - t0, 1)
@@ -240,6 +261,9 @@ def main(argv=None):
                     res['server_cpu_seconds'] = round(
                         _servers.cpu_seconds(pids) - cpu0, 2)
                 res['loadavg_1m_after'] = loadavg()
+                if roles0:
+                    res['cpu_seconds_by_role'] = _role_cpu_since(target,
+                                                                 roles0)
                 print('%-15s %s %s  (server CPU %s s, wall %s s)'
                       % (name, res['figure'], res['unit'],
                          res.get('server_cpu_seconds', '?'),

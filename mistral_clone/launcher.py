@@ -255,7 +255,7 @@ def _launch_remote(components, conf, launched, host, claimer=None):
             engine_client, workers=conf.executor.workers,
             host=executor_name(conf, host), track_actions=True,
             heartbeat_interval=conf.action_heartbeat.check_interval,
-            claimer=claimer)
+            claimer=claimer, executors=executor_client)
         launched.executor = executor
         server = servers.make_server(transport, conf.executor.topic,
                                      executor.host, executor,

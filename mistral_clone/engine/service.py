@@ -68,10 +68,12 @@ class Engine(contracts.EngineApi):
 
     # --- plumbing ---------------------------------------------------------------
 
-    def _run(self, fn, project_id=None, answer_first=False):
+    def _run(self, fn, project_id=None, answer_first=False, take=0):
         """Run ``fn(transaction)`` in one retried transaction, then dispatch
         its effects. ``answer_first``: trivial actions queued by ``fn`` run
-        in a follow-up transaction so the caller gets its answer now."""
+        in a follow-up transaction so the caller gets its answer now.
+        ``take``: ``(result, runnables)``, up to ``take`` of the actions to
+        send (none with a ``target``) given to the caller instead."""
         ident = threading.get_ident()
 
         @db_api.retry_on_conflict
@@ -96,6 +98,10 @@ class Engine(contracts.EngineApi):
                 'while an expression was being evaluated for it') from None
         finally:
             self._working.pop(ident, None)
+        if take:
+            taken = _take_actions(outbox, take)
+            self._dispatch(outbox)
+            return result, taken
         self._dispatch(outbox)
         return result
 
@@ -239,20 +245,30 @@ class Engine(contracts.EngineApi):
         return self._run(
             lambda t: t.actions.complete_many([(action_ex_id, result)])[0])
 
-    def on_action_results(self, results):
+    def on_action_results(self, results, take=0):
         """Several results in one transaction: the workflow executions they
         concern are locked and loaded once however many of their actions
         finished (a fan-out's branches), and one commit serves them all.
         Should the transaction fail for a reason other than a conflict, the
         results are processed one by one, so that one bad result does not
-        hold back the others."""
+        hold back the others.
+
+        ``take`` (an executor delivering, see ``contracts.EngineApi``): the
+        answer is a ``contracts.ResultsAnswer`` carrying up to ``take`` of
+        the actions the results started, which the executor runs: a chain
+        of actions then costs one message (the delivery) and its answer per
+        step, not also a message to the executors' topic."""
         items = list(results.items)
-        if len(items) == 1:
+        if len(items) == 1 and not take:
             return [self.on_action_complete(*items[0])]
 
         def do(t):
             return t.actions.complete_many(items)
         try:
+            if take:
+                answers, taken = self._run(do, take=take)
+                return contracts.ResultsAnswer(
+                    answers, contracts.Runnables(tuple(taken)))
             return self._run(do)
         except Exception as e:
             if db_errors.is_unavailable(e):
@@ -271,6 +287,8 @@ class Engine(contracts.EngineApi):
                 LOG.exception('Could not process the result of action %s',
                               action_ex_id)
                 answers.append(False)
+        if take:
+            return contracts.ResultsAnswer(answers)
         return answers
 
     def start_action(self, action_name, action_input=None, namespace='',
@@ -320,6 +338,19 @@ class Engine(contracts.EngineApi):
         return self._run(lambda t: recovery.recover_action(
             t, action_ex_id, stale_seconds, undispatched_seconds,
             claimer_dead_seconds))
+
+
+def _take_actions(outbox, count):
+    """Remove up to ``count`` runnables without a ``target`` from
+    ``outbox.actions``; those runnables."""
+    taken, kept = [], []
+    for runnable in outbox.actions:
+        if len(taken) < count and not runnable.target:
+            taken.append(runnable)
+        else:
+            kept.append(runnable)
+    outbox.actions = kept
+    return taken
 
 
 def resolve_env(session, env, evaluate_env=True, project_id=None):

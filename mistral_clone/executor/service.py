@@ -28,7 +28,13 @@ no delivery is under way delivers its result, and then every result that
 finished meanwhile, in one call (``EngineApi.on_action_results``, one
 engine transaction); the other workers go back to running actions. Under
 load one call and one transaction serve many actions; alone, an action's
-result leaves at once.
+result leaves at once. In production the engine's answer carries back up to
+as many of the actions those results started (a chain's next action) as
+results were delivered, which this executor claims and runs: no message to
+the executors' topic for them (``EngineApi.on_action_results``, ``take``).
+Should that answer never arrive (the engine died after committing), the
+actions, never claimed, are sent again by the recovery check, as when an
+engine dies between committing and sending.
 
 The claim names the executor's row in the ``services`` table (``claimer``,
 see ``services/heartbeats.py``): when that row dies, engines know at once
@@ -69,17 +75,41 @@ GATHER_QUIET_SECONDS = 0.001
 GATHER_MAX_SECONDS = 0.005
 
 
-def _core(session):
-    """The connection of a session's transaction: a claim is one Core
-    statement, which needs none of the ORM's statement handling."""
-    return session.connection()
+_claim_statements = {}
+
+
+def _claim_statement(returning):
+    """The claim: one Core statement, built once (building and keying it
+    cost more than running it), run alone (``db_api.execute_alone``: in
+    autocommit on PostgreSQL, one round trip). It only matches unclaimed
+    RUNNING actions: of two executors given the same action, one claims
+    it."""
+    stmt = _claim_statements.get(returning)
+    if stmt is None:
+        from mistral_clone.db import models
+        m = models.ActionExecution
+        stmt = (sa.update(m.__table__)
+                .where(m.id.in_(sa.bindparam('ids', expanding=True)),
+                       m.state == 'RUNNING', m.executor_host.is_(None))
+                .values(executor_host=sa.bindparam('claimer'),
+                        last_heartbeat=sa.bindparam('now')))
+        if returning:
+            stmt = stmt.returning(m.id)
+        stmt = _claim_statements[returning] = stmt
+    return stmt
 
 
 class Executor(contracts.ExecutorApi):
 
     def __init__(self, engine_client, workers=16, host=None,
-                 track_actions=False, heartbeat_interval=0, claimer=None):
+                 track_actions=False, heartbeat_interval=0, claimer=None,
+                 executors=None):
         self.engine_client = engine_client
+        # A client of the executors' topic (production): deliveries then
+        # take back the actions their results started (see _deliver), and
+        # the ones taken while stopping are sent on through it.
+        self.executors = executors
+        self._engines_take = True  # False once an engine refused ``take``
         self.host = host or socket.gethostname()
         # What claims write in action_executions.executor_host.
         self.claimer = claimer or self.host
@@ -252,7 +282,16 @@ class Executor(contracts.ExecutorApi):
             if action_ex_id:
                 with self._held_lock:
                     self._held.add(action_ex_id)
-            self._submit(runnable)
+            try:
+                self._submit(runnable)
+            except RuntimeError:
+                if not self._stopping:
+                    raise
+                # Stopping began while it was claimed (actions taken with
+                # a delivery, see _deliver_taking): the pool is shut down.
+                # It never started: unclaimed, it is sent again.
+                self._release(action_ex_id)
+                self._hand_back([action_ex_id])
 
     def run_claimed(self, runnables):
         """Queue actions that the engine of this process stored already
@@ -276,37 +315,18 @@ class Executor(contracts.ExecutorApi):
         from mistral_clone.db import models
         if not db_api.get_engine().dialect.update_returning:
             return {i for i in ids if self._claim(i)}
-        m = models.ActionExecution
-
-        @db_api.retry_on_conflict
-        def claim():
-            with db_api.transaction() as s:
-                return set(_core(s).execute(
-                    sa.update(m.__table__)
-                    .where(m.id.in_(ids), m.state == 'RUNNING',
-                           m.executor_host.is_(None))
-                    .values(executor_host=self.claimer,
-                            last_heartbeat=models.utcnow())
-                    .returning(m.id)
-                ).scalars())
-        return claim()
+        return set(db_api.retry_on_conflict(db_api.execute_alone)(
+            _claim_statement(returning=True),
+            {'ids': list(ids), 'claimer': self.claimer,
+             'now': models.utcnow()}))
 
     def _claim(self, action_ex_id):
         from mistral_clone.db import api as db_api
         from mistral_clone.db import models
-        m = models.ActionExecution
-
-        @db_api.retry_on_conflict
-        def claim():
-            with db_api.transaction() as s:
-                return _core(s).execute(
-                    sa.update(m.__table__)
-                    .where(m.id == action_ex_id, m.state == 'RUNNING',
-                           m.executor_host.is_(None))
-                    .values(executor_host=self.claimer,
-                            last_heartbeat=models.utcnow())
-                ).rowcount
-        return bool(claim())
+        return bool(db_api.retry_on_conflict(db_api.execute_alone)(
+            _claim_statement(returning=False),
+            {'ids': [action_ex_id], 'claimer': self.claimer,
+             'now': models.utcnow()}))
 
     def _release(self, action_ex_id):
         with self._held_lock:
@@ -382,7 +402,9 @@ class Executor(contracts.ExecutorApi):
                     self._delivering = False
                     return
             try:
-                if len(batch) == 1:
+                if self.executors is not None and self._engines_take:
+                    self._deliver_taking(batch)
+                elif len(batch) == 1:
                     self.engine_client.on_action_complete(*batch[0])
                 else:
                     self.engine_client.on_action_results(
@@ -394,6 +416,42 @@ class Executor(contracts.ExecutorApi):
                 if self.track_actions:
                     for action_ex_id, _ in batch:
                         self._release(action_ex_id)
+
+    def _deliver_taking(self, batch):
+        """Deliver ``batch`` and run the actions its results started that
+        the engine hands back (as many as results delivered: this
+        executor's share of the work stays what it was). A chain's next
+        action then needs no message of its own to the executors' topic.
+        Stopping, they go on to the topic (another executor runs them)."""
+        results = contracts.ActionResults(tuple(batch))
+        try:
+            answer = self.engine_client.on_action_results(
+                results, take=len(batch))
+        except Exception as e:
+            if getattr(e, 'exc_type', None) != 'TypeError':
+                raise
+            # An engine of a version without ``take`` (a rolling upgrade):
+            # deliver as before, to every engine from now on.
+            LOG.warning('The engine refused a delivery taking actions back '
+                        '(%s); delivering without', e.value)
+            self._engines_take = False
+            self.engine_client.on_action_results(results)
+            return
+        runnables = answer.actions
+        if not runnables.items:
+            return
+        if not self._stopping:
+            self.run_actions(runnables)
+        if self._stopping:
+            # Those not claimed here go to another executor; those claimed
+            # here are refused by the other executors' claim.
+            try:
+                self.executors.run_actions(runnables)
+            except Exception:
+                LOG.exception('Could not send actions %s on to the '
+                              'executors (they will be sent again)',
+                              ', '.join(r.action_ex_id or '?'
+                                        for r in runnables.items))
 
     def execute(self, runnable):
         """Run the action; the ``ActionResult`` to report, or None (an

@@ -165,11 +165,15 @@ class RemoteEngineClient(contracts.EngineApi):
                                    result=result.to_wire(),
                                    _while_db_down=True)
 
-    def on_action_results(self, results):
+    def on_action_results(self, results, take=0):
         # Repeated while the database is down, as single results are.
-        return self._call_repeated('on_action_results',
-                                   results=results.to_wire(),
-                                   _while_db_down=True)
+        if not take:
+            return self._call_repeated('on_action_results',
+                                       results=results.to_wire(),
+                                       _while_db_down=True)
+        return contracts.ResultsAnswer.from_wire(self._call_repeated(
+            'on_action_results', results=results.to_wire(), take=take,
+            _while_db_down=True))
 
     def run_job(self, job_id):
         self._client.cast({}, 'run_job', job_id=job_id)

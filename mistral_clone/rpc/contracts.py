@@ -132,6 +132,27 @@ class ActionResults:
                          for action_ex_id, result in data))
 
 
+@dataclasses.dataclass(frozen=True)
+class ResultsAnswer:
+    """An engine's answer to results delivered with ``take`` (see
+    :meth:`EngineApi.on_action_results`): what :meth:`on_action_complete`
+    would answer for each result, and the actions those results started
+    that the engine handed back to the delivering executor instead of
+    sending them to the executors' topic."""
+
+    answers: list = dataclasses.field(default_factory=list)
+    actions: Runnables = Runnables()
+
+    def to_wire(self):
+        return {'answers': list(self.answers),
+                'actions': self.actions.to_wire()}
+
+    @classmethod
+    def from_wire(cls, data):
+        return cls(list(data['answers']),
+                   Runnables.from_wire(data['actions']))
+
+
 #: The types :func:`decode` turns back into objects on the receiving side.
 WIRE_TYPES = (Runnable, Runnables, ActionResult, ActionResults)
 
@@ -190,10 +211,14 @@ class EngineApi(abc.ABC):
         """An executor's result (idempotent: True the first time only)."""
 
     @abc.abstractmethod
-    def on_action_results(self, results: ActionResults) -> list:
+    def on_action_results(self, results: ActionResults, take=0):
         """Several executor results at once (one transaction where
         possible); a list of what :meth:`on_action_complete` would answer
-        for each."""
+        for each. With ``take`` (an executor delivering), a
+        :class:`ResultsAnswer`: up to ``take`` of the actions these results
+        started (none with a ``target``) come back with it, for the
+        delivering executor to claim and run, instead of a message to the
+        executors' topic."""
 
     @abc.abstractmethod
     def run_job(self, job_id) -> None:

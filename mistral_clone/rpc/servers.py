@@ -69,7 +69,9 @@ def rpc_response_timeout(conf):
 def _endpoint(service, api):
     """An endpoint object exposing the operations of ``api``
     (``contracts.EngineApi`` or ``ExecutorApi``) of ``service``; arguments
-    that travel as a contract type are decoded from their wire form."""
+    that travel as a contract type are decoded from their wire form, and
+    an answer of a contract type (``contracts.ResultsAnswer``) is sent in
+    its wire form."""
     import oslo_messaging as messaging
 
     class Endpoint(object):
@@ -82,7 +84,10 @@ def _endpoint(service, api):
             for arg, decode in decoders.items():
                 if kwargs.get(arg) is not None:
                     kwargs[arg] = decode(kwargs[arg])
-            return getattr(service, name)(**kwargs)
+            answer = getattr(service, name)(**kwargs)
+            if isinstance(answer, contracts.ResultsAnswer):
+                return answer.to_wire()
+            return answer
         method.__name__ = name
         return method
 

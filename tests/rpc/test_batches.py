@@ -65,18 +65,25 @@ class WireTest(unittest.TestCase):
             contracts.decoders(contracts.ExecutorApi, 'run_actions'))
 
 
-class BatchesTest(unittest.TestCase):
+class SqliteFileCase(unittest.TestCase):
+    """A test on a new SQLite file database holding every table."""
 
     def setUp(self):
         tmp = tempfile.mkdtemp(prefix='mistral_clone_test_')
         self.addCleanup(shutil.rmtree, tmp, True)
         db_api.setup('sqlite:///%s' % os.path.join(tmp, 'test.sqlite'))
+        self.addCleanup(db_api.dispose)
         db_api.create_all_for_tests()
+
+
+class BatchesTest(SqliteFileCase):
+
+    def setUp(self):
+        super().setUp()
         self.engine = Engine(workers=1)
 
     def tearDown(self):
         self.engine.stop()
-        db_api.dispose()
 
     def test_engine_takes_several_results_once_each(self):
         a, b = _action(), _action()

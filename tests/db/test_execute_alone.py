@@ -1,0 +1,71 @@
+"""``db_api.execute_alone``: one statement committed as it runs. An
+executor's claim of the actions it receives is such a statement; on
+PostgreSQL it is one round trip (autocommit: no BEGIN, no COMMIT). Runs
+against the PostgreSQL the production tests use (skipped without it)."""
+
+import unittest
+
+from sqlalchemy import event
+
+from mistral_clone.db import api as db_api
+from mistral_clone.db import models
+from mistral_clone.executor.service import Executor
+from tests.integration import scheduler_fixtures as fx
+from tests.integration.test_production_recovery import _action
+
+
+class ExecuteAloneTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if not fx.pg_available():
+            raise unittest.SkipTest('PostgreSQL is not available')
+        cls.db = fx.PostgresDatabase(prefix='mc_alone').create()
+
+    @classmethod
+    def tearDownClass(cls):
+        db_api.dispose()
+        cls.db.drop()
+
+    def setUp(self):
+        db_api.setup(self.db.url)
+
+    def _statements(self):
+        """Statements and commits on the execute_alone connections."""
+        seen = []
+        engine = db_api._get_alone_engine()
+
+        def note(conn, cursor, statement, *args):
+            seen.append(statement.split()[0])
+        event.listen(engine, 'before_cursor_execute', note)
+        event.listen(engine, 'commit', lambda conn: seen.append('COMMIT'))
+        self.addCleanup(event.remove, engine, 'before_cursor_execute', note)
+        return seen
+
+    def test_a_claim_is_one_statement_in_autocommit(self):
+        a, b = _action(), _action()
+        taken = _action(executor_host='exec-2')
+        executor = Executor(None, host='exec-1', track_actions=True)
+        seen = self._statements()
+        self.assertEqual({a, b}, executor._claim_many([a, b, taken]))
+        self.assertEqual(['UPDATE'], seen)
+        self.assertFalse(executor._claim(a))  # claimed already
+        with db_api.session() as s:
+            hosts = {i: s.get(models.ActionExecution, i).executor_host
+                     for i in (a, b, taken)}
+        self.assertEqual({a: 'exec-1', b: 'exec-1', taken: 'exec-2'}, hosts)
+        with db_api._get_alone_engine().connect() as c:
+            self.assertTrue(c.connection.dbapi_connection.autocommit)
+
+    def test_it_joins_an_open_transaction(self):
+        a = _action()
+        executor = Executor(None, host='exec-1', track_actions=True)
+        with db_api.transaction() as s:
+            self.assertEqual({a}, executor._claim_many([a]))
+            s.rollback()
+        with db_api.session() as s:
+            self.assertIsNone(s.get(models.ActionExecution, a).executor_host)
+
+
+if __name__ == '__main__':
+    unittest.main()

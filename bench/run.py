@@ -61,6 +61,13 @@ def parse_args(argv):
     p.add_argument('--server-bin', help='mistral-clone-server to start')
     p.add_argument('--keep-logs', action='store_true',
                    help='keep the temp dir of started servers')
+    p.add_argument('--no-bytecode-cache', action='store_true',
+                   help='do not compile the started server\'s '
+                   'mistral_clone to .pyc first (by default it is, as an '
+                   'installed package is; with PYTHONDONTWRITEBYTECODE set '
+                   'and no .pyc left by an earlier run, every process then '
+                   'compiles it from source, the condition of runs before '
+                   '2026-11-30 23:30 UTC)')
     p.add_argument('--option', action='append', default=[],
                    metavar='SECTION.KEY=VALUE',
                    help='extra config for started servers, repeatable, e.g. '
@@ -161,7 +168,8 @@ def make_target(args):
                    for o in options):
             options.insert(0, default)
     kw = {'server_bin': args.server_bin, 'keep': args.keep_logs,
-          'extra_options': options}
+          'extra_options': options,
+          'bytecode_cache': not args.no_bytecode_cache}
     if args.start_embedded:
         return _servers.EmbeddedTarget(**kw)
     return _servers.ProductionTarget(engines=args.engines,

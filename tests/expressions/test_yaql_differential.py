@@ -237,6 +237,43 @@ class DifferentialTest(base.ExprTestCase):
                 for text in texts:
                     self.assertSameOutcome(text, context)
 
+    def test_chains_under_limits(self):
+        # '$' and '$.a.b' answered without parsing (yaql_eval._limited)
+        # under yaql's limits: the same value or error as yaql's.
+        data = {'l': [3, 1, 2], 'long': list(range(6)), 'n': None, 'x': 3,
+                'd': {'k': [1, 2], 'e': {}, 'big': 'z' * 3000,
+                      'deep': {'s': {1, 2}, 't': (1, 'a')}},
+                's': 'x' * 3000, 'recs': [{'id': 1, 'v': [1, 2]}],
+                'many': {str(i): i for i in range(6)},
+                'nested': [[1, [2, [3, 4, 5, 6, 7]]]]}
+        texts = ['$', '$.l', '$.long', '$.n', '$.x', '$.d', '$.d.k',
+                 '$.d.e', '$.d.big', '$.d.deep', '$.d.deep.s', '$.d.deep.t',
+                 '$.s', '$.recs', '$.many', '$.nested', '$.missing',
+                 '$.d.missing', '$.l.k', '$.__env', '$.__env.limits']
+        for limits in ({}, {'limit_iterators': 4, 'memory_quota': 1500},
+                       {'limit_iterators': 5, 'memory_quota': -1},
+                       {'limit_iterators': -1, 'memory_quota': 2000},
+                       {'limit_iterators': 100, 'memory_quota': 100000},
+                       {'limit_iterators': 100, 'memory_quota': 500}):
+            expr.configure(**limits)
+            for context in (_context(data), dict(data)):
+                for text in texts:
+                    self.assertSameOutcome(text, context)
+
+    def test_chain_under_default_limits_does_not_parse(self):
+        # Mistral's defaults have limits: '<% $.items %>' over a list must
+        # not build the YAQL engine (PLY's tables, ~2 MB of a process).
+        from unittest import mock
+
+        from mistral_clone.expressions import yaql_eval
+        expr.configure(limit_iterators=100000, memory_quota=1048576)
+        ctx = _context({'items': [1, {'a': [2]}], 'd': {'k': 'v'}})
+        with mock.patch.object(yaql_eval, '_get_engine',
+                               side_effect=AssertionError('parsed')):
+            self.assertEqual([1, {'a': [2]}],
+                             expr.evaluate('<% $.items %>', ctx))
+            self.assertEqual({'k': 'v'}, expr.evaluate('<% $.d %>', ctx))
+
     def test_corpus_is_not_trivial(self):
         # The generated data must exercise values, not only errors.
         context = _context({'a': 7, 'b': 2, 'l': [3, 1, 2, 1],

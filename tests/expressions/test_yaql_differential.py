@@ -23,6 +23,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 import yaml
 
+from mistral_clone import exceptions as exc
 from mistral_clone import expressions as expr
 from mistral_clone.expressions import yaql_values
 from tests.expressions import base
@@ -41,6 +42,11 @@ def _corpus():
 
 
 CORPUS = _corpus()
+# Words yaql's lexer may take for operators or keywords after '$.'.
+_WORDS = ['and', 'or', 'not', 'in', 'mod', 'is', 'like', 'as', 'true',
+          'false', 'null', 'True', 'None', 'div', 'xor', 'if', 'else',
+          'where', 'select', 'let', 'new', 'a', 'A1', '_x', '__x', 'a__b',
+          '1a', 'x y', 'é']
 NAMES = sorted(set(re.findall(r'\$\.([A-Za-z_]\w*)', ' '.join(CORPUS))) |
                {'a', 'b', 'd', 'l', 's', 'n', 'k', 'recs'})
 
@@ -273,6 +279,35 @@ class DifferentialTest(base.ExprTestCase):
             self.assertEqual([1, {'a': [2]}],
                              expr.evaluate('<% $.items %>', ctx))
             self.assertEqual({'k': 'v'}, expr.evaluate('<% $.d %>', ctx))
+
+    def assertValidatesAsParsed(self, text):
+        from mistral_clone.expressions import yaql_eval
+        try:
+            yaql_eval.parse(text)
+            parsed = None
+        except Exception as e:
+            parsed = type(e).__name__
+        try:
+            yaql_eval.validate_inner(text)
+            validated = None
+        except exc.YaqlGrammarException:
+            validated = 'error'
+        self.assertEqual(parsed is None, validated is None, text)
+
+    @_SETTINGS
+    @given(st.from_regex(r'\A[ \t\r\n]{0,2}\$(\.[A-Za-z_][A-Za-z0-9_]{0,6}){0,3}'
+                         r'[ \t\r\n]{0,2}\Z'))
+    def test_chains_validate_as_parsed(self, text):
+        # validate_inner answers '$.a.b' without the parser: only where
+        # yaql's parser accepts the text.
+        self.assertValidatesAsParsed(text)
+
+    def test_keyword_chains_validate_as_parsed(self):
+        for w1 in _WORDS:
+            for tail in [''] + ['.' + w2 for w2 in _WORDS]:
+                for text in ('$.' + w1 + tail, ' $.%s%s\n' % (w1, tail),
+                             '$.a.' + w1 + tail, '\xa0$.' + w1):
+                    self.assertValidatesAsParsed(text)
 
     def test_corpus_is_not_trivial(self):
         # The generated data must exercise values, not only errors.

@@ -54,15 +54,28 @@ class JsonEncoded(sa.types.TypeDecorator):
     impl = LongText
     cache_ok = True
 
+    # Most JSON values an engine transaction writes and reads are empty
+    # (next_tasks, tags, runtime contexts...): they skip the encoder and
+    # the decoder (a fresh object each time: values are mutable).
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
+        if not value and type(value) in _EMPTY_TEXTS:
+            return _EMPTY_TEXTS[type(value)]
         return _encode(value)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
+        if value == '{}':
+            return {}
+        if value == '[]':
+            return []
         return _decode(value)
+
+
+_EMPTY_TEXTS = {dict: '{}', list: '[]'}
 
 
 def _json_default(obj):

@@ -34,3 +34,32 @@ class ModelTypesTest(unittest.TestCase):
             text = ddl('workflow_definitions', dialect)
             self.assertIn('\tdefinition TEXT,', text)
             self.assertIn('\tcreated_at %s NOT NULL,' % date, text)
+
+
+class JsonEncodedTest(unittest.TestCase):
+    """Empty dicts and lists skip the JSON encoder and decoder; what the
+    column stores and gives back is what they would."""
+
+    def test_round_trip(self):
+        t = models.JsonEncoded()
+        for value in ({}, [], {'a': [1, {}]}, [[]], 0, '', None, 'x',
+                      {'': None}):
+            text = t.process_bind_param(value, None)
+            self.assertEqual(models._encode(value) if value is not None
+                             else None, text)
+            self.assertEqual(value, t.process_result_value(text, None))
+
+    def test_empty_values_read_are_fresh_objects(self):
+        t = models.JsonEncoded()
+        first = t.process_result_value('{}', None)
+        first['k'] = 1
+        self.assertEqual({}, t.process_result_value('{}', None))
+        items = t.process_result_value('[]', None)
+        items.append(1)
+        self.assertEqual([], t.process_result_value('[]', None))
+
+    def test_tuple_and_set_encoded_as_lists(self):
+        t = models.JsonEncoded()
+        self.assertEqual('[]', t.process_bind_param((), None))
+        self.assertEqual('[]', t.process_bind_param(set(), None))
+        self.assertEqual('[1]', t.process_bind_param((1,), None))

@@ -63,3 +63,35 @@ class JsonEncodedTest(unittest.TestCase):
         self.assertEqual('[]', t.process_bind_param((), None))
         self.assertEqual('[]', t.process_bind_param(set(), None))
         self.assertEqual('[1]', t.process_bind_param((1,), None))
+
+
+class CreatedRowsTest(unittest.TestCase):
+    """Task and action executions take their column values without an
+    attribute event each, but ``state`` (traced) still goes through one,
+    and a name that is no attribute is refused."""
+
+    def test_values_and_state(self):
+        from sqlalchemy import event
+        seen = []
+
+        def note(target, value, oldvalue, initiator):
+            seen.append(value)
+        event.listen(models.TaskExecution.state, 'set', note)
+        try:
+            task_ex = models.TaskExecution(id='t1', name='a', state='IDLE',
+                                           in_context={'x': 1})
+        finally:
+            event.remove(models.TaskExecution.state, 'set', note)
+        self.assertEqual(['IDLE'], seen)
+        self.assertEqual(('t1', 'a', {'x': 1}, 'IDLE'),
+                         (task_ex.id, task_ex.name, task_ex.in_context,
+                          task_ex.state))
+        action_ex = models.ActionExecution(name='std.noop', output=None)
+        self.assertEqual('std.noop', action_ex.name)
+        self.assertIsNone(action_ex.output)
+
+    def test_unknown_name(self):
+        with self.assertRaises(TypeError):
+            models.TaskExecution(no_such_column=1)
+        with self.assertRaises(TypeError):
+            models.ActionExecution(no_such_column=1)

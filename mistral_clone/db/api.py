@@ -452,12 +452,24 @@ def lock_all_for_update(s, model, ids, params=None):
     """The rows whose ids ``ids`` (a subquery, with its ``params``)
     selects, locked in id order (one order for every process: no deadlock
     between two of them), in one statement; as :func:`lock_for_update`,
-    nothing is flushed first."""
-    q = sa.select(model).where(model.id.in_(ids)).order_by(model.id)
-    if not is_sqlite():
-        q = q.with_for_update()
+    nothing is flushed first. The statement is built once per ``ids``
+    object (the engine passes the same subquery at every delivery:
+    building and keying the statement cost more than running it)."""
+    key = (model, ids, is_sqlite())
+    q = _lock_all_statements.get(key)
+    if q is None:
+        q = sa.select(model).where(model.id.in_(ids)).order_by(model.id)
+        if not key[2]:
+            q = q.with_for_update()
+        if len(_lock_all_statements) >= 32:  # callers building their own
+            _lock_all_statements.clear()
+        _lock_all_statements[key] = q
     with s.no_autoflush:
         return s.execute(q, params).scalars().all()
+
+
+# (model, ids subquery, on SQLite) -> the statement of lock_all_for_update
+_lock_all_statements = {}
 
 
 def create_all_for_tests():

@@ -34,7 +34,15 @@ class TaskPolicies:
             raise run_task_error(run, task_ex, e, hint=False)
 
     def _evaluate(self, run, task_ex, extra=None):
-        return run.evaluator(run.view(task_ex, task_ex.in_context, extra))
+        """``evaluate(data)`` over the task's view, built at its first
+        call: most tasks have no policy value to evaluate."""
+        view = []
+
+        def evaluate(data):
+            if not view:
+                view.append(run.view(task_ex, task_ex.in_context, extra))
+            return run.evaluate(data, view[0])
+        return evaluate
 
     # --- hooks called by the task room --------------------------------------------
 

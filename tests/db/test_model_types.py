@@ -34,3 +34,64 @@ class ModelTypesTest(unittest.TestCase):
             text = ddl('workflow_definitions', dialect)
             self.assertIn('\tdefinition TEXT,', text)
             self.assertIn('\tcreated_at %s NOT NULL,' % date, text)
+
+
+class JsonEncodedTest(unittest.TestCase):
+    """Empty dicts and lists skip the JSON encoder and decoder; what the
+    column stores and gives back is what they would."""
+
+    def test_round_trip(self):
+        t = models.JsonEncoded()
+        for value in ({}, [], {'a': [1, {}]}, [[]], 0, '', None, 'x',
+                      {'': None}):
+            text = t.process_bind_param(value, None)
+            self.assertEqual(models._encode(value) if value is not None
+                             else None, text)
+            self.assertEqual(value, t.process_result_value(text, None))
+
+    def test_empty_values_read_are_fresh_objects(self):
+        t = models.JsonEncoded()
+        first = t.process_result_value('{}', None)
+        first['k'] = 1
+        self.assertEqual({}, t.process_result_value('{}', None))
+        items = t.process_result_value('[]', None)
+        items.append(1)
+        self.assertEqual([], t.process_result_value('[]', None))
+
+    def test_tuple_and_set_encoded_as_lists(self):
+        t = models.JsonEncoded()
+        self.assertEqual('[]', t.process_bind_param((), None))
+        self.assertEqual('[]', t.process_bind_param(set(), None))
+        self.assertEqual('[1]', t.process_bind_param((1,), None))
+
+
+class CreatedRowsTest(unittest.TestCase):
+    """Task and action executions take their column values without an
+    attribute event each, but ``state`` (traced) still goes through one,
+    and a name that is no attribute is refused."""
+
+    def test_values_and_state(self):
+        from sqlalchemy import event
+        seen = []
+
+        def note(target, value, oldvalue, initiator):
+            seen.append(value)
+        event.listen(models.TaskExecution.state, 'set', note)
+        try:
+            task_ex = models.TaskExecution(id='t1', name='a', state='IDLE',
+                                           in_context={'x': 1})
+        finally:
+            event.remove(models.TaskExecution.state, 'set', note)
+        self.assertEqual(['IDLE'], seen)
+        self.assertEqual(('t1', 'a', {'x': 1}, 'IDLE'),
+                         (task_ex.id, task_ex.name, task_ex.in_context,
+                          task_ex.state))
+        action_ex = models.ActionExecution(name='std.noop', output=None)
+        self.assertEqual('std.noop', action_ex.name)
+        self.assertIsNone(action_ex.output)
+
+    def test_unknown_name(self):
+        with self.assertRaises(TypeError):
+            models.TaskExecution(no_such_column=1)
+        with self.assertRaises(TypeError):
+            models.ActionExecution(no_such_column=1)

@@ -358,6 +358,13 @@ def precompile(server_bin):
     with open(server_bin, 'rb') as f:
         first = f.readline().decode('utf-8', 'replace')
     interp = first[2:].strip() if first.startswith('#!') else sys.executable
+    if not os.path.basename(interp.split()[0]).startswith('python'):
+        # A wrapper script (e.g. /bin/sh putting another tree on
+        # PYTHONPATH): its tree is not ours to find; compile it beforehand
+        # (python -m compileall TREE) for a like-for-like comparison.
+        print('# %s is not a Python script: mistral_clone not precompiled'
+              % server_bin, file=sys.stderr)
+        return
     _run([interp, '-c', 'import compileall, os, mistral_clone; '
           'compileall.compile_dir(os.path.dirname(mistral_clone.__file__), '
           'quiet=1)'], 'compiling mistral_clone')

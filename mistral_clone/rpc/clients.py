@@ -167,13 +167,11 @@ class RemoteEngineClient(contracts.EngineApi):
 
     def on_action_results(self, results, take=0):
         # Repeated while the database is down, as single results are.
-        if not take:
-            return self._call_repeated('on_action_results',
-                                       results=results.to_wire(),
-                                       _while_db_down=True)
-        return contracts.ResultsAnswer.from_wire(self._call_repeated(
-            'on_action_results', results=results.to_wire(), take=take,
-            _while_db_down=True))
+        kwargs = {'take': take} if take else {}
+        answer = self._call_repeated('on_action_results',
+                                     results=results.to_wire(),
+                                     _while_db_down=True, **kwargs)
+        return contracts.ResultsAnswer.from_wire(answer) if take else answer
 
     def run_job(self, job_id):
         self._client.cast({}, 'run_job', job_id=job_id)

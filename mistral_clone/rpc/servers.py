@@ -70,8 +70,8 @@ def _endpoint(service, api):
     """An endpoint object exposing the operations of ``api``
     (``contracts.EngineApi`` or ``ExecutorApi``) of ``service``; arguments
     that travel as a contract type are decoded from their wire form, and
-    an answer of a contract type (``contracts.ResultsAnswer``) is sent in
-    its wire form."""
+    an answer of a contract type (one with ``to_wire``, such as
+    ``contracts.ResultsAnswer``) is sent in its wire form."""
     import oslo_messaging as messaging
 
     class Endpoint(object):
@@ -85,9 +85,8 @@ def _endpoint(service, api):
                 if kwargs.get(arg) is not None:
                     kwargs[arg] = decode(kwargs[arg])
             answer = getattr(service, name)(**kwargs)
-            if isinstance(answer, contracts.ResultsAnswer):
-                return answer.to_wire()
-            return answer
+            to_wire = getattr(answer, 'to_wire', None)
+            return answer if to_wire is None else to_wire()
         method.__name__ = name
         return method
 

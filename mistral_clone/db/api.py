@@ -26,6 +26,7 @@ from mistral_clone import exceptions as exc
 from mistral_clone import glibc
 from mistral_clone.db import limits
 from mistral_clone.db import models
+from mistral_clone.db import packing
 
 LOG = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ def _configure_sqlite(engine, synchronous, in_memory=False):
         # Take transaction control away from pysqlite so BEGIN IMMEDIATE
         # below is the only BEGIN.
         dbapi_conn.isolation_level = None
+        packing.register(dbapi_conn)
         cur = dbapi_conn.cursor()
         cur.execute('PRAGMA foreign_keys=ON')
         cur.execute('PRAGMA busy_timeout=30000')
@@ -193,7 +195,10 @@ def _configure_sqlite(engine, synchronous, in_memory=False):
             else:
                 values = (row,)
             for value in values:
-                if type(value) is str and len(value) > LARGE_BOUND_VALUE:
+                # bytes: a JSON text packed for SQLite (db/packing.py), at
+                # least LARGE_BOUND_VALUE characters before compression.
+                if type(value) is bytes or (
+                        type(value) is str and len(value) > LARGE_BOUND_VALUE):
                     conn.info['large_values'] = True
                     conn.info['release_bindings'] = True
                     return

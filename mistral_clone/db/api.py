@@ -441,12 +441,15 @@ def retry_on_conflict(fn):
     return wrapper
 
 
-def lock_for_update(s, model, id_):
+def lock_for_update(s, model, id_, deferred=()):
     """Load a row with a row lock (no-op lock on SQLite: writes are serial).
     Pending changes are not flushed first: they cannot change which row
     an id names (and an engine transaction handling several events would
-    flush once per event)."""
+    flush once per event). ``deferred``: names of columns not loaded (read
+    at their first access)."""
     q = sa.select(model).where(model.id == id_)
+    if deferred:
+        q = q.options(*[orm.defer(getattr(model, c)) for c in deferred])
     if not is_sqlite():
         q = q.with_for_update()
     with s.no_autoflush:

@@ -50,6 +50,7 @@ controllers answer JSON only (406 for an XML-only ``Accept``), as there.
 
 import functools
 import inspect
+import io
 import json
 import logging
 
@@ -184,8 +185,12 @@ def wsexpose(*args, **kwargs):
         args[0] = xml_render.json_ready
 
     def decorate(f):
+        takes_body = kwargs.get('body') is not None
+
         @functools.wraps(f)
         def handler(self, *a, **kw):
+            if takes_body:
+                _let_go_of_body(pecan.request.environ)
             try:
                 return f(self, *a, **kw)
             except Exception as e:  # noqa: WSME answers the rest itself
@@ -224,6 +229,17 @@ def wsexpose(*args, **kwargs):
         return checked
 
     return decorate
+
+
+def _let_go_of_body(environ):
+    """Drop the request body's bytes once WSME has read the arguments from
+    them (they are not read again): a large body (an execution's 10 MB
+    input) otherwise lived until the response was written, beside the
+    response and the engine's first transaction. Only a body kept in
+    memory (``webob.is_body_seekable``, set by ``hygiene.read_body``) is
+    dropped; webob then reads an empty body."""
+    if environ.get('webob.is_body_seekable'):
+        environ['wsgi.input'] = io.BytesIO()
 
 
 def _respond(result, status, content_type):

@@ -154,11 +154,18 @@ def _json_kind(value):
 
 
 def read_body(environ, length):
-    """The body (buffered back into ``wsgi.input`` for the application)."""
+    """The body (buffered back into ``wsgi.input`` for the application).
+
+    The buffer is marked seekable for webob (``webob.is_body_seekable``):
+    ``request.body`` then hands out these bytes, where webob otherwise
+    copied a body over 10 KB into a temporary file and read the file back
+    into new bytes at each access (WSME and pecan read a JSON body three
+    times: 30 MB of copies for a 10 MB execution input)."""
     import io
     stream = environ['wsgi.input']
     data = stream.read(length) if length else b''
     environ['wsgi.input'] = io.BytesIO(data)
+    environ['webob.is_body_seekable'] = True
     return data
 
 

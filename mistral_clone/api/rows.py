@@ -31,6 +31,7 @@ import json
 
 from mistral_clone.api import resources as res
 from mistral_clone.db import models
+from mistral_clone.db import packing
 
 # Memoised JSON texts: each at most MEMO_TEXT characters, and a memo
 # holds at most MEMO_ENTRIES of them and MEMO_CHARS characters (keys and
@@ -149,6 +150,8 @@ def json_values():
     def convert(text):
         if text is None:
             return None
+        if type(text) is bytes:  # packed on SQLite (db/packing.py)
+            return json.loads(packing.unpack(text))
         strings = memo.get(text)
         if strings is not None:
             return list(strings)
@@ -168,6 +171,8 @@ def json_texts(empty):
     def convert(text):
         if text is None:
             return empty
+        if type(text) is bytes:  # packed on SQLite (db/packing.py)
+            return res.json_text(json.loads(packing.unpack(text)), empty)
         wire = memo.get(text)
         if wire is None:
             wire = res.json_text(json.loads(text), empty)

@@ -26,6 +26,7 @@ from mistral_clone import exceptions as exc
 from mistral_clone import glibc
 from mistral_clone.db import limits
 from mistral_clone.db import models
+from mistral_clone.db import packing
 
 LOG = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ def _configure_sqlite(engine, synchronous, in_memory=False):
         # Take transaction control away from pysqlite so BEGIN IMMEDIATE
         # below is the only BEGIN.
         dbapi_conn.isolation_level = None
+        packing.register(dbapi_conn)
         cur = dbapi_conn.cursor()
         cur.execute('PRAGMA foreign_keys=ON')
         cur.execute('PRAGMA busy_timeout=30000')
@@ -193,7 +195,10 @@ def _configure_sqlite(engine, synchronous, in_memory=False):
             else:
                 values = (row,)
             for value in values:
-                if type(value) is str and len(value) > LARGE_BOUND_VALUE:
+                # bytes: a JSON text packed for SQLite (db/packing.py), at
+                # least LARGE_BOUND_VALUE characters before compression.
+                if type(value) is bytes or (
+                        type(value) is str and len(value) > LARGE_BOUND_VALUE):
                     conn.info['large_values'] = True
                     conn.info['release_bindings'] = True
                     return
@@ -436,12 +441,15 @@ def retry_on_conflict(fn):
     return wrapper
 
 
-def lock_for_update(s, model, id_):
+def lock_for_update(s, model, id_, deferred=()):
     """Load a row with a row lock (no-op lock on SQLite: writes are serial).
     Pending changes are not flushed first: they cannot change which row
     an id names (and an engine transaction handling several events would
-    flush once per event)."""
+    flush once per event). ``deferred``: names of columns not loaded (read
+    at their first access)."""
     q = sa.select(model).where(model.id == id_)
+    if deferred:
+        q = q.options(*[orm.defer(getattr(model, c)) for c in deferred])
     if not is_sqlite():
         q = q.with_for_update()
     with s.no_autoflush:

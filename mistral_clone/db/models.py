@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext import compiler
 from sqlalchemy import orm
 
+from mistral_clone.db import packing
+
 
 def utcnow():
     """Naive UTC now, second precision is applied when rendered."""
@@ -49,7 +51,8 @@ def _mysql_datetime(type_, type_compiler, **kw):
 
 
 class JsonEncoded(sa.types.TypeDecorator):
-    """A JSON value stored as text (:class:`LongText`: LONGTEXT on MySQL)."""
+    """A JSON value stored as text (:class:`LongText`: LONGTEXT on MySQL);
+    on SQLite, a long text is stored compressed (``db/packing.py``)."""
 
     impl = LongText
     cache_ok = True
@@ -63,11 +66,16 @@ class JsonEncoded(sa.types.TypeDecorator):
             return None
         if not value and type(value) in _EMPTY_TEXTS:
             return _EMPTY_TEXTS[type(value)]
-        return _encode(value)
+        text = _encode(value)
+        if len(text) >= packing.PACK_FROM_CHARS and dialect.name == 'sqlite':
+            return packing.pack(text)
+        return text
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
+        if type(value) is bytes:
+            return _decode(packing.unpack(value))
         if value == '{}':
             return {}
         if value == '[]':

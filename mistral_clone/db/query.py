@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from mistral_clone import exceptions as exc
 from mistral_clone.db import models
+from mistral_clone.db import packing
 
 OPERATORS = ('eq', 'neq', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'has')
 
@@ -124,9 +125,10 @@ def filter_clause(model, field, op, value):
 
 
 def _json_filter(column, field, op, value):
-    # Compare against the stored JSON text: without the coercion the bound
-    # values would be JSON-encoded a second time by JsonEncoded.
-    column = sa.type_coerce(column, sa.Text())
+    # Compare against the stored JSON text (unpacked on SQLite: see
+    # db/packing.py); typed as text, the bound values are not JSON-encoded
+    # a second time by JsonEncoded.
+    column = packing.JsonText(column)
     if field == 'tags':
         # tags=a,b: resources having all listed tags (JSON text contains
         # each tag as an encoded string).

@@ -8,6 +8,7 @@ wake-up to the scheduler.
 """
 
 import concurrent.futures
+import functools
 import logging
 import threading
 
@@ -68,12 +69,14 @@ class Engine(contracts.EngineApi):
 
     # --- plumbing ---------------------------------------------------------------
 
-    def _run(self, fn, project_id=None, answer_first=False, take=0):
+    def _run(self, fn, project_id=None, answer_first=False, take=0,
+             known_inputs=None):
         """Run ``fn(transaction)`` in one retried transaction, then dispatch
         its effects. ``answer_first``: trivial actions queued by ``fn`` run
         in a follow-up transaction so the caller gets its answer now.
         ``take``: ``(result, runnables)``, up to ``take`` of the actions to
-        send (none with a ``target``) given to the caller instead."""
+        send (none with a ``target``) given to the caller instead.
+        ``known_inputs``: ``Outbox.inputs`` of the transaction before."""
         ident = threading.get_ident()
 
         @db_api.retry_on_conflict
@@ -82,7 +85,8 @@ class Engine(contracts.EngineApi):
                 t = Transaction(
                     s, self.settings,
                     action_glue.Resolver(s, project_id or DEFAULT_PROJECT),
-                    project_id=project_id, claimer=self.claimer)
+                    project_id=project_id, claimer=self.claimer,
+                    known_inputs=known_inputs)
                 self._working[ident] = t
                 result = fn(t)
                 if answer_first:
@@ -141,9 +145,9 @@ class Engine(contracts.EngineApi):
                 self._send(self.executor_client.run_actions,
                            contracts.Runnables(chunk), chunk)
         if outbox.inline:
-            self._pool.submit(self._safely, self._run,
-                              lambda t: t.actions.run_inline_batch(
-                                  outbox.inline))
+            self._pool.submit(self._safely, functools.partial(
+                self._run, known_inputs=outbox.inputs),
+                lambda t: t.actions.run_inline_batch(outbox.inline))
         for job_id in outbox.jobs_now:
             self._pool.submit(self._safely, self.run_job, job_id)
         if outbox.wake_scheduler and self.scheduler_waker is not None:

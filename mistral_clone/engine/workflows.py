@@ -78,6 +78,7 @@ class Workflows:
         wf_ex.runtime_context = {'depth': depth} if depth else {}
         t.s.add(wf_ex)
         t.s.flush()
+        t.outbox.inputs[wf_ex.id] = wf_input
         run = t.adopt(wf_ex)
         if spec.vars:
             # All vars see the same view (one cannot use another); an error

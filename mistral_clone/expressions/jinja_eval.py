@@ -17,6 +17,7 @@ from mistral_clone.expressions import _config
 from mistral_clone.expressions import budget
 from mistral_clone.expressions import functions
 from mistral_clone.expressions import patterns
+from mistral_clone.expressions import yaql_plain
 
 CACHE_SIZE = 4096
 
@@ -118,7 +119,7 @@ def _evaluate(expression, data_context):
             # copy of the data the size of its repr, made for nothing).
             if isinstance(result, jinja2.Undefined):
                 str(result)
-            return functions.to_plain(result)
+            return _plain(result)
         return _template(expression).render(variables)
     except MemoryError:
         raise exc.JinjaEvaluationException(
@@ -138,3 +139,18 @@ def _evaluate(expression, data_context):
 
 
 _VIEW_TYPE_NAME = 'mistral_clone.expressions.context.ContextView'
+
+
+def _plain(result):
+    """A whole expression's result as plain data: the result itself where
+    it already is (dicts with scalar keys, lists, scalars), as YAQL's
+    results are (``yaql_plain.plain_shared``): records a filter passed
+    through (``sort``, ``selectattr``, ``list``, ``first``...) are not
+    copied, so a chain of tasks transforming a large list holds one set of
+    records, not one per task (evaluated values are never changed in
+    place). Anything else (tuples, generators, mappings that are not
+    dicts, context views) is converted by ``functions.to_plain``."""
+    try:
+        return yaql_plain.plain_shared(result)
+    except yaql_plain.Unsupported:
+        return functions.to_plain(result)

@@ -24,10 +24,21 @@ class JinjaTest(base.ExprTestCase):
         self.assertEqual(['1', '2', '1'], self.ev("{{ _.l | map('string') }}"))
         self.assertEqual(1, self.ev('{{_.x}}'))
 
-    def test_whole_result_is_a_copy(self):
-        out = self.ev('{{ _.d }}')
-        out['k'].append(3)
-        self.assertEqual([1, 2], DATA['d']['k'])
+    def test_whole_result_shares_plain_values(self):
+        # As YAQL's results (tests/expressions/test_shared_results.py):
+        # plain values are handed out as they are, not copied (evaluated
+        # values are never changed in place).
+        self.assertIs(DATA['d'], self.ev('{{ _.d }}'))
+        recs = [{'id': i, 'tags': ['a']} for i in range(5)]
+        got = self.ev("{{ _.recs | sort(attribute='id', reverse=true) }}",
+                      {'recs': recs})
+        self.assertEqual(recs[::-1], got)
+        for g, r in zip(got, recs[::-1]):
+            self.assertIs(r, g)
+        # Anything else is converted into plain data.
+        got = self.ev('{{ {"t": (1, 2)} }}')
+        self.assertEqual({'t': [1, 2]}, got)
+        self.assertIs(list, type(got['t']))
 
     def test_template_rendering(self):
         self.assertEqual('yes str',

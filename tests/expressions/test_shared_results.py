@@ -1,8 +1,8 @@
 """YAQL results that pass records through unchanged (orderBy, where,
 first, the value itself...) are those records, not copies: a chain of
 tasks transforming a large list then holds one set of records. (Nothing
-changes evaluated values in place. A whole Jinja result is still a copy:
-tests/expressions/test_jinja.py holds that contract.)"""
+changes evaluated values in place. Jinja's whole results are shared the
+same way: tests/expressions/test_jinja.py.)"""
 
 import unittest
 from unittest import mock

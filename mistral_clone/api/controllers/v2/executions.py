@@ -156,11 +156,18 @@ class ExecutionsController(rest.RestController):
                 'Workflow ID or workflow name must be provided. Workflow ID '
                 'is recommended.')
         params = dict(v.get('params') or {})
+        # The parsed input is held by the snapshot only from here on: it is
+        # let go once rendered, before the response's JSON is encoded (a
+        # large input's objects take ~4x its text; bench/RESULTS.md).
+        wf_input = v.pop('input', None) or {}
+        if wf_ex.input is not wtypes.Unset:
+            del wf_ex.input
         started = engine_glue.engine().start_workflow(
             identifier, namespace=v.get('workflow_namespace') or '',
-            input=v.get('input') or {}, description=v.get('description')
+            input=wf_input, description=v.get('description')
             or '', params=params, execution_id=v.get('id'),
             source_execution_id=source_id, project_id=project_id)
+        del wf_input
         # Render the execution as the engine committed it (RUNNING): its
         # first tasks may already be running in a follow-up transaction.
         return R.render(models.from_snapshot(models.WorkflowExecution,

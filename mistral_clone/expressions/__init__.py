@@ -42,6 +42,7 @@ from mistral_clone import exceptions as exc
 from mistral_clone.expressions import _config
 from mistral_clone.expressions import budget
 from mistral_clone.expressions import patterns
+from mistral_clone.expressions import yaql_chain
 from mistral_clone.expressions.context import ContextView
 from mistral_clone.expressions.functions import DataProvider
 from mistral_clone.expressions.functions import get_data_provider
@@ -66,8 +67,9 @@ __all__ = [
 LOG = logging.getLogger(__name__)
 
 # yaql and Jinja (~7 MB of a process's memory) are imported on the first
-# expression validated or evaluated: executors and schedulers import this
-# package (ad-hoc actions, event triggers) but seldom evaluate anything.
+# expression validated or evaluated (yaql: that is not a chain over plain
+# data, see yaql_chain): executors and schedulers import this package
+# (ad-hoc actions, event triggers) but seldom evaluate anything.
 _evaluators = {}
 
 
@@ -182,7 +184,9 @@ def validate(s):
             # Surrounding spaces are kept here (unlike evaluation): lexical
             # error positions then match the reference ("<% [1] | x %>" ->
             # "illegal character '|' at position 5").
-            _yaql().validate_inner(m.strip('<%>'))
+            inner = m.strip('<%>')
+            if not yaql_chain.is_chain(inner):
+                _yaql().validate_inner(inner)
 
 
 def validate_recursively(data):
@@ -199,16 +203,24 @@ def validate_recursively(data):
 
 # -- evaluation ---------------------------------------------------------------
 
+def _evaluate_inner(text, context, sets):
+    # Chains over plain data without yaql (yaql_chain: no import of yaql
+    # where every expression is one), the rest by yaql_eval.
+    value = yaql_chain.evaluate(text, context, sets)
+    if value is yaql_chain.NO_FAST:
+        value = _yaql().evaluate_inner(text, context, sets=sets)
+    return value
+
+
 def _evaluate_yaql(s, payload, context):
     whole, parts = payload
-    yaql_eval = _yaql()
     if whole is not None:
-        return yaql_eval.evaluate_inner(whole, context, sets=list)
+        return _evaluate_inner(whole, context, list)
     # Embedded: each occurrence replaced (sequentially, like the reference)
     # by str() of its value.
     result = s
     for match_text, inner in parts:
-        value = yaql_eval.evaluate_inner(inner, context)
+        value = _evaluate_inner(inner, context, set)
         result = result.replace(match_text, str(value))
     return result
 

@@ -15,15 +15,13 @@ Micro-benchmark note (this sandbox, CPython 3.11, after the first call):
                                  operator/function call, not parsing)
     '{{ _.x }}'                  ~35 us   (cached compiled expression)
     first evaluation of a new YAQL text: + ~0.2 ms parse; once per process:
-    ~0.3 s to build yaql's lexer/parser tables (configure() only copies the
-    engine with new options, it does not rebuild the tables).
+    yaql's lexer and parser (from stored tables: yaql_tables; configure()
+    only copies the engine with new options).
 """
 
 import collections.abc  # noqa - yaql needs collections.abc imported
 import functools
 import logging
-import re
-import sys
 import threading
 
 import yaql
@@ -35,18 +33,18 @@ from mistral_clone import exceptions as exc
 from mistral_clone.expressions import _config
 from mistral_clone.expressions import budget
 from mistral_clone.expressions import functions
+from mistral_clone.expressions import yaql_chain
 from mistral_clone.expressions import yaql_compile
 from mistral_clone.expressions import yaql_library
 from mistral_clone.expressions import yaql_overrides
 from mistral_clone.expressions import yaql_streams
+from mistral_clone.expressions import yaql_tables
 from mistral_clone.expressions import yaql_values as values
 
 # Not reachable from expressions: '$#...' cannot be lexed as a variable.
 _DATA_KEY = '#mistral_data'
 _DATA_VAR = '$' + _DATA_KEY
-# Below this yaql memory quota (bytes) even yaql's bookkeeping of lambda
-# arguments counts; leave such settings to yaql alone.
-MIN_FAST_QUOTA = 1024
+MIN_FAST_QUOTA = yaql_chain.MIN_FAST_QUOTA
 # Copied from the data into the YAQL context as $__env etc. (reference).
 _SPECIAL_KEYS = ('__env', '__execution', '__task_execution')
 PARSE_CACHE_SIZE = 4096
@@ -107,11 +105,11 @@ def _get_engine():
         with _lock:
             if _state['generation'] != gen:
                 if _state['base'] is None:
-                    # Building the lexer/parser tables is the slow part
-                    # (~0.3 s): done once; option changes only copy.
-                    _state['base'] = yaql.YaqlFactory(
-                        keyword_operator='=>',
-                        allow_delegates=False).create(options=_options())
+                    # Once; option changes only copy. The parser from
+                    # stored LALR tables (PLY would build them: ~2 MB of
+                    # peak, 0.08 s), see yaql_tables.
+                    _state['base'] = yaql_tables.Factory(
+                        **yaql_tables.OPTIONS).create(options=_options())
                 if _state['root'] is None:
                     root = yaql.create_context()
                     yaql_overrides.install(root)
@@ -146,7 +144,7 @@ def parse(text):
 
 def validate_inner(text):
     """Syntax check of one inner YAQL expression."""
-    if _chain(text.strip(' \t\r\n')) is not None:
+    if yaql_chain.is_chain(text):
         # '$' or '$.a.b' (not keywords): always valid; no parser needed
         # (an API worker's first upload no longer builds PLY's tables).
         return
@@ -167,46 +165,22 @@ def validate_inner(text):
 #    anything it does not mirror or on any error;
 # 3. yaql's own evaluator (``_run_yaql``), always right by definition.
 
-_CHAIN_RE = re.compile(r'^\$((?:\.(?!__)[A-Za-z_][A-Za-z0-9_]*)*)$')
-_NOT_NAMES = frozenset(['and', 'or', 'not', 'in', 'mod', 'is', 'true',
-                        'false', 'null', 'like', 'as'])
-_NO_FAST = object()
-
-
-@functools.lru_cache(maxsize=PARSE_CACHE_SIZE)
-def _chain(text):
-    m = _CHAIN_RE.match(text)
-    if m is None:
-        return None
-    names = tuple(m.group(1).split('.')[1:])
-    if any(n in _NOT_NAMES for n in names):
-        return None
-    return names
+_NO_FAST = yaql_chain.NO_FAST
+_chain = yaql_chain.chain
 
 
 def _fast(names, data, sets):
-    value = data
-    for name in names:
-        if not isinstance(value, collections.abc.Mapping):
-            return _NO_FAST
-        try:
-            value = value[name]
-        except (KeyError, TypeError):
-            return _NO_FAST
+    # Plain values without yaql (yaql_chain), the others here.
+    value = yaql_chain.fast(names, data, sets)
+    if value is not _NO_FAST:
+        return value
+    value = yaql_chain.lookup(names, data)
+    if value is _NO_FAST:
+        return value
     s = _config.settings
     if s.limit_iterators >= 0 or s.memory_quota > 0:
-        if value is None or isinstance(value, (int, float)):
-            return value
-        if isinstance(value, str) and (
-                s.memory_quota <= 0 or
-                sys.getsizeof(value, 0) <= s.memory_quota):
-            return value
+        # (Scalars and strings within the quota were answered above.)
         return _limited(value, sets)
-    for convert in (values.plain_shared, values.plain_copy):
-        try:
-            return convert(value)
-        except values.Unsupported:
-            pass
     if isinstance(value, collections.abc.Mapping):
         return values.finalize(values.to_yaql(value), None, sets)
     return _NO_FAST

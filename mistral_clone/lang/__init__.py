@@ -71,6 +71,14 @@ CACHE_SIZE = 1024
 # times its text's size, so a thousand large documents would hold hundreds
 # of MB (measured: bench/ peak RSS).
 CACHE_TEXT_BYTES = 2 * 1024 * 1024
+# Uploaded documents (parse_workflows/_workbook/_actions: an API process
+# validating definitions) are asked for again only when the same text comes
+# back soon (validated, then created; a retried request): a few are kept.
+# What they hold is ~50 times their text (5 uploads of a 100-task chain,
+# 27 KB, kept 1.5 MB of specs in an API worker): 2 MB of text was up to
+# ~100 MB in a long-running API process.
+DOCUMENT_CACHE_SIZE = 16
+DOCUMENT_CACHE_TEXT_BYTES = 128 * 1024
 
 
 class _LRU(object):
@@ -114,7 +122,7 @@ class _LRU(object):
 
 _wf_cache = _LRU(CACHE_SIZE, CACHE_TEXT_BYTES)
 _action_cache = _LRU(CACHE_SIZE, CACHE_TEXT_BYTES)
-_document_cache = _LRU(CACHE_SIZE, CACHE_TEXT_BYTES)
+_document_cache = _LRU(DOCUMENT_CACHE_SIZE, DOCUMENT_CACHE_TEXT_BYTES)
 _CACHES = (_wf_cache, _action_cache, _document_cache)
 
 

@@ -190,3 +190,27 @@ class ProcessModulesTest(unittest.TestCase):
         self.assertIn('mistral_clone.db.api', modules)
         self.assertEqual([], sorted(
             m for m in modules if any(_matches(m, n) for n in SQLITE_ONLY)))
+
+    def test_chains_import_no_yaql(self):
+        # Chains over plain data ('<% $.items %>', '<% $.i %>': the with-items
+        # and chain scenarios' expressions, as most workflows') are answered
+        # and syntax-checked without yaql (~2.8 MB: expressions.yaql_chain)
+        # under the server's default limits; the first other expression
+        # imports it.
+        code = textwrap.dedent('''\
+            import json, sys
+            from mistral_clone import expressions as expr
+            expr.configure(limit_iterators=100000, memory_quota=10000000)
+            ctx = expr.ContextView({'items': [1, {'a': [2]}], 'i': 3})
+            assert expr.evaluate('<% $.items %>', ctx) == [1, {'a': [2]}]
+            assert expr.evaluate('i=<% $.i %>', ctx) == 'i=3'
+            expr.validate('<% $.items %> <% $.i %>')
+            before = sorted(m for m in sys.modules if m.startswith('yaql'))
+            assert expr.evaluate('<% $.i + 1 %>', ctx) == 4
+            print(json.dumps([before, 'yaql' in sys.modules]))
+            ''')
+        proc = subprocess.run([sys.executable, '-c', code],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=300, cwd=self.tmp)
+        self.assertEqual(0, proc.returncode, proc.stderr.decode())
+        self.assertEqual([[], True], json.loads(proc.stdout.decode()))

@@ -255,6 +255,17 @@ class CacheTest(unittest.TestCase):
         self.assertEqual('HUGE', lru.get('huge'))
         self.assertIsNone(lru.get('big'))
 
+    def test_uploaded_documents_few_kept(self):
+        # Validated uploads: the recent ones only (an API worker kept
+        # every upload's specs up to 2 MB of text).
+        texts = ["version: '2.0'\nup_%d:\n  tasks:\n"
+                 "    t: {action: std.noop}\n" % i
+                 for i in range(L.DOCUMENT_CACHE_SIZE + 1)]
+        first = [L.parse_workflows(t)[0] for t in texts]
+        self.assertIs(first[-1], L.parse_workflows(texts[-1])[0])
+        self.assertIsNot(first[0], L.parse_workflows(texts[0])[0])
+        self.assertEqual(first[0].name, L.parse_workflows(texts[0])[0].name)
+
     def test_action_cache(self):
         a = L.get_action_spec(ACTIONS, 'a_one')
         self.assertIs(a, L.get_action_spec(ACTIONS, 'a_one'))

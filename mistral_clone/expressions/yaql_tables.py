@@ -1,0 +1,153 @@
+"""yaql's parser from LALR tables computed once, not in every process.
+
+yaql builds its parser with its vendored PLY (``yaql._ply.yacc``), which
+computes the LALR tables of yaql's grammar at run time and has no table
+cache: in each process, at the first expression that is not a plain chain
+(``yaql_chain``), ~0.08 s of CPU and ~2 MB of peak memory (the items and
+lookahead sets of the construction, most of them garbage right after).
+The tables are a function of the grammar alone: ``_yaql_tables`` holds
+them for the grammar our options give (``python -m
+mistral_clone.expressions.yaql_tables`` writes that module), with a
+signature of that grammar. :class:`Factory` creates yaql's engine as
+``yaql.YaqlFactory`` does, its parser made from those tables when the
+grammar (read from yaql's rules as PLY reads it: tokens, precedence, start
+symbol, the rules' names and texts in PLY's order) has that signature,
+else built by PLY as before (another yaql release, other options).
+``tests/expressions/test_yaql_tables.py`` checks the stored tables against
+PLY's own build.
+"""
+
+import collections.abc  # noqa: F401 - yaql needs collections.abc imported
+import hashlib
+import re
+import textwrap
+
+from yaql._ply import lex
+from yaql._ply import yacc
+from yaql.language import factory
+
+
+class _Production(object):
+    """What PLY's parser reads of a grammar rule."""
+
+    __slots__ = ('name', 'len', 'func', 'str', 'callable')
+
+    def __init__(self, name, length, func, text, callable_):
+        self.name = name
+        self.len = length
+        self.func = func
+        self.str = text
+        self.callable = callable_
+
+
+class _Table(object):
+    """What ``yacc.LRParser`` reads of an ``LRTable``."""
+
+    def __init__(self, productions, action, goto):
+        self.lr_productions = productions
+        self.lr_action = action
+        self.lr_goto = goto
+
+
+def _reflect(module):
+    """PLY's reading of the rules of ``module`` (as ``yacc.yacc`` reads
+    them), or None when PLY would report an error."""
+    pdict = {name: getattr(module, name) for name in dir(module)}
+    pinfo = yacc.ParserReflect(pdict, log=yacc.NullLogger())
+    pinfo.get_all()
+    return None if pinfo.error else pinfo
+
+
+def signature(pinfo):
+    """What the LALR tables depend on, hashed: tokens, precedence, start
+    symbol and the rules (name and text, in PLY's order)."""
+    grammar = (list(pinfo.tokens), [tuple(p) for p in pinfo.prec or ()],
+               pinfo.start,
+               [(name, doc) for _, _, name, doc in pinfo.pfuncs])
+    return hashlib.sha256(repr(grammar).encode('utf-8')).hexdigest()
+
+
+def stored_parser(module):
+    """PLY's parser of ``module``'s rules from the stored tables, or None
+    when they are not that grammar's."""
+    from mistral_clone.expressions import _yaql_tables as stored
+    pinfo = _reflect(module)
+    if pinfo is None or signature(pinfo) != stored.SIGNATURE:
+        return None
+    rules = pinfo.pdict
+    # (A rule's text is for PLY's debug output only: the parser is built
+    # by PLY for yaql.debug.)
+    productions = [_Production(name, length, func, name,
+                               rules[func] if func else None)
+                   for name, length, func in stored.PRODUCTIONS]
+    return yacc.LRParser(_Table(productions, stored.ACTION, stored.GOTO),
+                         pinfo.error_func)
+
+
+class Factory(factory.YaqlFactory):
+    """``yaql.YaqlFactory`` whose engines parse with :func:`stored_parser`
+    (PLY builds the parser when the grammar is another, or for
+    ``yaql.debug``)."""
+
+    def create(self, options=None):
+        # The steps of YaqlFactory.create, the parser's aside.
+        names = self._name_generator()
+        operators = self._build_operator_table(names)
+        lexer_rules = self._create_lexer(operators)
+        ply_lexer = lex.lex(object=lexer_rules,
+                            reflags=re.UNICODE | re.VERBOSE)
+        module = self._create_parser(lexer_rules, operators)
+        debug = False if not options else options.get('yaql.debug', False)
+        ply_parser = None if debug else stored_parser(module)
+        if ply_parser is None:
+            ply_parser = yacc.yacc(module=module, debug=debug)
+        return factory.YaqlEngine(ply_lexer, ply_parser, options, self)
+
+
+# Our engines' factory options (yaql_eval): the grammar of the stored
+# tables.
+OPTIONS = {'keyword_operator': '=>', 'allow_delegates': False}
+
+
+def build(options=OPTIONS):
+    """PLY's own parser for yaql's grammar with ``options``, and its
+    rules' module."""
+    f = factory.YaqlFactory(**options)
+    names = f._name_generator()
+    operators = f._build_operator_table(names)
+    module = f._create_parser(f._create_lexer(operators), operators)
+    return yacc.yacc(module=module, debug=False), module
+
+
+def module_text(options=OPTIONS):
+    """The text of ``_yaql_tables`` for yaql's grammar with ``options``."""
+    parser, module = build(options)
+    lines = [
+        '"""LALR tables of yaql\'s grammar (see yaql_tables). Generated by',
+        '``python -m mistral_clone.expressions.yaql_tables``: do not edit."""',
+        '',
+        'SIGNATURE = %r' % signature(_reflect(module)),
+        '',
+        '# (name, length, function) of each rule',
+        'PRODUCTIONS = (',
+    ]
+    lines += ['    %r,' % ((p.name, p.len, p.func),)
+              for p in parser.productions]
+    for name, table in (('ACTION', parser.action), ('GOTO', parser.goto)):
+        lines += [')' if name == 'ACTION' else '}', '', '%s = {' % name]
+        for state in sorted(table):
+            lines += textwrap.wrap('%r: %r,' % (state, table[state]),
+                                   width=76, initial_indent='    ',
+                                   subsequent_indent='        ',
+                                   break_long_words=False,
+                                   break_on_hyphens=False)
+    lines += ['}', '']
+    return '\n'.join(lines)
+
+
+if __name__ == '__main__':  # pragma: no cover
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        '_yaql_tables.py')
+    with open(path, 'w') as f:
+        f.write(module_text())

@@ -391,6 +391,32 @@ def _get_alone_engine():
     return engine
 
 
+def read_rows(sql, params):
+    """Rows (tuples) of one SELECT run by the driver on a pooled
+    connection, outside any transaction of ours (SQLite: no ``BEGIN``, the
+    statement reads a consistent snapshot by itself; others: the pool's
+    rollback ends the driver's implicit transaction), or None when that
+    failed: the caller then runs it through SQLAlchemy, which raises its
+    usual, translated errors. See ``query._driver_select``."""
+    try:
+        conn = get_engine().raw_connection()
+    except Exception:
+        return None
+    try:
+        cursor = conn.cursor()
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+    except Exception:
+        LOG.debug('Driver-level read failed; SQLAlchemy runs it',
+                  exc_info=True)
+        return None
+    finally:
+        conn.close()
+
+
 @contextlib.contextmanager
 def session():
     """A session for reads (no commit). Joins an open transaction."""

@@ -299,6 +299,23 @@ def list_rows(session, model, filters=None, sort_keys=None, sort_dirs=None,
     return result.all() if columns else result.scalars().all()
 
 
+def kept_rows(model, filters=None, sort_keys=None, sort_dirs=None,
+              limit=None, columns=None, reuse_key=None):
+    """The rows :func:`list_rows` would return for these arguments (raw,
+    no marker), read by the driver from the statement kept for them,
+    without a session; None when no such statement is kept yet, when a
+    transaction is open (its own changes must show) or when the driver
+    failed: the caller then calls :func:`list_rows`."""
+    if reuse_key is None or not columns or db_api.in_transaction():
+        return None
+    key = _statement_key(model, filters, sort_keys, sort_dirs, None, limit,
+                         columns, True, db_api.dialect_name(), reuse_key)
+    kept = _statements.get(key) if key is not None else None
+    if kept is None or kept[1] is None:
+        return None
+    return db_api.read_rows(*kept[1])
+
+
 def _driver_select(statement, session):
     """``(sql, parameters)`` of ``statement`` for the database driver
     itself, or None when SQLAlchemy must run it.

@@ -323,6 +323,25 @@ class DriverSelectTest(unittest.TestCase):
         self.assertGreater(drivers, 20)
         self.assertGreater(nonempty, 30)
 
+    def test_kept_rows_without_a_session(self):
+        m = models.WorkflowDefinition
+        plan = rows.plan_for(res.WORKFLOW)
+        args = dict(filters=[], sort_keys=['name', 'id'],
+                    sort_dirs=['asc', 'asc'], limit=3, columns=plan.columns,
+                    reuse_key=('kept', self.project))
+        self.assertIsNone(query.kept_rows(m, **args))  # nothing kept yet
+        with db_api.session() as s:
+            listed = query.list_rows(
+                s, m, extra_where=lambda: [m.project_id == self.project],
+                raw=True, **args)
+        self.assertEqual(3, len(listed))
+        self.assertEqual([tuple(r) for r in listed],
+                         [tuple(r) for r in query.kept_rows(m, **args)])
+        with db_api.transaction():  # its own changes must show: a session
+            self.assertIsNone(query.kept_rows(m, **args))
+        with mock.patch.object(db_api, 'read_rows', return_value=None):
+            self.assertIsNone(query.kept_rows(m, **args))
+
     def test_driver_failure_falls_back(self):
         with mock.patch.object(db_api, 'get_engine',
                                side_effect=RuntimeError('x')):

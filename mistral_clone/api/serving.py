@@ -13,7 +13,6 @@ required when set), ``ciphers`` and ``version`` (minimum).
 
 import io
 import logging
-import multiprocessing
 import os
 import socket
 import ssl
@@ -171,7 +170,10 @@ class ConnectionShares(object):
     BALANCE_WAIT = 0.002
 
     def __init__(self, workers):
-        self.counts = multiprocessing.RawArray('i', workers)
+        # Here: only a production API master makes one (the module is
+        # imported by every API process, the embedded one included).
+        from multiprocessing import sharedctypes
+        self.counts = sharedctypes.RawArray('i', workers)
         self.index = None
 
     def attach(self, index):

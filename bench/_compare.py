@@ -17,6 +17,7 @@ _FIGURES = {
     'with_items_executor': ('figure', True),
     'start_latency': ('p50_ms', False),
     'list': ('rps_threads', True),
+    'list_paged': ('rps_threads', True),
     'memory': ('figure', False),
 }
 

@@ -9,8 +9,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import _data
+import _servers
 import _workflows as wfs
 from _client import BenchError
+from _client import KeepAliveGetter
 
 
 class Context(object):
@@ -206,11 +208,11 @@ def create_latency(ctx):
             'big_all_ms': [ms(x) for x in big]}
 
 
-def _list_loop(api, until, counter, lock, errors):
+def _list_loop(get, until, counter, lock, errors):
     n = 0
     try:
         while time.monotonic() < until:
-            api.request('GET', '/workflows')
+            get()
             n += 1
     except BenchError as e:
         errors.append(e)
@@ -218,34 +220,106 @@ def _list_loop(api, until, counter, lock, errors):
         counter[0] += n
 
 
+def _getter(ctx, path, client):
+    """A per-thread GET of ``path``: ``requests`` (the client of every
+    other scenario) or one keep-alive ``http.client`` connection."""
+    if client == 'requests':
+        return lambda: ctx.api.request('GET', path), lambda: None
+    raw = KeepAliveGetter(ctx.api.base, ctx.args.http_timeout)
+    return lambda: raw.get(path), raw.close
+
+
+def _cpu_by_pid(pids):
+    return {pid: _servers.cpu_seconds([pid]) for pid in pids}
+
+
+def _list_rates(ctx, path, client, seconds, thread_counts):
+    """GET ``path`` in a loop for ``seconds`` from each number of threads
+    in turn; per count: req/s, requests, and the CPU per request of the
+    client (this process) and of the server (every process of the target;
+    the pids that used over 5% of it, with their share)."""
+    out = {}
+    for threads in thread_counts:
+        getters = [_getter(ctx, path, client) for _ in range(threads)]
+        counter, lock, errors = [0], threading.Lock(), []
+        pids = ctx.target.all_pids()
+        cpu0 = _cpu_by_pid(pids)
+        client0 = time.process_time()
+        t0 = time.monotonic()
+        until = t0 + seconds
+        workers = [threading.Thread(target=_list_loop,
+                                    args=(get, until, counter, lock, errors))
+                   for get, _ in getters]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(seconds + 120)
+        elapsed = time.monotonic() - t0
+        client_cpu = time.process_time() - client0
+        for _, close in getters:
+            close()
+        if errors:
+            raise errors[0]
+        n = counter[0]
+        row = {'rps': round(n / elapsed, 1), 'requests': n,
+               'client_cpu_ms_per_request': round(
+                   client_cpu / max(n, 1) * 1e3, 3)}
+        if pids:
+            used = {pid: _servers.cpu_seconds([pid]) - cpu0[pid]
+                    for pid in pids}
+            total = sum(used.values())
+            row['server_cpu_ms_per_request'] = round(
+                total / max(n, 1) * 1e3, 3)
+            row['server_cpu_share_by_pid'] = {
+                str(pid): round(c / total, 2) for pid, c in used.items()
+                if total and c / total > 0.05}
+        out[threads] = row
+    return out
+
+
 def list_(ctx):
     a = ctx.args
     for _ in range(a.list_workflows):
         ctx.create(wfs.one_task(ctx.name('list')))
     listed = len(ctx.api.list_workflows()['workflows'])
-    results = {}
-    for threads in (1, a.list_threads):
-        counter, lock, errors = [0], threading.Lock(), []
-        t0 = time.monotonic()
-        until = t0 + a.list_seconds
-        workers = [threading.Thread(target=_list_loop,
-                                    args=(ctx.api, until, counter, lock,
-                                          errors))
-                   for _ in range(threads)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(a.list_seconds + 120)
-        elapsed = time.monotonic() - t0
-        if errors:
-            raise errors[0]
-        results[threads] = counter[0] / elapsed
-    return {'figure': '%.1f / %.1f' % (results[1], results[a.list_threads]),
+    client = a.list_client or 'requests'
+    rates = _list_rates(ctx, '/workflows', client, a.list_seconds,
+                        (1, a.list_threads))
+    seq, par = rates[1], rates[a.list_threads]
+    return {'figure': '%.1f / %.1f' % (seq['rps'], par['rps']),
             'unit': 'req/s 1 / %d threads' % a.list_threads,
-            'rps_sequential': round(results[1], 1),
-            'rps_threads': round(results[a.list_threads], 1),
+            'rps_sequential': seq['rps'], 'rps_threads': par['rps'],
             'threads': a.list_threads, 'workflows_listed': listed,
-            'seconds_each': a.list_seconds}
+            'seconds_each': a.list_seconds, 'client': client,
+            'sequential': seq, 'parallel': par}
+
+
+def list_paged(ctx):
+    """Issue 14's "50 of 300, 8 clients": ``--paged-workflows`` (300)
+    one-task workflows stored, ``GET /v2/workflows?limit=50`` (the first
+    page) in a loop from 1 thread, then from ``--list-threads`` (8)."""
+    a = ctx.args
+    batch = 50
+    for first in range(0, a.paged_workflows, batch):
+        names = [ctx.name('paged')
+                 for _ in range(min(batch, a.paged_workflows - first))]
+        ctx.create(wfs.many_one_task(names))
+    path = '/workflows?limit=%d' % a.page_size
+    page = ctx.api.request('GET', path).json()
+    if len(page['workflows']) != min(a.page_size, a.paged_workflows) or (
+            a.paged_workflows > a.page_size and 'next' not in page):
+        raise BenchError('GET %s: %d workflows, next link %s' % (
+            path, len(page['workflows']), 'next' in page))
+    client = a.list_client or 'http'
+    rates = _list_rates(ctx, path, client, a.list_seconds,
+                        (1, a.list_threads))
+    seq, par = rates[1], rates[a.list_threads]
+    return {'figure': '%.1f / %.1f' % (seq['rps'], par['rps']),
+            'unit': 'req/s 1 / %d threads' % a.list_threads,
+            'rps_sequential': seq['rps'], 'rps_threads': par['rps'],
+            'threads': a.list_threads, 'stored': a.paged_workflows,
+            'page': a.page_size, 'seconds_each': a.list_seconds,
+            'client': client, 'sequential': seq, 'parallel': par}
 
 
 def chain_executor(ctx):
@@ -270,6 +344,7 @@ SCENARIOS = dict(_data.SCENARIOS, **{
     'start_latency': start_latency,
     'create_latency': create_latency,
     'list': list_,
+    'list_paged': list_paged,
     # 'memory' is handled by run.py (a sampler over the whole run).
 })
 # Each throughput scenario runs twice: with trivial actions (std.noop, which
@@ -279,4 +354,4 @@ SCENARIOS = dict(_data.SCENARIOS, **{
 THROUGHPUT = ['chain', 'fanout', 'with_items']
 ORDER = ['chain', 'chain_executor', 'fanout', 'fanout_executor',
          'with_items', 'with_items_executor', 'start_latency', 'create_latency',
-         'list'] + _data.ORDER + ['memory']
+         'list', 'list_paged'] + _data.ORDER + ['memory']

@@ -9,6 +9,13 @@ def one_task(name):
             "      action: std.noop\n" % name)
 
 
+def many_one_task(names):
+    """One document defining a one-task workflow per name."""
+    return "version: '2.0'\n" + "".join(
+        "%s:\n  tasks:\n    t1:\n      action: std.noop\n" % name
+        for name in names)
+
+
 # The action of each task in the "executor" variants of the throughput
 # scenarios: built-in actions our engine never runs inline, so every task
 # takes the executor path (as real workflows' actions do).

@@ -9,6 +9,9 @@ of three rounds: they hardly move on a busy machine.
     python bench/request_cpu.py ['/v2/workflows?limit=50' ...] [--requests 2000]
 
 ``/v2/workflows?limit=1`` is close to the fixed cost of any request.
+``--calls`` adds the Python function calls per request (cProfile's count,
+over 200 requests): a figure the machine's load does not move. ``--rows N``
+stores N workflows (default 60).
 """
 
 import argparse
@@ -48,12 +51,25 @@ def _call(app, environ, expect):
                                            seen['status'], body[:200]))
 
 
+def _calls(app, path, requests=200):
+    import cProfile
+    import pstats
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(requests):
+        _call(app, _environ('GET', path), '200')
+    profile.disable()
+    return pstats.Stats(profile).total_calls / requests
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('paths', nargs='*',
                         default=['/v2/workflows?limit=1',
                                  '/v2/workflows?limit=50'])
     parser.add_argument('--requests', type=int, default=2000)
+    parser.add_argument('--rows', type=int, default=60)
+    parser.add_argument('--calls', action='store_true')
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix='mc_request_cpu_')
     try:
@@ -67,7 +83,7 @@ def main():
                      create_tables=True)
         from mistral_clone.api import app as app_module
         app = app_module.setup_app()
-        for i in range(60):
+        for i in range(args.rows):
             body = WORKFLOW.replace('NAME', 'wf%03d' % i).encode()
             _call(app, _environ('POST', '/v2/workflows', body), '201')
         for path in args.paths:
@@ -80,8 +96,12 @@ def main():
                     _call(app, _environ('GET', path), '200')
                 rounds.append((time.thread_time() - started) /
                               args.requests * 1e3)
-            print('%-28s %.3f ms CPU/request (rounds: %s)' % (
-                path, min(rounds), ', '.join('%.3f' % r for r in rounds)))
+            calls = ''
+            if args.calls:
+                calls = ', %d Python calls/request' % _calls(app, path)
+            print('%-28s %.3f ms CPU/request (rounds: %s)%s' % (
+                path, min(rounds), ', '.join('%.3f' % r for r in rounds),
+                calls))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -6,7 +6,8 @@
                         [--scenarios chain,chain_executor,fanout,
                                      fanout_executor,with_items,
                                      with_items_executor,start_latency,
-                                     create_latency,list,data_yaql_1mb,
+                                     create_latency,list,list_paged,
+                                     data_yaql_1mb,
                                      data_jinja_1mb,data_yaql_10mb,
                                      data_jinja_10mb,memory]
                         [--json OUT] [--reference JSON] [-v]
@@ -100,6 +101,14 @@ def parse_args(argv):
     g.add_argument('--list-workflows', type=int, default=50)
     g.add_argument('--list-seconds', type=float, default=5)
     g.add_argument('--list-threads', type=int, default=8)
+    g.add_argument('--paged-workflows', type=int, default=300,
+                   help='list_paged: workflows stored')
+    g.add_argument('--page-size', type=int, default=50,
+                   help='list_paged: the limit of each GET')
+    g.add_argument('--list-client', choices=('http', 'requests'),
+                   help='HTTP client of the list loops: one keep-alive '
+                   'http.client connection per thread (default of '
+                   'list_paged) or requests (default of list)')
     args = p.parse_args(argv)
     args.scenario_list = [s.strip() for s in args.scenarios.split(',')
                           if s.strip()]

@@ -67,8 +67,9 @@ def run_workers(conf, workers):
         serving.ssl_adapter(conf)  # wrong TLS settings stop the master, not workers
     LOG.info('API listening on %s://%s:%d/v2 with %d worker processes',
              scheme, conf.api.host, sock.getsockname()[1], workers)
+    shares = serving.ConnectionShares(workers)
     manager = cotyledon.ServiceManager()
-    manager.add(ApiWorker, workers=workers, args=(conf, sock))
+    manager.add(ApiWorker, workers=workers, args=(conf, sock, shares))
     try:
         manager.run()
     finally:
@@ -84,13 +85,17 @@ class ApiWorker(cotyledon.Service):
 
     name = 'api'
 
-    def __init__(self, worker_id, conf, sock):
+    def __init__(self, worker_id, conf, sock, shares=None):
         super().__init__(worker_id)
         self.conf = conf
         self.sock = sock
+        self.shares = shares
         self.launched = None
 
     def run(self):
+        if self.shares is not None:
+            # New connections go to the worker holding the fewest.
+            serving.balance_connections(self.shares, self.worker_id)
         launcher.setup_database(self.conf, upgrade=False)
         self.launched = launcher.launch(('api',), self.conf,
                                         api_socket=self.sock,

@@ -31,6 +31,7 @@ from pecan import hooks  # noqa: E402
 
 from mistral_clone import config
 from mistral_clone import context
+from mistral_clone.api import fast_lists
 from mistral_clone.api import hygiene
 from mistral_clone.api import pecan_argspecs
 from mistral_clone.console import app as console_app
@@ -254,8 +255,9 @@ def setup_app(conf=None):
     from mistral_clone.api.controllers import root
     auth_enabled = conf.pecan.auth_enable
     pecan_argspecs.install()
+    root_controller = root.RootController()
     app = pecan.make_app(
-        root.RootController(),
+        root_controller,
         hooks=[ContextHook(auth_enabled), xml_render.RefuseXmlBodiesHook()],
         debug=False,
         force_canonical=False,
@@ -263,6 +265,12 @@ def setup_app(conf=None):
         logging={},
         wrap_app=ReleaseRequestCycles,
     )
+    # Plain list GETs without pecan's and WSME's machinery (the same
+    # handlers, the same answers: api/fast_lists.py).
+    app = fast_lists.FastLists(
+        app, root_controller,
+        lambda environ, host_url: request_context(environ, host_url,
+                                                  auth_enabled), LOG)
     # Malformed URLs, lengths and JSON bodies: a clear 400 (api/hygiene.py).
     app = hygiene.RequestHygiene(app)
     if auth_enabled:

@@ -186,30 +186,37 @@ def get_collection(resource, params, filters=(), marker=None,
     # arguments of list_rows and the caller's scope: built once, re-used.
     reuse_key = None if extra_where else (
         scope, ctx.project_id, ctx.is_admin)
-    with db_api.session() as s:
-        marker_row = None
-        if marker is not None:
-            marker_row = s.get(model, marker)
-            if marker_row is None:
-                raise exc.DBEntityNotFoundError(
-                    resource.marker_not_found(marker))
-        fields = params.fields or render_fields
-        # Fields of the rows' own columns: select just those, as stored,
-        # and render them without ORM objects (api/rows.py); computed
-        # fields need the full row.
-        plan = rows_plan.plan_for(resource, fields)
-        rows = query.list_rows(
-            s, model, filters=parsed, sort_keys=params.sort_keys,
-            sort_dirs=params.sort_dirs, marker_row=marker_row,
-            limit=params.page_size, extra_where=where,
-            columns=plan.columns if plan else None, raw=plan is not None,
-            reuse_key=reuse_key)
-        if plan is not None:
-            items = plan.render(rows)
-            last_id = rows[-1][plan.id_index] if rows else None
-        else:
-            items = resource.render_many(rows, fields)
-            last_id = rows[-1].id if rows else None
+    fields = params.fields or render_fields
+    # Fields of the rows' own columns: select just those, as stored, and
+    # render them without ORM objects (api/rows.py); computed fields need
+    # the full row.
+    plan = rows_plan.plan_for(resource, fields)
+    list_args = dict(filters=parsed, sort_keys=params.sort_keys,
+                     sort_dirs=params.sort_dirs, limit=params.page_size,
+                     columns=plan.columns if plan else None,
+                     reuse_key=reuse_key)
+    rows = None
+    if marker is None and plan is not None:
+        # No marker row to look up: the kept statement, if any, runs on
+        # the driver without a session (db/query.py).
+        rows = query.kept_rows(model, **list_args)
+    if rows is None:
+        with db_api.session() as s:
+            marker_row = None
+            if marker is not None:
+                marker_row = s.get(model, marker)
+                if marker_row is None:
+                    raise exc.DBEntityNotFoundError(
+                        resource.marker_not_found(marker))
+            rows = query.list_rows(s, model, marker_row=marker_row,
+                                   extra_where=where, raw=plan is not None,
+                                   **list_args)
+            if plan is None:
+                items = resource.render_many(rows, fields)
+                last_id = rows[-1].id if rows else None
+    if plan is not None:
+        items = plan.render(rows)
+        last_id = rows[-1][plan.id_index] if rows else None
     body = {key or resource.collection: items}
     if rows and len(rows) == params.page_size:
         body['next'] = next_link(link_collection or resource.collection,

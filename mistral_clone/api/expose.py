@@ -208,6 +208,8 @@ def wsexpose(*args, **kwargs):
         # WSME's own convention (wsme.api.wrapfunc): read f's signature.
         handler._wsme_original_func = f
         exposed = wsmeext.pecan.wsexpose(*args, **kwargs)(handler)
+        # The handler itself, for api/fast_lists.py.
+        exposed.mc_handler = f
         # Route by f's own signature (wsmeext records the wrapper's).
         pecan.util._cfg(exposed)['argspec'] = inspect.getfullargspec(f)
         if kwargs.get('body') is None:

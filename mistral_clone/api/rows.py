@@ -51,7 +51,7 @@ class Plan(object):
     if it is not one of them (``next`` links need it). ``id_index``: where
     ``id`` is in a selected row."""
 
-    __slots__ = ('names', 'columns', 'id_index', 'converters')
+    __slots__ = ('names', 'columns', 'id_index', 'converters', 'render')
 
     def __init__(self, names, converters):
         self.names = tuple(names)
@@ -60,17 +60,39 @@ class Plan(object):
             self.columns.append('id')
         self.id_index = self.columns.index('id')
         self.converters = tuple(converters)
+        self.render = _renderer(self.names, dict(self.converters))
 
-    def render(self, rows):
-        names, converters, width = self.names, self.converters, \
-            len(self.names)
-        out = []
-        for row in rows:
-            values = list(row[:width])
-            for i, convert in converters:
-                values[i] = convert(values[i])
-            out.append(dict(zip(names, values)))
-        return out
+
+def _renderer(names, converters):
+    """``render(rows)``: the rows' wire dicts, built by one list
+    comprehension written for these fields (as ``collections.namedtuple``
+    writes its classes): each key a literal, each value ``row[i]`` or its
+    converter's result. Per row that is one dict display, where a generic
+    loop copied the row, looped over the converters and zipped the names
+    (half the CPU of rendering a 50-row page); dates are converted in
+    the expression itself. The names are our resources' field names,
+    checked to be identifiers."""
+    items = []
+    namespace = {}
+    for i, name in enumerate(names):
+        if not name.isidentifier():
+            raise ValueError('not a field name: %r' % (name,))
+        if converters.get(i) is date_text:
+            # date_text's common cases inline (no call per date): None,
+            # and SQLite's stored text cut to its first 19 characters.
+            namespace['date_text'] = date_text
+            items.append("%r: None if (v := r[%d]) is None else v[:19] if "
+                         "v.__class__ is str and len(v) >= 19 and "
+                         "v[10] == ' ' else date_text(v)" % (name, i))
+        elif i in converters:
+            namespace['c%d' % i] = converters[i]
+            items.append('%r: c%d(r[%d])' % (name, i, i))
+        else:
+            items.append('%r: r[%d]' % (name, i))
+    source = 'def render(rows):\n    return [{%s} for r in rows]\n' % (
+        ', '.join(items))
+    exec(source, namespace)  # noqa: S102 - literal names, see above
+    return namespace['render']
 
 
 def plan_for(resource, fields=None):

@@ -17,7 +17,9 @@ import os
 import socket
 import ssl
 import threading
+import time
 
+from cheroot import server as cheroot_server
 from cheroot import wsgi
 
 from mistral_clone.api import hygiene
@@ -154,6 +156,72 @@ def _arrived_reader(stream):
     return read
 
 
+class ConnectionShares(object):
+    """How many connections each API worker process holds open, in memory
+    shared by all of them (made by the master before it forks).
+
+    The workers accept from one listening socket: each new connection
+    wakes them all, and whichever calls ``accept()`` first gets it, so a
+    few long-lived keep-alive clients may all end up on one worker while
+    the others idle (8 benchmark clients: 6 on one worker, 2 on the other).
+    A worker that holds more connections than the least busy one waits
+    :data:`BALANCE_WAIT` seconds before it accepts, giving the others the
+    connection first; if none takes it, it accepts it all the same.
+    """
+
+    BALANCE_WAIT = 0.002
+
+    def __init__(self, workers):
+        # Here: only a production API master makes one (the module is
+        # imported by every API process, the embedded one included).
+        from multiprocessing import sharedctypes
+        self.counts = sharedctypes.RawArray('i', workers)
+        self.index = None
+
+    def attach(self, index):
+        """This process is worker ``index`` (0-based), starting afresh."""
+        self.index = index
+        self.counts[index] = 0
+
+    def changed(self, delta):
+        self.counts[self.index] += delta
+
+    def should_wait(self):
+        counts = self.counts
+        mine = counts[self.index]
+        return any(counts[i] < mine for i in range(len(counts))
+                   if i != self.index)
+
+
+# This process's worker slot (set by api_workers before the server starts).
+_shares = None
+
+
+def balance_connections(shares, index):
+    """Count this worker's connections in ``shares`` slot ``index`` and
+    balance its accepts (a worker beyond the slots does not take part)."""
+    global _shares
+    if 0 <= index < len(shares.counts):
+        shares.attach(index)
+        _shares = shares
+
+
+class _CountedConnection(cheroot_server.HTTPConnection):
+    """cheroot's connection, counted in this worker's share while open."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._share = _shares
+        if self._share is not None:
+            self._share.changed(1)
+
+    def close(self):
+        share, self._share = self._share, None
+        if share is not None:
+            share.changed(-1)
+        super().close()
+
+
 class _Cheroot(wsgi.Server):
     """cheroot, logging through ``logging``, serving a socket we bound
     (possibly in a parent process)."""
@@ -165,9 +233,25 @@ class _Cheroot(wsgi.Server):
     # request for busy API clients, and flaky keep-alive in the tests).
     keep_alive_conn_limit = 1000
 
+    ConnectionClass = _CountedConnection
+
     def __init__(self, bind_addr, wsgi_app, **kwargs):
         super().__init__(bind_addr, _WholeBody(wsgi_app), **kwargs)
         self.gateway = _Gateway
+
+    def prepare(self):
+        super().prepare()
+        shares = _shares
+        if shares is None:
+            return
+        manager = self._connections
+        accept = manager._from_server_socket
+
+        def balanced_accept(server_socket):
+            if shares.should_wait():
+                time.sleep(shares.BALANCE_WAIT)
+            return accept(server_socket)
+        manager._from_server_socket = balanced_accept
 
     def bind(self, family, type, proto=0):  # noqa: A002 - cheroot's name
         sock = self.listening_socket

@@ -396,6 +396,36 @@ def _get_alone_engine():
     return engine
 
 
+def read_rows(sql, params):
+    """Rows (tuples) of one SELECT run by the driver on a pooled
+    connection, outside any transaction (the statement reads a consistent
+    snapshot by itself): on SQLite a connection of the main engine, which
+    pysqlite leaves in autocommit (no ``BEGIN``); elsewhere one of the
+    autocommit engine of :func:`execute_alone`, so the SELECT is the one
+    round trip (through the main engine, psycopg2 sent ``BEGIN`` before it
+    and the pool a ``ROLLBACK`` after it). None when that failed: the
+    caller then runs it through SQLAlchemy, which raises its usual,
+    translated errors. See ``query._driver_select``."""
+    try:
+        engine = get_engine() if is_sqlite() else _get_alone_engine()
+        conn = engine.raw_connection()
+    except Exception:
+        return None
+    try:
+        cursor = conn.cursor()
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+    except Exception:
+        LOG.debug('Driver-level read failed; SQLAlchemy runs it',
+                  exc_info=True)
+        return None
+    finally:
+        conn.close()
+
+
 @contextlib.contextmanager
 def session():
     """A session for reads (no commit). Joins an open transaction."""

@@ -12,6 +12,7 @@ import itertools
 import json
 import random
 import unittest
+from unittest import mock
 import uuid
 
 from mistral_clone.api import resources as res
@@ -253,6 +254,99 @@ class StatementReuseTest(unittest.TestCase):
                 **dict(args, **change)), change)
         self.assertIsNone(query._statement_key(**dict(
             args, filters=[('name', 'eq', 'x' * 300)])))
+
+
+class DriverSelectTest(unittest.TestCase):
+    """A kept raw list statement run by the driver itself
+    (``query._driver_select``, ``db_api.read_rows``) returns exactly the
+    rows SQLAlchemy returns for it: filters, markers (dates bound through
+    their bind processors), every resource."""
+
+    @classmethod
+    def setUpClass(cls):
+        base.server_url()
+        cls.project = 'driver-%s' % uuid.uuid4().hex
+        with db_api.transaction() as s:
+            for model, variants in _variants(cls.project).items():
+                for kw in variants:
+                    s.add(model(project_id=cls.project, **kw))
+
+    def _both(self, resource, filters=(), marker=None, keys=('created_at',),
+              dirs=('desc',)):
+        model = resource.model
+        plan = rows.plan_for(resource)
+        used = []
+        real = db_api.read_rows
+
+        def spy(sql, params):
+            used.append(sql)
+            return real(sql, params)
+        out = []
+        for reuse_key in (None, ('driver', self.project)):
+            with db_api.session() as s:
+                marker_row = None
+                if marker is not None:
+                    marker_row = s.get(model, marker)
+                    s.rollback()  # no transaction: the driver may run it
+                with mock.patch.object(db_api, 'read_rows', spy):
+                    out.append([tuple(r) for r in query.list_rows(
+                        s, model, filters=list(filters),
+                        sort_keys=list(keys) + ['id'],
+                        sort_dirs=list(dirs) + ['asc'],
+                        marker_row=marker_row, limit=4,
+                        extra_where=lambda: [model.project_id ==
+                                             self.project],
+                        columns=plan.columns, raw=True,
+                        reuse_key=reuse_key)])
+        return out[0], out[1], bool(used)
+
+    def test_same_rows_both_ways(self):
+        drivers = nonempty = 0
+        for resource in RESOURCES:
+            model = resource.model
+            with db_api.session() as s:
+                ids = [r.id for r in s.query(model).filter(
+                    model.project_id == self.project)]
+            cases = [dict(), dict(marker=ids[1]),
+                     dict(marker=ids[2], dirs=('asc',)),
+                     dict(filters=[('created_at', 'gt', WHEN)]),
+                     dict(filters=[('created_at', 'lte',
+                                    '2026-01-02 03:04:06')]),
+                     dict(filters=[('id', 'in', ids[:2])])]
+            for case in cases:
+                slow, fast, used = self._both(resource, **case)
+                self.assertEqual(slow, fast, (resource.collection, case))
+                nonempty += bool(slow)
+                drivers += used
+                if 'filters' in case and case['filters'][0][1] == 'in':
+                    self.assertFalse(used)  # expanding IN: SQLAlchemy's
+        self.assertGreater(drivers, 20)
+        self.assertGreater(nonempty, 30)
+
+    def test_kept_rows_without_a_session(self):
+        m = models.WorkflowDefinition
+        plan = rows.plan_for(res.WORKFLOW)
+        args = dict(filters=[], sort_keys=['name', 'id'],
+                    sort_dirs=['asc', 'asc'], limit=3, columns=plan.columns,
+                    reuse_key=('kept', self.project))
+        self.assertIsNone(query.kept_rows(m, **args))  # nothing kept yet
+        with db_api.session() as s:
+            listed = query.list_rows(
+                s, m, extra_where=lambda: [m.project_id == self.project],
+                raw=True, **args)
+        self.assertEqual(3, len(listed))
+        self.assertEqual([tuple(r) for r in listed],
+                         [tuple(r) for r in query.kept_rows(m, **args)])
+        with db_api.transaction():  # its own changes must show: a session
+            self.assertIsNone(query.kept_rows(m, **args))
+        with mock.patch.object(db_api, 'read_rows', return_value=None):
+            self.assertIsNone(query.kept_rows(m, **args))
+
+    def test_driver_failure_falls_back(self):
+        with mock.patch.object(db_api, 'get_engine',
+                               side_effect=RuntimeError('x')):
+            self.assertIsNone(db_api.read_rows('SELECT 1', ()))
+        self.assertIsNone(db_api.read_rows('SELECT nope FROM nowhere', ()))
 
 
 if __name__ == '__main__':

@@ -47,3 +47,41 @@ class SharedSocketTest(unittest.TestCase):
             for _ in range(3):
                 r = s.get('http://127.0.0.1:%d/' % port, timeout=30)
                 self.assertEqual(b'ok', r.content)
+
+
+class ConnectionSharesTest(unittest.TestCase):
+    """API workers balance their accepts by the connections they hold."""
+
+    def test_a_worker_holding_more_waits(self):
+        shares = serving.ConnectionShares(3)
+        shares.attach(1)
+        self.assertFalse(shares.should_wait())
+        shares.changed(1)
+        self.assertTrue(shares.should_wait())
+        shares.counts[0] = shares.counts[2] = 1
+        self.assertFalse(shares.should_wait())
+        shares.counts[0] = 5
+        shares.changed(1)
+        self.assertTrue(shares.should_wait())  # worker 2 holds fewer
+        shares.attach(1)  # a restarted worker starts afresh
+        self.assertEqual(0, shares.counts[1])
+
+    def test_connections_counted_while_open_and_still_accepted(self):
+        shares = serving.ConnectionShares(2)
+        self.addCleanup(setattr, serving, '_shares', None)
+        serving.balance_connections(shares, 0)
+        sock = serving.listen('127.0.0.1', 0)
+        srv = SharedSocketTest._serve(self, sock)
+        url = 'http://127.0.0.1:%d/' % srv.server_address[1]
+        sessions = [requests.Session() for _ in range(3)]
+        for s in sessions:  # worker 1 holds none: each accept waits, then
+            self.assertEqual(b'ok', s.get(url, timeout=10).content)
+        self.assertEqual(3, shares.counts[0])
+        for s in sessions:
+            s.close()
+        deadline = time.monotonic() + 10
+        while shares.counts[0] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(0, shares.counts[0])
+        serving.balance_connections(shares, 5)  # beyond the slots: ignored
+        self.assertEqual(0, shares.index)

@@ -26,6 +26,7 @@ from mistral_clone import exceptions as exc
 from mistral_clone import glibc
 from mistral_clone.db import limits
 from mistral_clone.db import models
+from mistral_clone.db import writer
 
 LOG = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
     _sessionmaker = orm.sessionmaker(bind=engine, expire_on_commit=False,
                                      autoflush=True)
     limits.install(_sessionmaker)
+    writer.install(_sessionmaker)
     if create_tables:
         upgrade_to_head(url)
     return engine

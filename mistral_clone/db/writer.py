@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy import orm
 from sqlalchemy.orm import exc as orm_exc
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy import util
 
 from mistral_clone.db import models
@@ -108,33 +109,39 @@ class _Statement:
     under the engine's ``executemany_mode``: one round trip)."""
 
     def __init__(self, stmt, dialect):
-        compiled = stmt.compile(dialect=dialect)
+        compiled = stmt.compile(dialect=_positional(dialect))
         self.sql = compiled.string
-        names = list(compiled.positiontup) if dialect.positional else \
-            list(compiled.binds)
         columns = stmt.table.c
         processors = []
+        names = compiled.positiontup
         for name in names:
             column = columns.get(name if name != '_id' else 'id')
             processors.append(column.type.dialect_impl(dialect)
                               .bind_processor(dialect))
         self.plan = tuple(zip(names, processors))
-        self.positional = dialect.positional
 
     def execute(self, connection, rows):
-        """Run for ``rows`` (dicts by column key); its rowcount."""
+        """Run for ``rows`` (mappings by column key, a key missing is
+        NULL); its rowcount."""
         plan = self.plan
-        if self.positional:
-            params = [tuple(row[n] if p is None or row[n] is None
-                            else p(row[n]) for n, p in plan)
-                      for row in rows]
-        else:
-            params = [{n: (row[n] if p is None or row[n] is None
-                           else p(row[n])) for n, p in plan}
-                      for row in rows]
+        params = [tuple([v if (v := row.get(n)) is None or p is None
+                         else p(v) for n, p in plan])
+                  for row in rows]
         result = connection.exec_driver_sql(
             self.sql, params if len(params) > 1 else params[0])
         return result.rowcount
+
+
+def _positional(dialect):
+    """``dialect``, or for a driver taking ``%(name)s`` parameters
+    (psycopg2, PyMySQL) the same dialect with ``%s`` ones, which these
+    drivers take too: a row is then a tuple, cheaper to build and to
+    interpolate than a dict."""
+    if dialect.positional:
+        return dialect
+    if dialect.paramstyle != 'pyformat':
+        raise NotImplementedError('paramstyle %s' % dialect.paramstyle)
+    return type(dialect)(paramstyle='format')
 
 
 def _caller(fn):
@@ -187,10 +194,11 @@ def write(session, flush_context=None, instances=None):
                 continue
             table = _table(model)
             inserted, updated = found
-            if inserted:
-                _insert(connection, table, inserted, states)
+            # Updates first, as the unit of work orders a table's rows.
             if updated:
                 _update(connection, table, updated, states)
+            if inserted:
+                _insert(connection, table, inserted, states)
         session._register_persistent(states)
         transaction.commit()
     except BaseException:
@@ -208,14 +216,14 @@ def _id_of(obj):
 def _insert(connection, table, objs, states):
     rows = []
     defaults = table.defaults
-    keys = table.keys
     for obj in objs:
-        values = obj.__dict__
+        state = instance_state(obj)
+        values = state.dict
         for attr, default in defaults.items():
             if values.get(attr) is None:
                 values[attr] = default()
-        rows.append({key: values.get(key) for key in keys})
-        states.add(sa.inspect(obj))
+        rows.append(values)
+        states.add(state)
     table.insert(connection.dialect).execute(connection, rows)
 
 
@@ -226,7 +234,7 @@ def _update(connection, table, objs, states):
     # of row locks for every process).
     objs.sort(key=_id_of)
     for obj in objs:
-        state = sa.inspect(obj)
+        state = instance_state(obj)
         values = state.dict
         changed = []
         for attr, old in state.committed_state.items():

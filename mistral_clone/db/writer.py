@@ -21,12 +21,15 @@ models are written here instead, with the same columns and values:
   set. Where the driver reports the rows a statement matched, a row that
   is gone raises ``StaleDataError`` as the ORM's flush did.
 
-Each statement is compiled once per dialect and run through the driver's
-executemany (``Connection.exec_driver_sql``: the engine's events see it as
-any statement; psycopg2's ``execute_batch`` under ``executemany_mode``:
-one round trip), its parameters processed by the columns' own bind
-processors (JSON text, dates on SQLite). Then the session is told the
-objects are stored and clean, as the unit of work tells it after its own
+Each statement is compiled once per dialect and run through the driver
+(``Connection.exec_driver_sql``: the engine's events see it as any
+statement), its parameters processed by the columns' own bind processors
+(JSON text, dates on SQLite), as an executemany. psycopg2 takes several
+statements in one string: there, the statements whose rows matched are
+not checked (inserts, and updates of several rows, whose count psycopg2
+does not tell) are sent together in one string, one round trip where
+there were up to five. Then the session is told the objects are stored
+and clean, as the unit of work tells it after its own
 writes (``Session._register_persistent``): in the identity map, pending
 no more, their history reset; a failure rolls the session's transaction
 back as a failed flush does. Deleted rows and every other model are left
@@ -104,9 +107,7 @@ class _Statement:
     """A statement compiled for one dialect, run with the parameters
     processed as SQLAlchemy processes them (the columns' bind processors:
     JSON text, dates on SQLite...) but without its per-execution work
-    (compiled-cache lookup, parameter construction for each row): the
-    driver's executemany gets the rows (psycopg2's ``execute_batch``
-    under the engine's ``executemany_mode``: one round trip)."""
+    (compiled-cache lookup, parameter construction for each row)."""
 
     def __init__(self, stmt, dialect):
         compiled = stmt.compile(dialect=_positional(dialect))
@@ -120,13 +121,16 @@ class _Statement:
                               .bind_processor(dialect))
         self.plan = tuple(zip(names, processors))
 
-    def execute(self, connection, rows):
-        """Run for ``rows`` (mappings by column key, a key missing is
-        NULL); its rowcount."""
+    def params(self, rows):
+        """The driver's parameters for ``rows`` (mappings by column key, a
+        key missing is NULL): a tuple per row."""
         plan = self.plan
-        params = [tuple([v if (v := row.get(n)) is None or p is None
-                         else p(v) for n, p in plan])
-                  for row in rows]
+        return [tuple([v if (v := row.get(n)) is None or p is None
+                       else p(v) for n, p in plan])
+                for row in rows]
+
+    def execute(self, connection, params):
+        """Run for ``params`` (of :meth:`params`); its rowcount."""
         result = connection.exec_driver_sql(
             self.sql, params if len(params) > 1 else params[0])
         return result.rowcount
@@ -187,7 +191,9 @@ def write(session, flush_context=None, instances=None):
     transaction = session._autobegin_t()._begin()
     try:
         connection = session.connection()
+        dialect = connection.dialect
         states = set()
+        jobs = []
         for model in MODELS:
             found = by_model.get(model)
             if found is None:
@@ -196,9 +202,10 @@ def write(session, flush_context=None, instances=None):
             inserted, updated = found
             # Updates first, as the unit of work orders a table's rows.
             if updated:
-                _update(connection, table, updated, states)
+                _update(dialect, table, updated, states, jobs)
             if inserted:
-                _insert(connection, table, inserted, states)
+                _insert(dialect, table, inserted, states, jobs)
+        _run(connection, jobs)
         session._register_persistent(states)
         transaction.commit()
     except BaseException:
@@ -213,7 +220,7 @@ def _id_of(obj):
     return obj.id
 
 
-def _insert(connection, table, objs, states):
+def _insert(dialect, table, objs, states, jobs):
     rows = []
     defaults = table.defaults
     for obj in objs:
@@ -224,10 +231,11 @@ def _insert(connection, table, objs, states):
                 values[attr] = default()
         rows.append(values)
         states.add(state)
-    table.insert(connection.dialect).execute(connection, rows)
+    stmt = table.insert(dialect)
+    jobs.append((stmt, stmt.params(rows), None))
 
 
-def _update(connection, table, objs, states):
+def _update(dialect, table, objs, states, jobs):
     groups = {}
     compare = table.compare
     # In primary key order, as the unit of work updates rows (one order
@@ -254,15 +262,42 @@ def _update(connection, table, objs, states):
             params['_id'] = values['id']
             groups.setdefault(tuple(changed), []).append(params)
         states.add(state)
-    dialect = connection.dialect
     for keys, rows in groups.items():
-        rowcount = table.update(dialect, keys).execute(connection, rows)
-        if (dialect.supports_sane_multi_rowcount if len(rows) > 1 else
-                dialect.supports_sane_rowcount) and rowcount != len(rows):
+        stmt = table.update(dialect, keys)
+        # Rows matched are checked where the driver tells them, as the
+        # unit of work checks them.
+        checked = dialect.supports_sane_multi_rowcount if len(rows) > 1 \
+            else dialect.supports_sane_rowcount
+        jobs.append((stmt, stmt.params(rows),
+                     table.table.name if checked else None))
+
+
+def _run(connection, jobs):
+    """Run the statements of ``jobs`` (``(statement, parameters, table
+    name if the rows matched are checked)``) in order. With psycopg2 (which
+    takes several statements in one string, its parameters interpolated
+    on our side) those whose rows matched go unchecked are sent together,
+    after the others: one round trip instead of one per statement (a
+    step's five writes are then one)."""
+    together = []
+    for stmt, params, checked in jobs:
+        if checked is None and connection.dialect.driver == 'psycopg2':
+            together.append((stmt, params))
+            continue
+        rowcount = stmt.execute(connection, params)
+        if checked is not None and rowcount != len(params):
             raise orm_exc.StaleDataError(
                 "UPDATE statement on table '%s' expected to update %d "
-                "row(s); %d were matched." % (table.table.name, len(rows),
+                "row(s); %d were matched." % (checked, len(params),
                                                rowcount))
+    if len(together) == 1:
+        together[0][0].execute(connection, together[0][1])
+    elif together:
+        connection.exec_driver_sql(
+            ';'.join(stmt.sql for stmt, params in together
+                     for _ in params),
+            tuple([v for stmt, params in together for row in params
+                   for v in row]))
 
 
 def install(sessionmaker):

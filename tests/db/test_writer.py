@@ -64,7 +64,8 @@ class _WriterCases:
                 project_id='p', task_count=1)
             task = M.TaskExecution(
                 id=tag + '-t', name='t1', workflow_execution_id=wf.id,
-                workflow_name='w', state='RUNNING', in_context={'x': 'é'},
+                workflow_name='w', state='RUNNING',
+                in_context={'x': 'é', 'y': "50%s; %(x)s '--"},
                 tags=[], project_id='p', seq=1, created_at=T0,
                 updated_at=T0)
             action = M.ActionExecution(
@@ -155,6 +156,43 @@ class _WriterCases:
                 [tuple(r) for r in c.execute(
                     sa.select(t.c.state, t.c.state_info)
                     .where(t.c.id.like(tag + '-%')).order_by(t.c.id))])
+
+    def test_unchecked_writes_together_with_psycopg2(self):
+        """Several rows updated (their rows matched unchecked: the driver
+        does not tell them) and the rows inserted: one statement with
+        psycopg2, one per table and kind elsewhere; the rows alike."""
+        tag = uuid.uuid4().hex[:8]
+        with self.writer_sessions() as s, s.begin():
+            wf = M.WorkflowExecution(id=tag + '-wf', state='RUNNING',
+                                     project_id='p')
+            tasks = [M.TaskExecution(id='%s-t%d' % (tag, i), name='t',
+                                     workflow_execution_id=wf.id,
+                                     state='RUNNING', project_id='p')
+                     for i in range(2)]
+            s.add_all([wf] + tasks)
+            s.flush()
+            for t in tasks:
+                t.state = 'SUCCESS'
+                t.published = {'v': '%s;%%'}
+            s.add_all(M.ActionExecution(
+                id='%s-a%d' % (tag, i), name='a', task_execution_id=t.id,
+                workflow_execution_id=wf.id, state='RUNNING',
+                project_id='p') for i, t in enumerate(tasks))
+            before = len(self.statements)
+            s.flush()
+            together = self.engine.dialect.driver == 'psycopg2'
+            self.assertEqual(1 if together else 2,
+                             len(self.statements) - before)
+        with self.engine.connect() as c:
+            t = M.TaskExecution.__table__
+            self.assertEqual(
+                [('SUCCESS', {'v': '%s;%%'})] * 2,
+                [tuple(r) for r in c.execute(
+                    sa.select(t.c.state, t.c.published)
+                    .where(t.c.id.like(tag + '-%')).order_by(t.c.id))])
+            a = M.ActionExecution.__table__
+            self.assertEqual(2, len(c.execute(sa.select(a.c.id).where(
+                a.c.id.like(tag + '-%'))).all()))
 
     def test_a_row_gone_is_stale_data_as_with_the_unit_of_work(self):
         after = []

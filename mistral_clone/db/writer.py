@@ -25,11 +25,10 @@ Each statement is compiled once per dialect and run through the driver
 (``Connection.exec_driver_sql``: the engine's events see it as any
 statement), its parameters processed by the columns' own bind processors
 (JSON text, dates on SQLite), as an executemany. psycopg2 takes several
-statements in one string: there, the statements whose rows matched are
-not checked (inserts, and updates of several rows, whose count psycopg2
-does not tell) are sent together in one string, one round trip where
-there were up to five. Then the session is told the objects are stored
-and clean, as the unit of work tells it after its own
+statements in one string: there a flush's statements are sent together,
+one round trip where there were up to five, the rows matched by the
+updates that are checked counted by a last statement of the string.
+Then the session is told the objects are stored and clean, as the unit of work tells it after its own
 writes (``Session._register_persistent``): in the identity map, pending
 no more, their history reset; a failure rolls the session's transaction
 back as a failed flush does. Deleted rows and every other model are left
@@ -100,6 +99,8 @@ class _Table:
                     self.table.c.id == sa.bindparam('_id')).values(
                         {self.table.c[k]: sa.bindparam(k) for k in keys})
             found = self._statements[key] = _Statement(stmt, dialect)
+            # _run finds an updated row's id last.
+            assert keys is None or found.plan[-1][0] == '_id'
         return found
 
 
@@ -274,30 +275,49 @@ def _update(dialect, table, objs, states, jobs):
 
 def _run(connection, jobs):
     """Run the statements of ``jobs`` (``(statement, parameters, table
-    name if the rows matched are checked)``) in order. With psycopg2 (which
-    takes several statements in one string, its parameters interpolated
-    on our side) those whose rows matched go unchecked are sent together,
-    after the others: one round trip instead of one per statement (a
-    step's five writes are then one)."""
-    together = []
+    name if the rows matched are checked)``) in order, each alone, or
+    with psycopg2 (which takes several statements in one string, its
+    parameters interpolated on our side) all in one string: one round
+    trip instead of one per statement. There the rows matched by the
+    checked updates are counted by a last statement of the string, which
+    psycopg2 answers: each updated row is locked from its UPDATE on, so
+    it is found then exactly when its UPDATE matched it."""
+    if len(jobs) == 1 or connection.dialect.driver != 'psycopg2':
+        for stmt, params, checked in jobs:
+            rowcount = stmt.execute(connection, params)
+            if checked is not None and rowcount != len(params):
+                _stale(checked, len(params), rowcount)
+        return
+    sql = []
+    args = []
+    counts = []
     for stmt, params, checked in jobs:
-        if checked is None and connection.dialect.driver == 'psycopg2':
-            together.append((stmt, params))
-            continue
-        rowcount = stmt.execute(connection, params)
-        if checked is not None and rowcount != len(params):
-            raise orm_exc.StaleDataError(
-                "UPDATE statement on table '%s' expected to update %d "
-                "row(s); %d were matched." % (checked, len(params),
-                                               rowcount))
-    if len(together) == 1:
-        together[0][0].execute(connection, together[0][1])
-    elif together:
-        connection.exec_driver_sql(
-            ';'.join(stmt.sql for stmt, params in together
-                     for _ in params),
-            tuple([v for stmt, params in together for row in params
-                   for v in row]))
+        sql.extend([stmt.sql] * len(params))
+        for row in params:
+            args.extend(row)
+        if checked is not None:
+            counts.append((checked, [row[-1] for row in params]))
+    count_args = []
+    if counts:
+        # The row id is the last parameter of an UPDATE (WHERE id = ...).
+        sql.append('SELECT ' + ', '.join(
+            '(SELECT count(*) FROM %s WHERE id IN (%s))' % (
+                name, ', '.join(['%s'] * len(ids)))
+            for name, ids in counts))
+        for _, ids in counts:
+            count_args.extend(ids)
+    result = connection.exec_driver_sql(';'.join(sql),
+                                        tuple(args + count_args))
+    if counts:
+        for (name, ids), found in zip(counts, result.one()):
+            if found != len(ids):
+                _stale(name, len(ids), found)
+
+
+def _stale(table_name, expected, matched):
+    raise orm_exc.StaleDataError(
+        "UPDATE statement on table '%s' expected to update %d row(s); %d "
+        "were matched." % (table_name, expected, matched))
 
 
 def install(sessionmaker):

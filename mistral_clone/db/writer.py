@@ -282,6 +282,8 @@ def _run(connection, jobs):
     checked updates are counted by a last statement of the string, which
     psycopg2 answers: each updated row is locked from its UPDATE on, so
     it is found then exactly when its UPDATE matched it."""
+    if not jobs:
+        return  # rows changed back to their stored values only
     if len(jobs) == 1 or connection.dialect.driver != 'psycopg2':
         for stmt, params, checked in jobs:
             rowcount = stmt.execute(connection, params)

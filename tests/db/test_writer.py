@@ -101,6 +101,9 @@ class _WriterCases:
             seen['updated_at'] = [o.updated_at is not None
                                   for o in (wf, task, action)]
             seen['clean'] = not s.dirty and not s.new
+            task.state = 'SUCCESS'      # as stored: changed, not written
+            wf.context = {}
+            seen['dirty'] = len(s.dirty)
             before = len(self.statements)
             s.flush()
             seen['nothing'] = self.statements[before:]

@@ -332,14 +332,20 @@ def transaction():
     if sqlite:
         _write_lock.acquire()
         _local.sqlite_begin = 'IMMEDIATE'
-    s = _sessionmaker()
-    _local.session = s
+    s = None
+    # Everything after the acquisition inside the try: a failure there
+    # (the database disposed of meanwhile: no sessionmaker) must not keep
+    # the write lock (every later transaction of the process waited for
+    # it: a thread of a stopped engine did so in the tests).
     try:
+        s = _sessionmaker()
+        _local.session = s
         with s.begin():
             yield s
     finally:
         _local.session = None
-        s.close()
+        if s is not None:
+            s.close()
         if sqlite:
             _local.sqlite_begin = 'DEFERRED'
             _write_lock.release()

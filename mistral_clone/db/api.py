@@ -91,7 +91,8 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
                 # several results updates as many actions, tasks and
                 # workflows alike) go in one round trip per table, not
                 # one per row. (Rowcounts of such batches are unknown: no
-                # code reads them, the ORM's check is skipped.)
+                # code reads them, the ORM's check is skipped; db/writer.py,
+                # which writes the execution rows, skips it alike.)
                 kwargs['executemany_mode'] = 'values_plus_batch'
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == 'sqlite':

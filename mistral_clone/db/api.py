@@ -27,6 +27,7 @@ from mistral_clone import glibc
 from mistral_clone.db import limits
 from mistral_clone.db import models
 from mistral_clone.db import packing
+from mistral_clone.db import writer
 
 LOG = logging.getLogger(__name__)
 
@@ -91,7 +92,8 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
                 # several results updates as many actions, tasks and
                 # workflows alike) go in one round trip per table, not
                 # one per row. (Rowcounts of such batches are unknown: no
-                # code reads them, the ORM's check is skipped.)
+                # code reads them, the ORM's check is skipped; db/writer.py,
+                # which writes the execution rows, skips it alike.)
                 kwargs['executemany_mode'] = 'values_plus_batch'
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == 'sqlite':
@@ -104,6 +106,7 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
     _sessionmaker = orm.sessionmaker(bind=engine, expire_on_commit=False,
                                      autoflush=True)
     limits.install(_sessionmaker)
+    writer.install(_sessionmaker)
     if create_tables:
         upgrade_to_head(url)
     return engine
@@ -335,14 +338,20 @@ def transaction():
     if sqlite:
         _write_lock.acquire()
         _local.sqlite_begin = 'IMMEDIATE'
-    s = _sessionmaker()
-    _local.session = s
+    s = None
+    # Everything after the acquisition inside the try: a failure there
+    # (the database disposed of meanwhile: no sessionmaker) must not keep
+    # the write lock (every later transaction of the process waited for
+    # it: a thread of a stopped engine did so in the tests).
     try:
+        s = _sessionmaker()
+        _local.session = s
         with s.begin():
             yield s
     finally:
         _local.session = None
-        s.close()
+        if s is not None:
+            s.close()
         if sqlite:
             _local.sqlite_begin = 'DEFERRED'
             _write_lock.release()

@@ -176,23 +176,23 @@ class ActionRuns:
         what :meth:`on_complete` answered for each (False: unknown or
         already completed).
 
-        Three statements however many results: the workflow executions
+        Two statements however many results: the workflow executions
         they concern are locked in one (in id order, as every engine
-        does), then their actions are read, under those locks (so
-        :meth:`on_complete` need not read each again), then their tasks
-        (found later in the session, which holds rows weakly: hence
-        ``tasks``)."""
+        does), then their actions and their tasks are read in the other,
+        under those locks (so :meth:`on_complete` need not read each
+        again; the tasks are found later in the session, which holds rows
+        weakly: hence ``tasks``)."""
         t = self.t
         ids = {'ids': list({i for i, _ in items})}
         t.lock_many(_WORKFLOWS_OF_ACTIONS, ids)
-        rows = {a.id: a for a in t.s.execute(_ACTIONS, ids).scalars()}
+        rows = {}
+        tasks = []
+        for action_ex, task_ex in t.s.execute(_ACTIONS_AND_TASKS, ids):
+            rows[action_ex.id] = action_ex
+            tasks.append(task_ex)
         self.read_under_lock.update(
             i for i, a in rows.items()
             if a.task_execution_id and t.has_locked(a.workflow_execution_id))
-        task_ids = list({a.task_execution_id for a in rows.values()
-                         if a.task_execution_id})
-        tasks = t.s.execute(_TASKS, {'ids': task_ids}).scalars().all() \
-            if task_ids else []
         answers = [False] * len(items)
         for n, (action_ex_id, result) in enumerate(items):
             action_ex = rows.get(action_ex_id)
@@ -321,11 +321,11 @@ _ACTION = models.ActionExecution
 _WORKFLOWS_OF_ACTIONS = sa.select(_ACTION.workflow_execution_id).where(
     _ACTION.id.in_(sa.bindparam('ids', expanding=True)),
     _ACTION.task_execution_id.isnot(None))
-_ACTIONS = sa.select(_ACTION).where(
-    _ACTION.id.in_(sa.bindparam('ids', expanding=True))).options(
-        orm.defer(_ACTION.input))
-_TASKS = sa.select(models.TaskExecution).where(
-    models.TaskExecution.id.in_(sa.bindparam('ids', expanding=True)))
+_ACTIONS_AND_TASKS = sa.select(_ACTION, models.TaskExecution).outerjoin(
+    models.TaskExecution,
+    models.TaskExecution.id == _ACTION.task_execution_id).where(
+        _ACTION.id.in_(sa.bindparam('ids', expanding=True))).options(
+            orm.defer(_ACTION.input))
 
 
 def _refreshed_columns():

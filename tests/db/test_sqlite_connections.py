@@ -125,3 +125,32 @@ class InMemoryDatabaseTest(unittest.TestCase):
         with engine.connect() as conn:
             self.assertEqual(1, conn.exec_driver_sql(
                 'SELECT count(*) FROM t').scalar())
+
+
+class WriteLockTest(unittest.TestCase):
+    """A transaction that fails before it begins (the database disposed
+    of meanwhile, as when a stopped engine's thread starts one) lets go
+    of the SQLite write lock: no later transaction waits for it."""
+
+    def setUp(self):
+        api.setup('sqlite://')
+        self.addCleanup(api.dispose)
+
+    def test_lock_released_when_no_session_can_be_made(self):
+        import threading
+        from unittest import mock
+
+        with mock.patch.object(api, '_sessionmaker',
+                               side_effect=RuntimeError('disposed')):
+            with self.assertRaises(RuntimeError):
+                with api.transaction():
+                    pass
+        got = []
+        t = threading.Thread(target=lambda: got.append(
+            api._write_lock.acquire(timeout=10) and
+            api._write_lock.release() is None))
+        t.start()
+        t.join()
+        self.assertEqual([True], got)
+        with api.transaction() as s:
+            self.assertEqual(1, s.execute(sa.text('SELECT 1')).scalar())

@@ -254,14 +254,14 @@ class _LocalServers(Target):
     """Common part: temp dir, config file, processes, readiness wait."""
 
     def __init__(self, server_bin=None, keep=False, start_timeout=90,
-                 extra_options=(), bytecode_cache=True):
+                 extra_options=(), bytecode_cache=True, port=0):
         self.server_bin = find_bin('mistral-clone-server', server_bin)
         self.keep = keep
         self.start_timeout = start_timeout
         self.tmp = tempfile.mkdtemp(prefix='mistral-clone-bench-')
         if bytecode_cache:
             precompile(self.server_bin)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = 'http://127.0.0.1:%d/v2' % self.port
         self.procs = []
         self.failed = False

@@ -60,6 +60,8 @@ def parse_args(argv):
                    help='a JSON file of another run (e.g. of the reference '
                    'Mistral): its figures are printed beside ours')
     p.add_argument('--server-bin', help='mistral-clone-server to start')
+    p.add_argument('--port', type=int, default=0,
+                   help='API port of a started server (default: a free one)')
     p.add_argument('--keep-logs', action='store_true',
                    help='keep the temp dir of started servers')
     p.add_argument('--no-bytecode-cache', action='store_true',
@@ -178,7 +180,8 @@ def make_target(args):
             options.insert(0, default)
     kw = {'server_bin': args.server_bin, 'keep': args.keep_logs,
           'extra_options': options,
-          'bytecode_cache': not args.no_bytecode_cache}
+          'bytecode_cache': not args.no_bytecode_cache,
+          'port': args.port}
     if args.start_embedded:
         return _servers.EmbeddedTarget(**kw)
     return _servers.ProductionTarget(engines=args.engines,

@@ -146,9 +146,10 @@ def make_server(transport, topic, server_name, service, api):
     _lengthen_busy_polls()
     target = messaging.Target(topic=topic, server=server_name,
                               version='1.0')
-    return messaging.get_rpc_server(
+    from mistral_clone.rpc import pools
+    return pools.use_lazy_pool(messaging.get_rpc_server(
         transport, target, [_endpoint(service, api)],
-        executor='threading')
+        executor='threading'))
 
 
 def start_server(server, conf, max_threads=None):

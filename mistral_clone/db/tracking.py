@@ -4,9 +4,13 @@ Every change of the ``state`` column of a workflow, task or action execution
 goes through the ORM, whichever module of the engine makes it. SQLAlchemy's
 attribute events (``set`` on the ``state`` attributes) note each change in
 the session of the running transaction; the session's ``after_commit`` event
-keeps them, and once the transaction is over (``db_api`` releases the SQLite
-write lock first) they go to :mod:`mistral_clone.observe` (workflow trace
-and metrics). So the trace shows exactly what was committed — a transaction
+queues them in commit order, and once the transaction is over (``db_api``
+releases the SQLite write lock first) they go to :mod:`mistral_clone.observe`
+(workflow trace and metrics). Whichever thread reports first reports every
+change committed so far, in the order of the commits: a transaction that
+committed after another (its successor, which took the SQLite write lock or
+the row lock the first one let go) never shows its changes first, even if its
+thread reached the report first. So the trace shows exactly what was committed — a transaction
 that rolls back (a deadlock retried, a validation error) leaves no line, and
 an object that went through several states in one transaction (a task
 created, run inline and finished) shows as one change, from the state
@@ -17,6 +21,7 @@ logging calls of its own.
 read from the database.
 """
 
+import collections
 import logging
 import threading
 
@@ -31,7 +36,10 @@ LOG = logging.getLogger(__name__)
 
 _KEY = 'mistral_clone.state_changes'
 _installed = []
-_committed = threading.local()
+# Committed changes not reported yet, in commit order (appended by the
+# committing thread while it holds the SQLite write lock or its row locks).
+_pending = collections.deque()
+_report_lock = threading.Lock()
 
 
 def _noter(kind):
@@ -73,23 +81,22 @@ def _emit(kind, obj, old, new):
 def _after_commit(session):
     changes = session.info.pop(_KEY, None)
     if changes:
-        pending = getattr(_committed, 'changes', None)
-        if pending is None:
-            pending = _committed.changes = []
-        pending.extend(c for c in changes.values() if c[2] != c[3])
+        # One extend of a list: atomic, the changes of a transaction stay
+        # together.
+        _pending.extend([c for c in changes.values() if c[2] != c[3]])
 
 
 def _report():
     """After the transaction (``db_api.after_transaction_hooks``)."""
-    pending = getattr(_committed, 'changes', None)
-    if not pending:
+    if not _pending:
         return
-    _committed.changes = None
-    for change in pending:
-        try:
-            _emit(*change)
-        except Exception:  # observing must never break the engine
-            LOG.debug('Could not report a state change', exc_info=True)
+    with _report_lock:
+        while _pending:
+            change = _pending.popleft()
+            try:
+                _emit(*change)
+            except Exception:  # observing must never break the engine
+                LOG.debug('Could not report a state change', exc_info=True)
 
 
 def _after_rollback(session):

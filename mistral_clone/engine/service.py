@@ -42,6 +42,10 @@ class Abandoned(exc.WorkflowException):
     """Work rolled back because its execution is being stopped."""
 
 
+class Stopped(Abandoned):
+    """Work refused: this engine was stopped."""
+
+
 class Engine(contracts.EngineApi):
 
     def __init__(self, executor_client=None, scheduler_waker=None,
@@ -56,8 +60,18 @@ class Engine(contracts.EngineApi):
         self.claimer = None
         # thread ident -> the transaction it runs (to abort evaluations)
         self._working = {}
+        self._stopped = False
 
     def stop(self):
+        """Stop: no transaction starts from now on. Work still arriving
+        (a result an in-process executor reports after its own stop, a
+        queued follow-up) is refused before any statement: the process
+        may have been set up for another database meanwhile (an embedded
+        server stopped, the next one started), which such work must not
+        touch: a stopped server's action reporting during a Mistral import
+        kept a connection to the new database open, so its file was copied
+        without the write-ahead log's content (all of the import)."""
+        self._stopped = True
         self._pool.shutdown(wait=False)
 
     def use_in_process_executor(self, executor):
@@ -82,6 +96,10 @@ class Engine(contracts.EngineApi):
         @db_api.retry_on_conflict
         def attempt():
             with db_api.transaction() as s:
+                # Here, not before: a stop while this waited for the write
+                # lock counts too; the session holds no connection yet.
+                if self._stopped:
+                    raise Stopped('The engine is stopped')
                 t = Transaction(
                     s, self.settings,
                     action_glue.Resolver(s, project_id or DEFAULT_PROJECT),

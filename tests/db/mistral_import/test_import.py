@@ -263,7 +263,7 @@ class TestResumeHere(ImportTestCase):
         # The asynchronous action still waits for its result.
         r = self.server.put('/executions/%s' % ex_id('async_wait'),
                             {'state': 'RUNNING'})
-        self.assertEqual(200, r.status_code)
+        self.assertEqual(200, r.status_code, r.text)
         task = self.server.tasks(ex_id('async_wait'))[0]
         actions = self.server.http.get(
             self.server.url + '/tasks/%s/action_executions' % task['id']

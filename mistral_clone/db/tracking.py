@@ -4,13 +4,13 @@ Every change of the ``state`` column of a workflow, task or action execution
 goes through the ORM, whichever module of the engine makes it. SQLAlchemy's
 attribute events (``set`` on the ``state`` attributes) note each change in
 the session of the running transaction; the session's ``after_commit`` event
-queues them in commit order, and once the transaction is over (``db_api``
-releases the SQLite write lock first) they go to :mod:`mistral_clone.observe`
-(workflow trace and metrics). Whichever thread reports first reports every
-change committed so far, in the order of the commits: a transaction that
-committed after another (its successor, which took the SQLite write lock or
-the row lock the first one let go) never shows its changes first, even if its
-thread reached the report first. So the trace shows exactly what was committed — a transaction
+queues them, and once the transaction is over (``db_api`` releases the
+SQLite write lock first) they go to :mod:`mistral_clone.observe` (workflow
+trace and metrics). Whichever thread reports first reports every change
+queued so far, in queue order: on SQLite that is the commit order (each
+transaction queues its changes under the write lock), so a transaction's
+successor never shows its changes first, even if its thread reached the
+report first. So the trace shows exactly what was committed — a transaction
 that rolls back (a deadlock retried, a validation error) leaves no line, and
 an object that went through several states in one transaction (a task
 created, run inline and finished) shows as one change, from the state
@@ -36,8 +36,8 @@ LOG = logging.getLogger(__name__)
 
 _KEY = 'mistral_clone.state_changes'
 _installed = []
-# Committed changes not reported yet, in commit order (appended by the
-# committing thread while it holds the SQLite write lock or its row locks).
+# Committed changes not reported yet, in the order their commits returned
+# (on SQLite appended under the write lock: the commit order).
 _pending = collections.deque()
 _report_lock = threading.Lock()
 

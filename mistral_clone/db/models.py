@@ -66,10 +66,9 @@ class JsonEncoded(sa.types.TypeDecorator):
             return None
         if not value and type(value) in _EMPTY_TEXTS:
             return _EMPTY_TEXTS[type(value)]
-        text = _encode(value)
-        if len(text) >= packing.PACK_FROM_CHARS and dialect.name == 'sqlite':
-            return packing.pack(text)
-        return text
+        if getattr(dialect, 'name', None) == 'sqlite':
+            return packing.encoded(value, _encode)
+        return _encode(value)
 
     def process_result_value(self, value, dialect):
         if value is None:

@@ -50,6 +50,43 @@ class PackTest(unittest.TestCase):
                          t.process_bind_param(value, postgresql.dialect()))
 
 
+class PiecesTest(unittest.TestCase):
+    """A large value's text made and packed a piece at a time."""
+
+    def test_pieces_make_the_same_text(self):
+        recs = large_value()['recs']
+        cases = [
+            recs, {'recs': recs}, (1, recs[:600]),
+            {'a': 1, 'b': {'c': recs[:1500], 'd': (1, 2)}, 'e': recs[:513]},
+            {i: r for i, r in enumerate(recs[:1200])},  # non-str keys
+            {'x': {str(i): i for i in range(600)}, 1: recs[:700]},
+            [{1, 2}, recs[:513], 'é' * 1000, float('nan')],
+            recs[:512], [[[[[[[[[[recs[:600]]]]]]]]]]],
+            {'s': 'x' * 300000}, {'a': [1]}, [], {}, 'text', 5, None]
+        for value in cases:
+            text = models._encode(value)
+            self.assertEqual(
+                text, ''.join(packing.json_pieces(value, models._encode)))
+            stored = packing.encoded(value, models._encode)
+            if len(text) >= packing.PACK_FROM_CHARS:
+                self.assertEqual(text, packing.unpack(stored))
+            else:
+                self.assertEqual(text, stored)
+
+    def test_circular_value_refused_as_before(self):
+        loop = []
+        loop.append(loop)
+        for value in (loop, {'x': [loop] * 600}):
+            with self.assertRaisesRegex(ValueError, 'Circular reference'):
+                packing.encoded(value, models._encode)
+
+    def test_small_values_in_one_piece(self):
+        self.assertEqual(['{"a":[1,2]}'], list(
+            packing.json_pieces({'a': [1, 2]}, models._encode)))
+        self.assertGreater(len(list(packing.json_pieces(
+            large_value(), models._encode))), 10)
+
+
 class StoredTest(unittest.TestCase):
     """Through an SQLite file set up by db/api.py."""
 

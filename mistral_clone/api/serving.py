@@ -97,6 +97,9 @@ class _WholeBody(object):
                 environ[CLOSE_CONNECTION] = True
                 return e.answer(environ, start_response)
             environ['wsgi.input'] = io.BytesIO(data)
+            # The buffer holds the bytes from here on: the application
+            # may let go of them before it answers (api/expose.py).
+            del data
         return self.app(environ, start_response)
 
 

@@ -29,6 +29,7 @@ import wsme.rest.json
 import wsme.types
 
 from mistral_clone.api import types
+from mistral_clone.db import packing
 
 # Bodies from this many bytes on are read here first.
 LARGE = 256 << 10
@@ -52,7 +53,7 @@ def set_aside(funcdef, request):
         return None
     try:
         # As WSME reads it: UTF-8 (api/hygiene.py refused anything else).
-        data = json.loads(body.decode('utf-8'))
+        data = packing.loads(body.decode('utf-8'))
     except (ValueError, RecursionError):
         return None
     if type(data) is not dict:

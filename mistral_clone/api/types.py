@@ -6,6 +6,7 @@ import uuid as uuid_lib
 import wsme.exc
 from wsme import types as wtypes
 
+from mistral_clone.db import packing
 from mistral_clone.db import query
 
 
@@ -53,7 +54,8 @@ class JsonType(wtypes.UserType):
             # ValueError: WSME reports it against the whole body.
             raise ValueError('the JSON object must be str, bytes or '
                              'bytearray, not %s' % type(value).__name__)
-        value = json.loads(value)
+        value = (packing.loads(value) if len(value) >= packing.PACK_FROM_CHARS
+                 else json.loads(value))
         if value is not None and not isinstance(value, dict):
             raise wsme.exc.ClientSideError(
                 'JsonType field value must be a dictionary [actual=%s]'

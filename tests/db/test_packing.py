@@ -1,6 +1,7 @@
 """db/packing.py: long JSON texts stored compressed on SQLite, read back,
 filtered on and listed as if they were text; other databases unchanged."""
 
+import json
 import os
 import tempfile
 import unittest
@@ -85,6 +86,35 @@ class PiecesTest(unittest.TestCase):
             packing.json_pieces({'a': [1, 2]}, models._encode)))
         self.assertGreater(len(list(packing.json_pieces(
             large_value(), models._encode))), 10)
+
+
+class SharedStringsTest(unittest.TestCase):
+
+    def test_equal_short_strings_are_one_object(self):
+        text = models._encode(large_value())
+        value = packing.loads(text)
+        self.assertEqual(json.loads(text), value)
+        tags = [t for r in value['recs'] for t in r['tags']]
+        self.assertEqual(2, len({id(t) for t in tags}))
+        value = packing.loads(json.dumps([{'a': 'x' * 40, 'b': 'x' * 40}]))
+        self.assertIsNot(value[0]['a'], value[0]['b'])  # longer ones apart
+        for text in ('"text"', '5', 'null', '{"a": 1, "a": 2}', '[]'):
+            self.assertEqual(json.loads(text), packing.loads(text))
+        for bad in ('{"a": 1', '[1,]', ''):
+            with self.assertRaises(ValueError) as plain:
+                json.loads(bad)
+            with self.assertRaises(ValueError) as shared:
+                packing.loads(bad)
+            self.assertEqual(str(plain.exception), str(shared.exception))
+
+    def test_read_back_values_share(self):
+        t = models.JsonEncoded()
+        sqlite = api.sa.create_engine('sqlite://').dialect
+        value = t.process_result_value(
+            t.process_bind_param(large_value(), sqlite), sqlite)
+        self.assertEqual(large_value(), value)
+        self.assertIs(value['recs'][0]['tags'][0],
+                      value['recs'][-1]['tags'][0])
 
 
 class StoredTest(unittest.TestCase):

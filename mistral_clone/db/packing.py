@@ -114,6 +114,17 @@ def _large(value, depth):
     return False
 
 
+def slices(value, size):
+    """A list's (or tuple's) items, or a dict's, ``size`` at a time: lists
+    (dicts) of them, in order."""
+    n = len(value)
+    if type(value) is dict:
+        items = iter(value.items())
+        return (dict(itertools.islice(items, size))
+                for _ in range(0, n, size))
+    return (list(value[i:i + size]) for i in range(0, n, size))
+
+
 def json_pieces(value, encode, depth=0):
     """Pieces of ``encode(value)``, in order (their concatenation is that
     text), for ``encode`` a compact JSON encoder (separators ``,`` and
@@ -123,19 +134,10 @@ def json_pieces(value, encode, depth=0):
     if depth >= _DEPTH or not (t is dict or t is list or t is tuple):
         yield encode(value)
         return
-    n = len(value)
-    if n > _SLICE:
+    if len(value) > _SLICE:
         # Each slice's text less its brackets, ',' between slices.
-        if t is dict:
-            items = iter(value.items())
-            slices = (dict(itertools.islice(items, _SLICE))
-                      for _ in range(0, n, _SLICE))
-            yield '{'
-        else:
-            slices = (list(value[i:i + _SLICE])
-                      for i in range(0, n, _SLICE))
-            yield '['
-        for i, part in enumerate(slices):
+        yield '{' if t is dict else '['
+        for i, part in enumerate(slices(value, _SLICE)):
             text = encode(part)
             yield text[1:-1] if not i else ',' + text[1:-1]
         yield '}' if t is dict else ']'

@@ -22,7 +22,9 @@ parser, each given parameter converted by WSME's ``from_param`` for its
 declared type, the request context built as :class:`ContextHook` builds it,
 the *same* handler function called (the controller method under
 :func:`mistral_clone.api.expose.wsexpose`) and its JSON-ready result
-encoded as WSME's JSON renderer does (``json.dumps``), answered with the
+encoded as WSME's JSON renderer does (``json.dumps``; a list answered
+from :mod:`~mistral_clone.api.list_cache` brings its encoded JSON along),
+answered with the
 headers pecan sends (``Content-Type: application/json`` and the length).
 
 Anything else, and any request whose parameters do not convert or whose
@@ -33,7 +35,6 @@ tests/api/test_fast_lists.py compares both paths' status, headers and
 bodies.
 """
 
-import json
 import logging
 
 from webob import compat as webob_compat
@@ -42,6 +43,7 @@ import wsme.rest.args
 import wsme.types
 
 from mistral_clone import context
+from mistral_clone.api import list_cache
 
 LOG = logging.getLogger(__name__)
 
@@ -119,7 +121,8 @@ class FastLists(object):
         try:
             context.set_ctx(self.make_context(environ, host_url))
             result = route.function(route.controller, **kwargs)
-            return json.dumps(result).encode('ascii')
+            # A cached answer carries its JSON (api/list_cache.py).
+            return list_cache.encode(result)
         except Exception:
             # pecan runs it again and answers whatever it answers.
             LOG.debug("List request left to pecan", exc_info=True)

@@ -44,9 +44,33 @@ class ListParams(object):
             self.page_size = max_limit
         else:
             self.page_size = min(self.requested_limit, max_limit)
-        self.sort_keys, self.sort_dirs = validate_sort(
-            resource, sort_keys or default_sort, sort_dirs or 'asc')
-        self.fields = validate_fields(resource, fields)
+        sort_keys = sort_keys or default_sort
+        sort_dirs = sort_dirs or 'asc'
+        # The checks are pure functions of the resource and these strings:
+        # their results are kept (lists handed out as fresh copies).
+        memo_key = (resource, sort_keys, sort_dirs, fields)
+        try:
+            checked = _checked.get(memo_key)
+        except TypeError:  # lists given by a caller
+            memo_key = checked = None
+        if checked is None:
+            keys, dirs = validate_sort(resource, sort_keys, sort_dirs)
+            checked = (tuple(keys), tuple(dirs),
+                       tuple(validate_fields(resource, fields)))
+            if memo_key is not None:
+                if len(_checked) >= CHECKED_ENTRIES:
+                    _checked.clear()
+                _checked[memo_key] = checked
+        self.sort_keys = list(checked[0])
+        self.sort_dirs = list(checked[1])
+        self.fields = list(checked[2])
+
+
+# ListParams' checked sorting and fields by (resource, sort_keys,
+# sort_dirs, fields) strings; emptied when full (the strings come from
+# clients).
+CHECKED_ENTRIES = 256
+_checked = {}
 
 
 def validate_limit(limit):
@@ -270,7 +294,8 @@ def _cache_key(resource, params, parsed, marker, scope, ctx, *more):
         hash(key)
     except TypeError:
         return None
-    if len(repr(key)) > 2048:
+    if marker is not None and len(str(marker)) > 256 or any(
+            len(str(v)) > 256 for _, _, v in values):
         return None
     return key
 

@@ -53,6 +53,10 @@ ROUTES = {
     '/v2/executions': ('v2', 'executions', 'get_all'),
 }
 
+# Parsed query strings kept per route (see _Route.arguments).
+PARSED_ENTRIES = 256
+PARSED_QUERY = 1024
+
 ACCEPTED = frozenset([None, '*/*', 'application/json'])
 HEADERS_JSON = 'application/json'
 
@@ -60,7 +64,7 @@ HEADERS_JSON = 'application/json'
 class _Route(object):
     """One list handler: its plain function, controller and arguments."""
 
-    __slots__ = ('controller', 'function', 'types')
+    __slots__ = ('controller', 'function', 'types', '_parsed')
 
     def __init__(self, controller, exposed):
         self.controller = controller
@@ -71,6 +75,22 @@ class _Route(object):
         self.types = {a.name: a.datatype for a in funcdef.arguments
                       if not isinstance(a.datatype, wsme.types.ArrayType)
                       and not wsme.types.iscomplex(a.datatype)}
+        # Query string -> keyword arguments (or None): a pure function of
+        # the string, kept for the last PARSED_ENTRIES short ones.
+        self._parsed = {}
+
+    def arguments(self, query):
+        """The handler's keyword arguments (a fresh dict) from the query
+        string, or None when WSME must read them."""
+        try:
+            kwargs = self._parsed[query]
+        except KeyError:
+            kwargs = _arguments(self, query)
+            if len(query) <= PARSED_QUERY:
+                if len(self._parsed) >= PARSED_ENTRIES:
+                    self._parsed.clear()
+                self._parsed[query] = kwargs
+        return None if kwargs is None else dict(kwargs)
 
 
 def _find_routes(root):
@@ -114,7 +134,7 @@ class FastLists(object):
                 'HTTP_TRANSFER_ENCODING' in environ or \
                 self.hook_log.isEnabledFor(logging.DEBUG):
             return None
-        kwargs = _arguments(route, environ.get('QUERY_STRING', ''))
+        kwargs = route.arguments(environ.get('QUERY_STRING', ''))
         if kwargs is None:
             return None
         host_url = webob.request.BaseRequest(environ).host_url

@@ -64,6 +64,9 @@ class ListCache(object):
         """The body kept for ``key`` at ``version``, or None."""
         with self._lock:
             if version != self._version:
+                if self._version is not None and _older(version,
+                                                        self._version):
+                    return None  # a slow reader: keep the newer entries
                 # The rows changed (or the database is another one):
                 # nothing kept is an answer any more.
                 self._clear()

@@ -36,6 +36,12 @@ class ListCacheTest(unittest.TestCase):
         self.assertIsNone(cache.get('k', (SOURCE, 5)))
         self.assertIsNone(cache.get('k', (SOURCE, 4)))
 
+    def test_a_slow_reader_does_not_drop_newer_entries(self):
+        cache = list_cache.ListCache()
+        cache.put('k', (SOURCE, 6), {'x': 1})
+        self.assertIsNone(cache.get('k', (SOURCE, 5)))
+        self.assertIsNotNone(cache.get('k', (SOURCE, 6)))
+
     def test_another_database_is_another_version(self):
         cache = list_cache.ListCache()
         cache.put('k', (SOURCE, 3), {'x': 1})

@@ -124,6 +124,9 @@ class WorkflowDefinition(_Definition, Base):
         sa.UniqueConstraint('name', 'namespace', 'project_id',
                             name='uq_workflow_name_ns_project'),
         sa.Index('ix_workflow_definitions_project_id', 'project_id'),
+        # The default list order (created_at, then id).
+        sa.Index('ix_workflow_definitions_created_at_id', 'created_at',
+                 'id'),
     )
     checksum = sa.Column(sa.String(32), nullable=True)
     input = sa.Column(sa.Text(), nullable=True)
@@ -364,6 +367,15 @@ class ResourceMember(_Timestamps, Base):
     project_id = sa.Column(sa.String(80), nullable=False)
     member_id = sa.Column(sa.String(80), nullable=False)
     status = sa.Column(sa.String(20), nullable=False, default='pending')
+
+
+class Generation(Base):
+    """A counter bumped, in the writing transaction, by database triggers
+    on the tables a cached list is read from (alembic revision 003): see
+    db/generations.py."""
+    __tablename__ = 'generations'
+    name = sa.Column(sa.String(64), primary_key=True)
+    value = sa.Column(sa.BigInteger(), nullable=False)
 
 
 class ScheduledJob(Base):

@@ -24,34 +24,24 @@ version.
 """
 
 import argparse
-import io
 import json
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
 
-WORKFLOW = ("---\nversion: '2.0'\nNAME:\n  tasks:\n    t1:\n"
-            "      action: std.noop\n")
+import request_cpu
+
+WORKFLOW = request_cpu.WORKFLOW
 
 
 def _environ(method, path, body=b''):
-    path, _, query = path.partition('?')
-    return {'REQUEST_METHOD': method, 'PATH_INFO': path,
-            'QUERY_STRING': query, 'SERVER_NAME': 'localhost',
-            'SERVER_PORT': '80', 'HTTP_HOST': 'localhost',
-            'REMOTE_ADDR': '127.0.0.1', 'SERVER_PROTOCOL': 'HTTP/1.1',
-            'wsgi.url_scheme': 'http', 'wsgi.input': io.BytesIO(body),
-            'wsgi.errors': sys.stderr, 'wsgi.version': (1, 0),
-            'wsgi.multithread': True, 'wsgi.multiprocess': False,
-            'wsgi.run_once': False,
-            'CONTENT_TYPE': ('application/json' if method == 'POST'
-                             and path.endswith('executions')
-                             else 'text/plain'),
-            'CONTENT_LENGTH': str(len(body))}
+    environ = request_cpu._environ(method, path, body)
+    if path.endswith('/executions'):
+        environ['CONTENT_TYPE'] = 'application/json'
+    return environ
 
 
 def _call(app, environ, expect):
@@ -60,13 +50,9 @@ def _call(app, environ, expect):
     def start_response(status, headers, exc_info=None):
         seen['status'] = status
     chunks = app(environ, start_response)
-    try:
-        body = b''.join(chunks)
-    finally:
-        # As a WSGI server does, after writing the answer.
-        close = getattr(chunks, 'close', None)
-        if close is not None:
-            close()
+    body = b''.join(chunks)
+    if hasattr(chunks, 'close'):  # as a WSGI server does once it wrote it
+        chunks.close()
     if not seen['status'].startswith(expect):
         raise SystemExit('%s %s: %s %s' % (environ['REQUEST_METHOD'],
                                            environ['PATH_INFO'],

@@ -77,7 +77,6 @@ class Workflows:
         wf_ex.context = {'__execution': {'id': wf_ex.id}}
         wf_ex.runtime_context = {'depth': depth} if depth else {}
         t.s.add(wf_ex)
-        t.s.flush()
         t.outbox.inputs[wf_ex.id] = wf_input
         run = t.adopt(wf_ex)
         if spec.vars:

@@ -43,10 +43,12 @@ def find_workflow(session, identifier, namespace, project_id, admin=False):
     """A workflow by id, or by name in ``namespace``, that ``project_id``
     may use (``admin``: any project's, its own first);
     ``DBEntityNotFoundError`` (404) otherwise."""
-    m = models.WorkflowDefinition
-    usable = sa.true() if admin else usable_by(project_id)
-    own_first = project_id if admin else None
     namespace = namespace or ''
+    if not admin:
+        return _find_usable(session, identifier, namespace, project_id)
+    m = models.WorkflowDefinition
+    usable = sa.true()
+    own_first = project_id
     row = None
     if _is_uuid(identifier):
         row = _first(session, m.id == identifier, usable)
@@ -58,6 +60,45 @@ def find_workflow(session, identifier, namespace, project_id, admin=False):
             'Workflow not found [workflow_identifier=%s, namespace=%s]'
             % (identifier, namespace))
     return row
+
+
+def _find_usable(session, identifier, namespace, project_id):
+    """:func:`find_workflow` for a project (not an admin's lookup), through
+    statements built once: building and keying them cost an engine more
+    than running them, at every start of an execution."""
+    row = None
+    params = {'project_id': project_id}
+    if _is_uuid(identifier):
+        row = session.execute(_usable_statement('id'), dict(
+            params, id=identifier)).scalars().first()
+    if row is None:
+        row = session.execute(_usable_statement('name'), dict(
+            params, name=identifier, namespace=namespace)).scalars().first()
+    if row is None:
+        raise exc.DBEntityNotFoundError(
+            'Workflow not found [workflow_identifier=%s, namespace=%s]'
+            % (identifier, namespace))
+    return row
+
+
+_usable_statements = {}
+
+
+def _usable_statement(by):
+    """The statement of :func:`_find_usable` looking a workflow up ``by``
+    id or name (and namespace): what :func:`_first` builds with
+    :func:`usable_by`, with the values as parameters."""
+    q = _usable_statements.get(by)
+    if q is None:
+        m = models.WorkflowDefinition
+        if by == 'id':
+            where = [m.id == sa.bindparam('id')]
+        else:
+            where = [m.name == sa.bindparam('name'),
+                     m.namespace == sa.bindparam('namespace')]
+        q = _usable_statements[by] = sa.select(m).where(
+            *where, usable_by(sa.bindparam('project_id'))).limit(1)
+    return q
 
 
 def find_subworkflow(session, name, namespace, parent_name, project_id):

@@ -37,9 +37,15 @@ DEFAULT_PROJECT = '<default-project>'
 # still spread over several executors.
 ACTIONS_PER_MESSAGE = 10
 
-# How long a stopping engine waits for the actions its sender thread still
-# has to send (see Engine.stop).
+# How long a stopping engine waits for the actions its sender threads still
+# have to send (see Engine.stop).
 SEND_DRAIN_SECONDS = 5.0
+
+# Most threads sending actions after the answers (Engine._dispatch): each
+# send waits for the broker's confirmation, and a burst of starts on a
+# loaded machine would queue behind one thread; started only when the ones
+# there are all busy.
+SENDER_THREADS = 4
 
 
 class Abandoned(exc.WorkflowException):
@@ -60,13 +66,14 @@ class Engine(contracts.EngineApi):
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix='engine')
         # ``send_after_answer`` (executors over RPC): the messages taking a
-        # transaction's actions to the executors leave from one thread of
+        # transaction's actions to the executors leave from threads of
         # their own, so that the caller's answer does not wait for them
-        # (see _dispatch); its thread starts at the first send.
+        # (see _dispatch); the first one starts at the first send.
         self._sender = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix='engine-send') \
+            max_workers=SENDER_THREADS, thread_name_prefix='engine-send') \
             if send_after_answer else None
-        self._sent_later = False
+        self._sends = set()         # sends submitted, not done
+        self._sends_lock = threading.Lock()
         # The claim name of an executor in this process (embedded mode,
         # see use_in_process_executor), or None.
         self.claimer = None
@@ -89,18 +96,18 @@ class Engine(contracts.EngineApi):
             self._drain_sender()
 
     def _drain_sender(self):
-        """Let the sender thread send what committed transactions left it
-        (up to SEND_DRAIN_SECONDS: what is still unsent then is sent again
-        by the recovery check, as after a crash between commit and send)."""
-        sender = self._sender
-        if self._sent_later:
-            try:
-                sender.submit(lambda: None).result(SEND_DRAIN_SECONDS)
-            except Exception:
-                LOG.warning('Actions still unsent after %ss at stop: the '
-                            'recovery check sends them again',
-                            SEND_DRAIN_SECONDS)
-        sender.shutdown(wait=False)
+        """Let the sender threads send what committed transactions left
+        them (up to SEND_DRAIN_SECONDS: what is still unsent then is sent
+        again by the recovery check, as after a crash between commit and
+        send)."""
+        self._sender.shutdown(wait=False)
+        with self._sends_lock:
+            pending = set(self._sends)
+        _, left = concurrent.futures.wait(pending, SEND_DRAIN_SECONDS)
+        if left:
+            LOG.warning('Actions still unsent after %ss at stop: the '
+                        'recovery check sends them again',
+                        SEND_DRAIN_SECONDS)
 
     def use_in_process_executor(self, executor):
         """Send actions to ``executor``, an ``executor.service.Executor``
@@ -183,11 +190,15 @@ class Engine(contracts.EngineApi):
                 # (publisher-confirmed, ~10 ms each on a loaded machine).
                 # Crash safety is unchanged: an action committed and not
                 # sent is sent again by the recovery check.
-                self._sent_later = True
                 try:
-                    self._sender.submit(self._send_actions, outbox.actions)
+                    sending = self._sender.submit(self._send_actions,
+                                                  outbox.actions)
                 except RuntimeError:  # stopped
                     self._send_actions(outbox.actions)
+                else:
+                    with self._sends_lock:
+                        self._sends.add(sending)
+                    sending.add_done_callback(self._sent)
         if outbox.claimed:
             self._send(self.executor_client.run_claimed, outbox.claimed,
                        outbox.claimed)
@@ -199,6 +210,10 @@ class Engine(contracts.EngineApi):
             self._pool.submit(self._safely, self.run_job, job_id)
         if outbox.wake_scheduler and self.scheduler_waker is not None:
             self.scheduler_waker()
+
+    def _sent(self, sending):
+        with self._sends_lock:
+            self._sends.discard(sending)
 
     def _send_actions(self, actions):
         # Actions go to the executors in messages of up to

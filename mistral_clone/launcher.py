@@ -239,7 +239,8 @@ def _launch_remote(components, conf, launched, host, claimer=None):
         from mistral_clone.engine.settings import EngineSettings
         engine = Engine(executor_client=executor_client,
                         workers=conf.engine.workers,
-                        settings=EngineSettings.from_conf(conf))
+                        settings=EngineSettings.from_conf(conf),
+                        send_after_answer=True)
         launched.engine = engine
         server = servers.make_server(
             transport, conf.engine.topic, '%s-%s' % (host, os.getpid()),

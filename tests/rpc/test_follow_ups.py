@@ -3,6 +3,7 @@
 action, without a message to the executors' topic. SQLite in a temporary
 file, no broker."""
 
+import threading
 import unittest
 
 from mistral_clone.engine import service as engine_service
@@ -129,6 +130,36 @@ class FollowUpsTest(SqliteFileCase):
             contracts.ActionResults(
                 ((second.action_ex_id, contracts.ActionResult(data=1)),))))
         self.assertEqual([], executors.sent)  # t2 was the last task
+
+    def test_the_answer_does_not_wait_for_the_sends(self):
+        # Engines of the production mode (send_after_answer): a start's
+        # answer leaves before the message taking its first action to the
+        # executors (it waited for that publisher-confirmed message); the
+        # message still leaves, after the commit, and a stopping engine
+        # lets it leave first.
+        from mistral_clone.services import workflows as wf_svc
+        release = threading.Event()
+
+        class SlowExecutors(_Executors):
+            def run_action(self, runnable):
+                release.wait(10)
+                super().run_action(runnable)
+        executors = SlowExecutors()
+        engine = Engine(executor_client=executors, workers=1,
+                        send_after_answer=True)
+        self.addCleanup(engine.stop)
+        wf_svc.create_workflows(
+            "version: '2.0'\nwf:\n  tasks:\n    t1:\n"
+            "      action: std.sleep seconds=0\n")
+        ex = engine.start_workflow('wf')
+        self.assertEqual('RUNNING', ex['state'])
+        self.assertEqual([], executors.sent)  # still being sent
+        ex2 = engine.start_workflow('wf')
+        threading.Timer(0.2, release.set).start()
+        engine.stop()  # waits for both sends
+        self.assertEqual(
+            {ex['id'], ex2['id']},
+            {r.wf_ex_id for r in executors.sent})
 
     def test_executor_claims_and_runs_what_its_delivery_took(self):
         a, b = _action(), _action()

@@ -12,6 +12,12 @@ in an installation without pygments; the mark is removed right after, so
 anything else may still import pygments. A process that imported pecan
 or mako before (the embedded server's migrations import mako) is left
 as it is.
+
+``pecan.templating`` also registers a Jinja renderer when ``jinja2`` is
+importable: our application renders no templates (JSON and XML only), so
+``jinja2`` is marked unimportable for that import too (~1.6 MB of every
+API process; Jinja is imported by the first Jinja expression or
+healthcheck page that needs it, see ``lean_imports``).
 """
 
 import importlib
@@ -19,13 +25,19 @@ import sys
 
 
 def import_pecan():
-    """``import pecan``, with mako's error pages left without pygments."""
-    if 'pecan' not in sys.modules and 'mako.exceptions' not in sys.modules \
-            and 'pygments' not in sys.modules:
-        sys.modules['pygments'] = None
+    """``import pecan``, with mako's error pages left without pygments
+    and pecan without its Jinja renderer."""
+    if 'pecan' not in sys.modules:
+        hidden = [name for name in ('pygments', 'jinja2')
+                  if name not in sys.modules]
+        if 'mako.exceptions' in sys.modules and 'pygments' in hidden:
+            hidden.remove('pygments')
+        for name in hidden:
+            sys.modules[name] = None
         try:
             importlib.import_module('pecan')
         finally:
-            if sys.modules.get('pygments', False) is None:
-                del sys.modules['pygments']
+            for name in hidden:
+                if sys.modules.get(name, False) is None:
+                    del sys.modules[name]
     return importlib.import_module('pecan')

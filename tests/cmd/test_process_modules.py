@@ -61,6 +61,10 @@ NOT_FOR_API = (
     # mako's error pages highlight with pygments when it is installed (the
     # test extras install it): pecan is imported without it (lean_pecan).
     'pygments',
+    # oslo_middleware's __init__ imports every middleware of the package,
+    # its healthcheck imports Jinja for its pages (lean_imports.py).
+    'oslo_middleware.basic_auth', 'bcrypt', 'oslo_middleware.debug',
+    'jinja2',
 )
 
 # What no process imports before it opens a SQLite database (the probes

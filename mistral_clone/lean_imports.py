@@ -1,0 +1,85 @@
+"""oslo.middleware's modules without what its packages import for others.
+
+``import oslo_middleware.cors`` runs ``oslo_middleware/__init__.py``
+first, which imports every middleware of the package: basic_auth (bcrypt),
+the debug, sizelimit, tracing and correlation-id middlewares, and the
+healthcheck with Jinja (its page templates). The API uses CORS, the proxy
+headers, the request id and the healthcheck (``api/middleware.py``,
+``api/health.py``, options in ``config.py``): the rest, and Jinja until a
+healthcheck page is rendered or an expression needs it, was ~3.6 MB of
+every API process (issue 14, memory).
+
+:func:`oslo_middleware` makes ``oslo_middleware`` a package whose
+``__init__`` runs only when something asks it for a name that is none of
+its submodules (``oslo_middleware.CORS``): its submodules are imported as
+usual, each with what it imports itself. The healthcheck module is
+imported with ``jinja2`` standing for a module that imports the real one
+at its first attribute (``jinja2.Template``, when a page is rendered).
+Call it before any import of ``oslo_middleware``; a process that imported
+the package already is left as it is.
+"""
+
+import importlib
+import importlib.util
+import sys
+import threading
+import types
+
+_lock = threading.RLock()
+
+
+class _DeferredPackage(types.ModuleType):
+    """A package module whose ``__init__`` has not run yet."""
+
+    def __getattr__(self, name):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        # ``from package import submodule`` asks hasattr() first: a
+        # submodule is left for the import system to import.
+        if importlib.util.find_spec('%s.%s' % (self.__name__, name)):
+            raise AttributeError(name)
+        with _lock:
+            if type(self) is _DeferredPackage:
+                self.__class__ = types.ModuleType
+                self.__spec__.loader.exec_module(self)
+        return getattr(self, name)
+
+
+class _DeferredModule(types.ModuleType):
+    """Stands for module ``name`` in another module's globals; imports the
+    real one at its first attribute."""
+
+    def __getattr__(self, attr):
+        if attr.startswith('__'):
+            raise AttributeError(attr)
+        with _lock:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = importlib.import_module(self.__name__)
+        return getattr(real, attr)
+
+
+def _defer_package(name):
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    module = importlib.util.module_from_spec(spec)
+    module.__class__ = _DeferredPackage
+    sys.modules[name] = module
+
+
+def oslo_middleware():
+    """Make ``oslo_middleware`` importable without its ``__init__`` and
+    import its healthcheck with Jinja deferred (see the module's doc)."""
+    with _lock:
+        _defer_package('oslo_middleware')
+        if 'oslo_middleware.healthcheck' in sys.modules:
+            return
+        stand_in = None
+        if 'jinja2' not in sys.modules:
+            stand_in = sys.modules['jinja2'] = _DeferredModule('jinja2')
+        try:
+            importlib.import_module('oslo_middleware.healthcheck')
+        finally:
+            if stand_in is not None and sys.modules.get('jinja2') is stand_in:
+                del sys.modules['jinja2']

@@ -1,0 +1,55 @@
+"""oslo.middleware without its package's other middlewares and Jinja
+(mistral_clone/lean_imports.py), in a fresh interpreter."""
+
+import json
+import subprocess
+import sys
+import textwrap
+import unittest
+
+PROBE = textwrap.dedent('''\
+    import json, sys
+    from mistral_clone import lean_imports
+    lean_imports.oslo_middleware()
+    from oslo_middleware import cors, http_proxy_to_wsgi, request_id
+    from oslo_middleware.healthcheck import opts, pluginbase
+    from oslo_middleware import healthcheck
+    seen = {'at_start': sorted(m for m in sys.modules if m.split('.')[0]
+                               in ('jinja2', 'bcrypt') or m in (
+                                   'oslo_middleware.basic_auth',
+                                   'oslo_middleware.debug'))}
+
+    # A healthcheck page is rendered with the real Jinja.
+    from oslo_config import cfg
+    conf = cfg.ConfigOpts()
+    conf([])
+    app = healthcheck.Healthcheck(None, conf)
+    out = {}
+    body = app({'REQUEST_METHOD': 'GET', 'PATH_INFO': '/healthcheck',
+                'SERVER_NAME': 'x', 'SERVER_PORT': '80',
+                'wsgi.url_scheme': 'http', 'HTTP_ACCEPT': 'text/html',
+                'REMOTE_ADDR': '127.0.0.1'},
+               lambda status, headers, exc=None: out.update(status=status))
+    seen['status'] = out['status']
+    seen['html'] = b''.join(body).decode()
+    seen['jinja2_after_page'] = 'jinja2.environment' in sys.modules
+    # The package's own names: its __init__ runs at the first of them.
+    import oslo_middleware
+    seen['CORS'] = oslo_middleware.CORS is cors.CORS
+    seen['basic_auth_after'] = 'oslo_middleware.basic_auth' in sys.modules
+    print(json.dumps(seen))
+    ''')
+
+
+class LeanOsloMiddlewareTest(unittest.TestCase):
+
+    def test_only_what_is_used_is_imported(self):
+        out = subprocess.run([sys.executable, '-c', PROBE], check=True,
+                             stdout=subprocess.PIPE, timeout=120)
+        seen = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        self.assertEqual([], seen['at_start'])
+        self.assertEqual('200 OK', seen['status'])
+        self.assertIn('<html', seen['html'].lower())
+        self.assertTrue(seen['jinja2_after_page'])
+        self.assertTrue(seen['CORS'])
+        self.assertTrue(seen['basic_auth_after'])

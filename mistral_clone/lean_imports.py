@@ -17,6 +17,13 @@ imported with ``jinja2`` standing for a module that imports the real one
 at its first attribute (``jinja2.Template``, when a page is rendered).
 Call it before any import of ``oslo_middleware``; a process that imported
 the package already is left as it is.
+
+:func:`defer` does the same for a module a library imports but our
+processes seldom use (``cmd/server.py``): ``psutil`` (``oslo_utils.netutils``,
+imported by oslo.messaging, reads network interfaces with it in functions
+our processes never call: ~0.8 MB of every process) and the
+``importlib_metadata`` backport (WSME looks up its protocol plugins with
+it, which our API never asks for: ~0.5 MB of an API process).
 """
 
 import importlib
@@ -46,12 +53,10 @@ class _DeferredPackage(types.ModuleType):
 
 
 class _DeferredModule(types.ModuleType):
-    """Stands for module ``name`` in another module's globals; imports the
-    real one at its first attribute."""
+    """Stands for module ``name`` (in ``sys.modules`` or in another
+    module's globals); imports the real one at its first attribute."""
 
     def __getattr__(self, attr):
-        if attr.startswith('__'):
-            raise AttributeError(attr)
         with _lock:
             if sys.modules.get(self.__name__) is self:
                 del sys.modules[self.__name__]
@@ -68,6 +73,26 @@ def _defer_package(name):
     sys.modules[name] = module
 
 
+def _stand_in(name):
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return None
+    module = _DeferredModule(name)
+    module.__spec__ = spec
+    return module
+
+
+def defer(name):
+    """``import name`` gives a stand-in until something reads one of its
+    attributes, which imports the real module (not installed: nothing is
+    done, ``import`` raises as before)."""
+    with _lock:
+        if name not in sys.modules:
+            module = _stand_in(name)
+            if module is not None:
+                sys.modules[name] = module
+
+
 def oslo_middleware():
     """Make ``oslo_middleware`` importable without its ``__init__`` and
     import its healthcheck with Jinja deferred (see the module's doc)."""
@@ -77,7 +102,9 @@ def oslo_middleware():
             return
         stand_in = None
         if 'jinja2' not in sys.modules:
-            stand_in = sys.modules['jinja2'] = _DeferredModule('jinja2')
+            stand_in = _stand_in('jinja2')
+            if stand_in is not None:
+                sys.modules['jinja2'] = stand_in
         try:
             importlib.import_module('oslo_middleware.healthcheck')
         finally:

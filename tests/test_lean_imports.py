@@ -53,3 +53,48 @@ class LeanOsloMiddlewareTest(unittest.TestCase):
         self.assertTrue(seen['jinja2_after_page'])
         self.assertTrue(seen['CORS'])
         self.assertTrue(seen['basic_auth_after'])
+
+
+DEFER_PROBE = textwrap.dedent('''\
+    import importlib.util, json, sys
+    from mistral_clone import lean_imports
+    lean_imports.defer('psutil')
+    lean_imports.defer('no_such_module_here')
+    seen = {}
+    import psutil
+    seen['stand_in'] = type(psutil).__name__
+    seen['spec'] = importlib.util.find_spec('psutil').name
+    try:
+        import no_such_module_here  # noqa: F401
+    except ImportError:
+        seen['missing'] = 'ImportError'
+    # oslo.messaging (oslo_utils.netutils) imports it, uses none of it.
+    import oslo_messaging  # noqa: F401
+    from oslo_utils import netutils
+    seen['after_messaging'] = type(sys.modules['psutil']).__name__
+    seen['netutils_has_stand_in'] = netutils.psutil is psutil
+    # The first attribute imports the real module.
+    seen['pid'] = psutil.Process().pid
+    seen['real'] = type(sys.modules['psutil']).__name__
+    seen['version'] = psutil.__version__ == sys.modules['psutil'].__version__
+    import psutil as again
+    seen['again'] = again is sys.modules['psutil']
+    print(json.dumps(seen))
+    ''')
+
+
+class DeferTest(unittest.TestCase):
+
+    def test_a_deferred_module_is_imported_at_its_first_attribute(self):
+        out = subprocess.run([sys.executable, '-c', DEFER_PROBE], check=True,
+                             stdout=subprocess.PIPE, timeout=120)
+        seen = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        self.assertEqual('_DeferredModule', seen['stand_in'])
+        self.assertEqual('psutil', seen['spec'])
+        self.assertEqual('ImportError', seen['missing'])
+        self.assertEqual('_DeferredModule', seen['after_messaging'])
+        self.assertTrue(seen['netutils_has_stand_in'])
+        self.assertGreater(seen['pid'], 0)
+        self.assertEqual('module', seen['real'])
+        self.assertTrue(seen['version'])
+        self.assertTrue(seen['again'])

@@ -1,23 +1,23 @@
-"""Pecan without pygments: :func:`import_pecan` before any ``import pecan``.
+"""Pecan without pygments and Jinja: :func:`import_pecan` before any
+``import pecan``.
 
 ``import pecan`` imports mako (its debug page and template renderer), and
 mako's error pages import pygments when it is installed, for syntax
 highlighting: ~4.5 MB of every API process (issue 14, memory), for error
 pages our application never renders (no templates, pecan's debug mode
 off). pygments is not among our requirements; it is there when something
-else installed it (the test extras do). While pecan is imported,
-``pygments`` is marked unimportable, so mako takes its own fallback
-(``mako.exceptions._install_fallback``: plain escaped source lines), as
-in an installation without pygments; the mark is removed right after, so
-anything else may still import pygments. A process that imported pecan
-or mako before (the embedded server's migrations import mako) is left
-as it is.
-
-``pecan.templating`` also registers a Jinja renderer when ``jinja2`` is
-importable: our application renders no templates (JSON and XML only), so
-``jinja2`` is marked unimportable for that import too (~1.6 MB of every
-API process; Jinja is imported by the first Jinja expression or
-healthcheck page that needs it, see ``lean_imports``).
+else installed it (the test extras do). ``pecan.templating`` also
+registers a Jinja renderer when ``jinja2`` is importable (~1.6 MB), used
+only by controllers exposed with a Jinja template: ours have none (JSON,
+XML and plain text, rendered by WSME and our own code). While pecan is
+imported, ``pygments`` and ``jinja2`` are marked unimportable, so mako
+takes its own fallback (``mako.exceptions._install_fallback``: plain
+escaped source lines) and pecan registers no Jinja renderer, as in an
+installation without them; the marks are removed right after, so
+anything else may still import them (Jinja is imported by the first Jinja
+expression or healthcheck page that needs it, see ``lean_imports``). A
+process that imported pecan or mako before (the embedded server's
+migrations import mako) keeps pygments as it is.
 """
 
 import importlib

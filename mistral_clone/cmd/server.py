@@ -22,6 +22,7 @@ from oslo_config import cfg
 from mistral_clone import config
 from mistral_clone import glibc
 from mistral_clone import launcher
+from mistral_clone import lean_imports
 from mistral_clone import log
 
 LOG = logging.getLogger('mistral_clone')
@@ -95,10 +96,19 @@ def fix_malloc_mmap_threshold(threshold=MALLOC_MMAP_THRESHOLD):
     return _mallopt('MALLOC_MMAP_THRESHOLD_', _M_MMAP_THRESHOLD, threshold)
 
 
+# What libraries import and our processes seldom use (lean_imports.defer).
+DEFERRED_MODULES = ('psutil', 'importlib_metadata')
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     limit_malloc_arenas()
     fix_malloc_mmap_threshold()
+    # Imported by oslo.messaging through oslo_utils.netutils, and by WSME
+    # for its protocol plugins, used by none of the functions our
+    # processes call (lean_imports).
+    for name in DEFERRED_MODULES:
+        lean_imports.defer(name)
     config.parse_args(argv)
     conf = config.CONF
     components = parse_components(conf.server)

@@ -97,16 +97,16 @@ def fix_malloc_mmap_threshold(threshold=MALLOC_MMAP_THRESHOLD):
 
 
 # What libraries import and our processes seldom use (lean_imports.defer).
-DEFERRED_MODULES = ('psutil', 'importlib_metadata')
+DEFERRED_MODULES = ('psutil', 'importlib_metadata', 'more_itertools')
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     limit_malloc_arenas()
     fix_malloc_mmap_threshold()
-    # Imported by oslo.messaging through oslo_utils.netutils, and by WSME
-    # for its protocol plugins, used by none of the functions our
-    # processes call (lean_imports).
+    # Imported by oslo.messaging through oslo_utils.netutils, by WSME for
+    # its protocol plugins and by cheroot through jaraco.functools, used by
+    # none of the functions our processes call (lean_imports).
     for name in DEFERRED_MODULES:
         lean_imports.defer(name)
     config.parse_args(argv)

@@ -98,3 +98,43 @@ class DeferTest(unittest.TestCase):
         self.assertEqual('module', seen['real'])
         self.assertTrue(seen['version'])
         self.assertTrue(seen['again'])
+
+
+ASYNCIO_PROBE = textwrap.dedent('''\
+    import json, sys
+    from mistral_clone import lean_imports
+    lean_imports.defer('asyncio', ('iscoroutine',))
+    import sqlalchemy as sa
+    from sqlalchemy import orm
+    from sqlalchemy.util import concurrency
+    engine = sa.create_engine('sqlite://')
+    with orm.Session(engine) as session:
+        one = session.execute(sa.text('select 1')).scalar()
+    seen = {'one': one,
+            'deferred': type(sys.modules['asyncio']).__name__}
+
+    async def coroutine():
+        return 2
+    c = coroutine()
+    seen['iscoroutine'] = concurrency.iscoroutine(c)
+    seen['not'] = concurrency.iscoroutine(1)
+    c.close()
+    seen['real'] = type(sys.modules['asyncio']).__name__
+    import asyncio
+    seen['run'] = asyncio.run(coroutine())
+    print(json.dumps(seen))
+    ''')
+
+
+class DeferredAsyncioTest(unittest.TestCase):
+
+    def test_sqlalchemy_runs_without_asyncio_until_it_is_needed(self):
+        out = subprocess.run([sys.executable, '-c', ASYNCIO_PROBE],
+                             check=True, stdout=subprocess.PIPE, timeout=120)
+        seen = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        self.assertEqual(1, seen['one'])
+        self.assertEqual('_DeferredModule', seen['deferred'])
+        self.assertTrue(seen['iscoroutine'])
+        self.assertFalse(seen['not'])
+        self.assertEqual('module', seen['real'])
+        self.assertEqual(2, seen['run'])

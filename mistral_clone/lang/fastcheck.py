@@ -267,19 +267,23 @@ class _Compiler(object):
         return check
 
     @staticmethod
-    def _strings(schema, checks, handled):
+    def _sizes(schema, checks, handled, low_key, high_key):
+        """``minLength``/``maxLength`` and their like: bounds of len()."""
+        if low_key in schema:
+            handled.add(low_key)
+            low = schema[low_key]
+            checks.append(lambda x: not len(x) < low)
+        if high_key in schema:
+            handled.add(high_key)
+            high = schema[high_key]
+            checks.append(lambda x: not len(x) > high)
+
+    def _strings(self, schema, checks, handled):
+        self._sizes(schema, checks, handled, 'minLength', 'maxLength')
         if 'pattern' in schema:
             handled.add('pattern')
             search = re.compile(schema['pattern']).search
             checks.append(lambda x: search(x) is not None)
-        if 'minLength' in schema:
-            handled.add('minLength')
-            n = schema['minLength']
-            checks.append(lambda x: not len(x) < n)
-        if 'maxLength' in schema:
-            handled.add('maxLength')
-            n2 = schema['maxLength']
-            checks.append(lambda x: not len(x) > n2)
 
     @staticmethod
     def _numbers(schema, checks, handled):
@@ -293,36 +297,22 @@ class _Compiler(object):
             checks.append(lambda x: not x > high)
 
     def _arrays(self, schema, checks, handled):
+        self._sizes(schema, checks, handled, 'minItems', 'maxItems')
         if 'items' in schema:
             handled.add('items')
             item = self.compile(schema['items'])
             checks.append(lambda x: all(item(i) for i in x))
-        if 'minItems' in schema:
-            handled.add('minItems')
-            n = schema['minItems']
-            checks.append(lambda x: not len(x) < n)
-        if 'maxItems' in schema:
-            handled.add('maxItems')
-            n2 = schema['maxItems']
-            checks.append(lambda x: not len(x) > n2)
         if 'uniqueItems' in schema:
             handled.add('uniqueItems')
             if schema['uniqueItems']:
                 checks.append(unique)
 
     def _objects(self, schema, checks, handled):
+        self._sizes(schema, checks, handled, 'minProperties', 'maxProperties')
         if 'required' in schema:
             handled.add('required')
             names = tuple(schema['required'])
             checks.append(lambda x: all(n in x for n in names))
-        if 'minProperties' in schema:
-            handled.add('minProperties')
-            n = schema['minProperties']
-            checks.append(lambda x: not len(x) < n)
-        if 'maxProperties' in schema:
-            handled.add('maxProperties')
-            n2 = schema['maxProperties']
-            checks.append(lambda x: not len(x) > n2)
         props = schema.get('properties', {})
         pattern_props = schema.get('patternProperties', {})
         if 'properties' in schema:

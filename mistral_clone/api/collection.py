@@ -13,12 +13,23 @@ from mistral_clone import config
 from mistral_clone import context
 from mistral_clone import exceptions as exc
 from mistral_clone import policy
+from mistral_clone.api import list_cache
 from mistral_clone.api import rows as rows_plan
 from mistral_clone.db import api as db_api
+from mistral_clone.db import generations
+from mistral_clone.db import models
 from mistral_clone.db import query
 from mistral_clone.services import access
 
 FORBIDDEN = policy.FORBIDDEN
+
+# Lists answered from memory while the database's generation counter of
+# their table is unchanged (api/list_cache.py, db/generations.py): model ->
+# (counter name, the process's cache).
+CACHED = {
+    models.WorkflowDefinition: (generations.WORKFLOW_DEFINITIONS,
+                                list_cache.ListCache()),
+}
 
 
 class ListParams(object):
@@ -33,9 +44,33 @@ class ListParams(object):
             self.page_size = max_limit
         else:
             self.page_size = min(self.requested_limit, max_limit)
-        self.sort_keys, self.sort_dirs = validate_sort(
-            resource, sort_keys or default_sort, sort_dirs or 'asc')
-        self.fields = validate_fields(resource, fields)
+        sort_keys = sort_keys or default_sort
+        sort_dirs = sort_dirs or 'asc'
+        # The checks are pure functions of the resource and these strings:
+        # their results are kept (lists handed out as fresh copies).
+        memo_key = (resource, sort_keys, sort_dirs, fields)
+        try:
+            checked = _checked.get(memo_key)
+        except TypeError:  # lists given by a caller
+            memo_key = checked = None
+        if checked is None:
+            keys, dirs = validate_sort(resource, sort_keys, sort_dirs)
+            checked = (tuple(keys), tuple(dirs),
+                       tuple(validate_fields(resource, fields)))
+            if memo_key is not None:
+                if len(_checked) >= CHECKED_ENTRIES:
+                    _checked.clear()
+                _checked[memo_key] = checked
+        self.sort_keys = list(checked[0])
+        self.sort_dirs = list(checked[1])
+        self.fields = list(checked[2])
+
+
+# ListParams' checked sorting and fields by (resource, sort_keys,
+# sort_dirs, fields) strings; emptied when full (the strings come from
+# clients).
+CHECKED_ENTRIES = 256
+_checked = {}
 
 
 def validate_limit(limit):
@@ -176,6 +211,22 @@ def get_collection(resource, params, filters=(), marker=None,
     model = resource.model
     ctx = context.ctx()
     scope = scoped and not skip_scope
+    cache = None if extra_where else CACHED.get(model)
+    if cache is not None:
+        cache_key = _cache_key(resource, params, parsed, marker, scope, ctx,
+                               key, link_collection, render_fields,
+                               link_extra)
+        version = None
+        if cache_key is not None:
+            # Read before the rows (db/generations.py).
+            version = generations.read(cache[0])
+        if version is None:
+            cache = None
+        else:
+            version = (db_api.get_engine(), version)
+            body = cache[1].get(cache_key, version)
+            if body is not None:
+                return body
 
     def where():
         clauses = list(extra_where)
@@ -221,7 +272,32 @@ def get_collection(resource, params, filters=(), marker=None,
     if rows and len(rows) == params.page_size:
         body['next'] = next_link(link_collection or resource.collection,
                                  params, parsed, last_id, link_extra)
+    if cache is not None:
+        return cache[1].put(cache_key, version, body)
     return body
+
+
+def _cache_key(resource, params, parsed, marker, scope, ctx, *more):
+    """Everything but the rows that a list answer is made from, or None
+    when that is not a key (an unhashable or long filter value)."""
+    values = []
+    for name, op, value in parsed:
+        if isinstance(value, list):
+            value = tuple(value)
+        values.append((name, op, value))
+    key = (resource, tuple(params.sort_keys), tuple(params.sort_dirs),
+           tuple(params.fields), params.page_size, tuple(values), marker,
+           scope, ctx.project_id, ctx.is_admin, ctx.host_url,
+           tuple(tuple(m) if isinstance(m, (list, tuple)) else m
+                 for m in more))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    if marker is not None and len(str(marker)) > 256 or any(
+            len(str(v)) > 256 for _, _, v in values):
+        return None
+    return key
 
 
 def list_response(resource, marker, limit, sort_keys, sort_dirs, fields,

@@ -62,6 +62,7 @@ import wsme.rest.args
 import wsmeext.pecan
 
 from mistral_clone import exceptions as exc
+from mistral_clone.api import big_bodies
 from mistral_clone.api import xml_render
 from mistral_clone.db import errors as db_errors
 
@@ -219,14 +220,27 @@ def wsexpose(*args, **kwargs):
         @functools.wraps(exposed)  # keeps pecan's and WSME's settings
         def checked(self, *a, **kw):
             request = pecan.request
-            try:
-                wsme.rest.args.get_args(
-                    funcdef, a, kw, request.params, None, request.body,
-                    request.content_type)
-            except (TypeError, ValueError, AttributeError) as e:
-                return wsme_fault(400, 'Invalid request body: %s.' % e)
-            except wsme.exc.ClientSideError:
-                pass  # WSME words it when it reads the arguments again
+            aside = big_bodies.set_aside(funcdef, request)
+            while True:
+                try:
+                    wsme.rest.args.get_args(
+                        funcdef, a, kw, request.params, None, request.body,
+                        request.content_type)
+                except Exception as e:  # noqa: re-raised below
+                    if aside is not None:
+                        # Refused: WSME reads the body as it came.
+                        big_bodies.put_back(request, aside)
+                        aside = None
+                        continue
+                    if isinstance(e, (TypeError, ValueError,
+                                      AttributeError)):
+                        return wsme_fault(400,
+                                          'Invalid request body: %s.' % e)
+                    if not isinstance(e, wsme.exc.ClientSideError):
+                        raise
+                    # WSME words it when it reads the arguments again.
+                break
+            del aside
             return exposed(self, *a, **kw)
         return checked
 
@@ -242,6 +256,7 @@ def _let_go_of_body(environ):
     dropped; webob then reads an empty body."""
     if environ.get('webob.is_body_seekable'):
         environ['wsgi.input'] = io.BytesIO()
+    big_bodies.let_go(environ)
 
 
 def _respond(result, status, content_type):

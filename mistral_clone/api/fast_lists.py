@@ -22,7 +22,9 @@ parser, each given parameter converted by WSME's ``from_param`` for its
 declared type, the request context built as :class:`ContextHook` builds it,
 the *same* handler function called (the controller method under
 :func:`mistral_clone.api.expose.wsexpose`) and its JSON-ready result
-encoded as WSME's JSON renderer does (``json.dumps``), answered with the
+encoded as WSME's JSON renderer does (``json.dumps``; a list answered
+from :mod:`~mistral_clone.api.list_cache` brings its encoded JSON along),
+answered with the
 headers pecan sends (``Content-Type: application/json`` and the length).
 
 Anything else, and any request whose parameters do not convert or whose
@@ -33,7 +35,6 @@ tests/api/test_fast_lists.py compares both paths' status, headers and
 bodies.
 """
 
-import json
 import logging
 
 from webob import compat as webob_compat
@@ -42,6 +43,7 @@ import wsme.rest.args
 import wsme.types
 
 from mistral_clone import context
+from mistral_clone.api import list_cache
 
 LOG = logging.getLogger(__name__)
 
@@ -51,6 +53,10 @@ ROUTES = {
     '/v2/executions': ('v2', 'executions', 'get_all'),
 }
 
+# Parsed query strings kept per route (see _Route.arguments).
+PARSED_ENTRIES = 256
+PARSED_QUERY = 1024
+
 ACCEPTED = frozenset([None, '*/*', 'application/json'])
 HEADERS_JSON = 'application/json'
 
@@ -58,7 +64,7 @@ HEADERS_JSON = 'application/json'
 class _Route(object):
     """One list handler: its plain function, controller and arguments."""
 
-    __slots__ = ('controller', 'function', 'types')
+    __slots__ = ('controller', 'function', 'types', '_parsed')
 
     def __init__(self, controller, exposed):
         self.controller = controller
@@ -69,6 +75,22 @@ class _Route(object):
         self.types = {a.name: a.datatype for a in funcdef.arguments
                       if not isinstance(a.datatype, wsme.types.ArrayType)
                       and not wsme.types.iscomplex(a.datatype)}
+        # Query string -> keyword arguments (or None): a pure function of
+        # the string, kept for the last PARSED_ENTRIES short ones.
+        self._parsed = {}
+
+    def arguments(self, query):
+        """The handler's keyword arguments (a fresh dict) from the query
+        string, or None when WSME must read them."""
+        try:
+            kwargs = self._parsed[query]
+        except KeyError:
+            kwargs = _arguments(self, query)
+            if len(query) <= PARSED_QUERY:
+                if len(self._parsed) >= PARSED_ENTRIES:
+                    self._parsed.clear()
+                self._parsed[query] = kwargs
+        return None if kwargs is None else dict(kwargs)
 
 
 def _find_routes(root):
@@ -112,14 +134,15 @@ class FastLists(object):
                 'HTTP_TRANSFER_ENCODING' in environ or \
                 self.hook_log.isEnabledFor(logging.DEBUG):
             return None
-        kwargs = _arguments(route, environ.get('QUERY_STRING', ''))
+        kwargs = route.arguments(environ.get('QUERY_STRING', ''))
         if kwargs is None:
             return None
         host_url = webob.request.BaseRequest(environ).host_url
         try:
             context.set_ctx(self.make_context(environ, host_url))
             result = route.function(route.controller, **kwargs)
-            return json.dumps(result).encode('ascii')
+            # A cached answer carries its JSON (api/list_cache.py).
+            return list_cache.encode(result)
         except Exception:
             # pecan runs it again and answers whatever it answers.
             LOG.debug("List request left to pecan", exc_info=True)

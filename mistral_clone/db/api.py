@@ -486,13 +486,25 @@ def lock_for_update(s, model, id_, deferred=()):
     an id names (and an engine transaction handling several events would
     flush once per event). ``deferred``: names of columns not loaded (read
     at their first access)."""
-    q = sa.select(model).where(model.id == id_)
-    if deferred:
-        q = q.options(*[orm.defer(getattr(model, c)) for c in deferred])
-    if not is_sqlite():
-        q = q.with_for_update()
+    key = (model, tuple(deferred), is_sqlite())
+    q = _lock_statements.get(key)
+    if q is None:
+        q = sa.select(model).where(model.id == sa.bindparam('lock_id'))
+        if deferred:
+            q = q.options(*[orm.defer(getattr(model, c)) for c in deferred])
+        if not key[2]:
+            q = q.with_for_update()
+        if len(_lock_statements) >= 32:  # callers' own deferred columns
+            _lock_statements.clear()
+        _lock_statements[key] = q
     with s.no_autoflush:
-        return s.execute(q).scalars().first()
+        return s.execute(q, {'lock_id': id_}).scalars().first()
+
+
+# (model, deferred columns, on SQLite) -> the statement of lock_for_update,
+# built once: every engine transaction locks an execution, and building
+# the statement (and keying a fresh tree) cost about as much as running it.
+_lock_statements = {}
 
 
 def lock_all_for_update(s, model, ids, params=None):

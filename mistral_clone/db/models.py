@@ -66,16 +66,15 @@ class JsonEncoded(sa.types.TypeDecorator):
             return None
         if not value and type(value) in _EMPTY_TEXTS:
             return _EMPTY_TEXTS[type(value)]
-        text = _encode(value)
-        if len(text) >= packing.PACK_FROM_CHARS and dialect.name == 'sqlite':
-            return packing.pack(text)
-        return text
+        if getattr(dialect, 'name', None) == 'sqlite':
+            return packing.encoded(value, _encode)
+        return _encode(value)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if type(value) is bytes:
-            return _decode(packing.unpack(value))
+            return packing.loads(packing.unpack(value))
         if value == '{}':
             return {}
         if value == '[]':
@@ -125,6 +124,9 @@ class WorkflowDefinition(_Definition, Base):
         sa.UniqueConstraint('name', 'namespace', 'project_id',
                             name='uq_workflow_name_ns_project'),
         sa.Index('ix_workflow_definitions_project_id', 'project_id'),
+        # The default list order (created_at, then id).
+        sa.Index('ix_workflow_definitions_created_at_id', 'created_at',
+                 'id'),
     )
     checksum = sa.Column(sa.String(32), nullable=True)
     input = sa.Column(sa.Text(), nullable=True)
@@ -365,6 +367,15 @@ class ResourceMember(_Timestamps, Base):
     project_id = sa.Column(sa.String(80), nullable=False)
     member_id = sa.Column(sa.String(80), nullable=False)
     status = sa.Column(sa.String(20), nullable=False, default='pending')
+
+
+class Generation(Base):
+    """A counter bumped, in the writing transaction, by database triggers
+    on the tables a cached list is read from (alembic revision 003): see
+    db/generations.py."""
+    __tablename__ = 'generations'
+    name = sa.Column(sa.String(64), primary_key=True)
+    value = sa.Column(sa.BigInteger(), nullable=False)
 
 
 class ScheduledJob(Base):

@@ -43,21 +43,50 @@ def find_workflow(session, identifier, namespace, project_id, admin=False):
     """A workflow by id, or by name in ``namespace``, that ``project_id``
     may use (``admin``: any project's, its own first);
     ``DBEntityNotFoundError`` (404) otherwise."""
-    m = models.WorkflowDefinition
-    usable = sa.true() if admin else usable_by(project_id)
-    own_first = project_id if admin else None
     namespace = namespace or ''
-    row = None
-    if _is_uuid(identifier):
-        row = _first(session, m.id == identifier, usable)
-    if row is None:
-        row = _first(session, m.name == identifier,
-                     m.namespace == namespace, usable, project_id=own_first)
+    if admin or project_id is None:  # (None: "IS NULL", not a parameter)
+        m = models.WorkflowDefinition
+        usable = sa.true() if admin else usable_by(project_id)
+        own_first = project_id if admin else None
+        row = None
+        if _is_uuid(identifier):
+            row = _first(session, m.id == identifier, usable)
+        if row is None:
+            row = _first(session, m.name == identifier,
+                         m.namespace == namespace, usable,
+                         project_id=own_first)
+    else:
+        params = {'identifier': identifier, 'namespace': namespace,
+                  'project_id': project_id}
+        row = None
+        if _is_uuid(identifier):
+            row = session.execute(_USABLE_BY_ID, params).scalars().first()
+        if row is None:
+            row = session.execute(_USABLE_BY_NAME,
+                                  params).scalars().first()
     if row is None:
         raise exc.DBEntityNotFoundError(
             'Workflow not found [workflow_identifier=%s, namespace=%s]'
             % (identifier, namespace))
     return row
+
+
+def _usable_statement(*where):
+    """The first workflow definition matching ``where`` that the project
+    of the ``project_id`` parameter may use (as :func:`_first` builds it
+    for :func:`usable_by`), built once: every start of an execution looks
+    its workflow up, and building the statement (and its cache key from
+    a fresh tree) cost about as much as running it."""
+    m = models.WorkflowDefinition
+    return sa.select(m).where(
+        *where, usable_by(sa.bindparam('project_id'))).limit(1)
+
+
+_USABLE_BY_ID = _usable_statement(
+    models.WorkflowDefinition.id == sa.bindparam('identifier'))
+_USABLE_BY_NAME = _usable_statement(
+    models.WorkflowDefinition.name == sa.bindparam('identifier'),
+    models.WorkflowDefinition.namespace == sa.bindparam('namespace'))
 
 
 def find_subworkflow(session, name, namespace, parent_name, project_id):
@@ -72,10 +101,16 @@ def find_subworkflow(session, name, namespace, parent_name, project_id):
         names.append('%s.%s' % (parent_name.rsplit('.', 1)[0], name))
     names.append(name)
     namespaces = [namespace, ''] if namespace else ['']
-    usable = usable_by(project_id)
+    usable = usable_by(project_id) if project_id is None else None
     for n in names:
         for ns in namespaces:
-            row = _first(session, m.name == n, m.namespace == ns, usable)
+            if usable is None:
+                row = session.execute(_USABLE_BY_NAME, {
+                    'identifier': n, 'namespace': ns,
+                    'project_id': project_id}).scalars().first()
+            else:
+                row = _first(session, m.name == n, m.namespace == ns,
+                             usable)
             if row is not None:
                 return row
     return None

@@ -158,8 +158,7 @@ class ActionRuns:
             # not read (it may be megabytes).
             action_ex = t.s.get(models.ActionExecution,
                                 runnable.action_ex_id,
-                                options=[orm.defer(
-                                    models.ActionExecution.input)])
+                                options=_WITHOUT_INPUT)
             if action_ex is None or action_ex.state != states.RUNNING:
                 continue
             run = t.lock(action_ex.workflow_execution_id)
@@ -214,10 +213,13 @@ class ActionRuns:
         # Read again under the lock: a concurrent delivery of the same
         # result may have completed it meanwhile. (Not for an action
         # created by this very transaction, e.g. one run inline, nor one
-        # read under the lock already: complete_many.) Its input never
+        # read under the lock already: complete_many; on SQLite every read
+        # of an engine transaction is, the transaction having taken the
+        # database's write lock at its BEGIN IMMEDIATE.) Its input never
         # changes once stored: reading it again would parse another copy
         # of what may be megabytes of data.
         if action_ex.id not in self.read_under_lock and \
+                not db_api.is_sqlite() and \
                 sa.inspect(action_ex).persistent and \
                 action_ex not in t.s.dirty:
             with t.s.no_autoflush:  # one flush per transaction, at commit
@@ -326,6 +328,9 @@ _ACTIONS_AND_TASKS = sa.select(_ACTION, models.TaskExecution).outerjoin(
     models.TaskExecution.id == _ACTION.task_execution_id).where(
         _ACTION.id.in_(sa.bindparam('ids', expanding=True))).options(
             orm.defer(_ACTION.input))
+
+
+_WITHOUT_INPUT = (orm.defer(_ACTION.input),)
 
 
 def _refreshed_columns():

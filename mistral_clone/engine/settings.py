@@ -7,10 +7,10 @@ outside.
 """
 
 import dataclasses
-import itertools
 import json
 
 from mistral_clone import exceptions as exc
+from mistral_clone.db import packing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,15 +74,8 @@ def json_length(value, depth=0):
         if n > _SLICE:
             # The JSON of the slices, less their brackets, plus one pair of
             # brackets and a ', ' between every two items.
-            if t is dict:
-                items = iter(value.items())
-                slices = (dict(itertools.islice(items, _SLICE))
-                          for _ in range(0, n, _SLICE))
-            else:
-                slices = (list(value[i:i + _SLICE])
-                          for i in range(0, n, _SLICE))
             total = 2 + 2 * (n - 1)
-            for part in slices:
+            for part in packing.slices(value, _SLICE):
                 total += len(_ENCODER.encode(part)) - 2 - 2 * (len(part) - 1)
             return total
         if 0 < n <= _FEW:

@@ -37,7 +37,7 @@ class WorkflowRun:
         if self._tasks is None:
             # Without flushing first (see _tasks_where): the transaction's
             # changes are flushed once, at commit.
-            self._tasks = self._tasks_where(lambda t: True, sa.true())
+            self._tasks = self._tasks_where(lambda t: True, None)
         return self._tasks
 
     def next_seq(self):
@@ -101,7 +101,7 @@ class WorkflowRun:
 
     def _tasks_where(self, test, condition, limit=None, columns=None):
         """This execution's tasks matching ``test`` (in memory) and
-        ``condition`` (SQL), in ``seq`` order, without flushing the
+        ``condition`` (SQL; None: every task), in ``seq`` order, without flushing the
         session: the tasks the session holds (created or loaded by this
         transaction, possibly changed) are judged in memory, the others
         in the database (as rows of ``columns`` if given). Flushing before
@@ -117,15 +117,22 @@ class WorkflowRun:
         found = [t for t in known if t not in deleted and test(t)]
         if limit is not None and len(found) >= limit:
             return found[:limit]
-        q = sa.select(*(columns or (m,))).where(
-            m.workflow_execution_id == wf_ex_id, condition)
-        if known:
-            q = q.where(m.id.not_in([t.id for t in known]))
-        q = q.order_by(m.seq)
+        params = None
+        if condition is None:  # all the tasks: a statement built once
+            q, params = _ALL_TASKS, {'wf_ex_id': wf_ex_id}
+            if known:
+                q = _ALL_TASKS_BUT
+                params['known'] = [t.id for t in known]
+        else:
+            q = sa.select(*(columns or (m,))).where(
+                m.workflow_execution_id == wf_ex_id, condition)
+            if known:
+                q = q.where(m.id.not_in([t.id for t in known]))
+            q = q.order_by(m.seq)
         if limit is not None:
             q = q.limit(limit - len(found))
         with s.no_autoflush:
-            result = s.execute(q)
+            result = s.execute(q, params)
             found.extend(result.all() if columns else result.scalars())
         found.sort(key=lambda t: t.seq or 0)
         return found
@@ -239,6 +246,13 @@ class LazyInput(collections.abc.Mapping):
 
 
 _T = models.TaskExecution
+# The task list of :meth:`WorkflowRun.tasks` (all but the ``known`` ones),
+# built once: building and keying it cost about as much as running it.
+_ALL_TASKS = sa.select(_T).where(
+    _T.workflow_execution_id == sa.bindparam('wf_ex_id')).order_by(_T.seq)
+_ALL_TASKS_BUT = sa.select(_T).where(
+    _T.workflow_execution_id == sa.bindparam('wf_ex_id'),
+    _T.id.not_in(sa.bindparam('known', expanding=True))).order_by(_T.seq)
 _SUMMARY = (_T.id, _T.name, _T.state, _T.error_handled, _T.has_next_tasks,
             _T.seq)
 

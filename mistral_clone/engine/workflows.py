@@ -76,8 +76,11 @@ class Workflows:
             wf_ex.root_execution_id = params.get('root_execution_id')
         wf_ex.context = {'__execution': {'id': wf_ex.id}}
         wf_ex.runtime_context = {'depth': depth} if depth else {}
+        # Not flushed here: written with its first tasks and actions by
+        # the next flush (db/writer.py inserts workflows first), in one
+        # INSERT with its task count (a flush here made that an UPDATE
+        # more, and a flush more, in every start).
         t.s.add(wf_ex)
-        t.s.flush()
         t.outbox.inputs[wf_ex.id] = wf_input
         run = t.adopt(wf_ex)
         if spec.vars:

@@ -85,3 +85,56 @@ class ConnectionSharesTest(unittest.TestCase):
         self.assertEqual(0, shares.counts[0])
         serving.balance_connections(shares, 5)  # beyond the slots: ignored
         self.assertEqual(0, shares.index)
+
+
+class LingerTest(unittest.TestCase):
+    """A worker serves the next requests of the keep-alive connection it
+    just answered itself (serving._CountedConnection.communicate)."""
+
+    def _serve(self, threads):
+        class conf:
+            class api:
+                api_threads = threads
+                enable_ssl_api = False
+        seen = []
+
+        def app(environ, start_response):
+            seen.append(threading.get_ident())
+            body = environ['PATH_INFO'].encode()
+            start_response('200 OK', [('Content-Length', str(len(body)))])
+            return [body]
+        srv = serving.CherootServer('127.0.0.1', 0, app, conf)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.shutdown)
+        deadline = time.monotonic() + 10
+        while not srv.server.ready and time.monotonic() < deadline:
+            time.sleep(0.01)
+        handed_back = []
+        put_conn = srv.server.put_conn
+        srv.server.put_conn = lambda conn: (handed_back.append(conn),
+                                            put_conn(conn))
+        return srv, seen, handed_back
+
+    def _requests(self, srv, n):
+        import http.client
+        c = http.client.HTTPConnection(*srv.server_address, timeout=30)
+        try:
+            for i in range(n):
+                c.request('GET', '/r%d' % i)
+                self.assertEqual(b'/r%d' % i, c.getresponse().read())
+        finally:
+            c.close()
+
+    def test_one_worker_serves_a_client_in_a_hurry(self):
+        srv, seen, handed_back = self._serve(4)
+        self._requests(srv, 20)
+        self.assertEqual(20, len(seen))
+        # Fewer hand-backs to the selector than requests (a slow machine
+        # may let the linger time pass now and then).
+        self.assertLess(len(handed_back), 10)
+
+    def test_no_linger_without_another_idle_worker(self):
+        srv, seen, handed_back = self._serve(1)
+        self._requests(srv, 5)
+        self.assertEqual(5, len(seen))
+        self.assertGreaterEqual(len(handed_back), 4)

@@ -1,6 +1,7 @@
 """db/packing.py: long JSON texts stored compressed on SQLite, read back,
 filtered on and listed as if they were text; other databases unchanged."""
 
+import json
 import os
 import tempfile
 import unittest
@@ -48,6 +49,72 @@ class PackTest(unittest.TestCase):
         # PostgreSQL compresses large values itself (TOAST): text there.
         self.assertEqual(models._encode(value),
                          t.process_bind_param(value, postgresql.dialect()))
+
+
+class PiecesTest(unittest.TestCase):
+    """A large value's text made and packed a piece at a time."""
+
+    def test_pieces_make_the_same_text(self):
+        recs = large_value()['recs']
+        cases = [
+            recs, {'recs': recs}, (1, recs[:600]),
+            {'a': 1, 'b': {'c': recs[:1500], 'd': (1, 2)}, 'e': recs[:513]},
+            {i: r for i, r in enumerate(recs[:1200])},  # non-str keys
+            {'x': {str(i): i for i in range(600)}, 1: recs[:700]},
+            [{1, 2}, recs[:513], 'é' * 1000, float('nan')],
+            recs[:512], [[[[[[[[[[recs[:600]]]]]]]]]]],
+            {'s': 'x' * 300000}, {'a': [1]}, [], {}, 'text', 5, None]
+        for value in cases:
+            text = models._encode(value)
+            self.assertEqual(
+                text, ''.join(packing.json_pieces(value, models._encode)))
+            stored = packing.encoded(value, models._encode)
+            if len(text) >= packing.PACK_FROM_CHARS:
+                self.assertEqual(text, packing.unpack(stored))
+            else:
+                self.assertEqual(text, stored)
+
+    def test_circular_value_refused_as_before(self):
+        loop = []
+        loop.append(loop)
+        for value in (loop, {'x': [loop] * 600}):
+            with self.assertRaisesRegex(ValueError, 'Circular reference'):
+                packing.encoded(value, models._encode)
+
+    def test_small_values_in_one_piece(self):
+        self.assertEqual(['{"a":[1,2]}'], list(
+            packing.json_pieces({'a': [1, 2]}, models._encode)))
+        self.assertGreater(len(list(packing.json_pieces(
+            large_value(), models._encode))), 10)
+
+
+class SharedStringsTest(unittest.TestCase):
+
+    def test_equal_short_strings_are_one_object(self):
+        text = models._encode(large_value())
+        value = packing.loads(text)
+        self.assertEqual(json.loads(text), value)
+        tags = [t for r in value['recs'] for t in r['tags']]
+        self.assertEqual(2, len({id(t) for t in tags}))
+        value = packing.loads(json.dumps([{'a': 'x' * 40, 'b': 'x' * 40}]))
+        self.assertIsNot(value[0]['a'], value[0]['b'])  # longer ones apart
+        for text in ('"text"', '5', 'null', '{"a": 1, "a": 2}', '[]'):
+            self.assertEqual(json.loads(text), packing.loads(text))
+        for bad in ('{"a": 1', '[1,]', ''):
+            with self.assertRaises(ValueError) as plain:
+                json.loads(bad)
+            with self.assertRaises(ValueError) as shared:
+                packing.loads(bad)
+            self.assertEqual(str(plain.exception), str(shared.exception))
+
+    def test_read_back_values_share(self):
+        t = models.JsonEncoded()
+        sqlite = api.sa.create_engine('sqlite://').dialect
+        value = t.process_result_value(
+            t.process_bind_param(large_value(), sqlite), sqlite)
+        self.assertEqual(large_value(), value)
+        self.assertIs(value['recs'][0]['tags'][0],
+                      value['recs'][-1]['tags'][0])
 
 
 class StoredTest(unittest.TestCase):

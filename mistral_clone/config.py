@@ -11,6 +11,8 @@ import logging
 
 from oslo_config import cfg
 
+from mistral_clone import lean_imports
+
 LOG = logging.getLogger(__name__)
 
 CONF = cfg.CONF
@@ -372,6 +374,7 @@ def register_api_opts(conf=CONF):
     ``[healthcheck]`` backends) with our defaults: called by the API's
     application set-up and by a server that runs the API, before its
     configuration is judged. Idempotent."""
+    lean_imports.oslo_middleware()
     from oslo_middleware import cors
     from oslo_middleware.healthcheck import opts as healthcheck
     from oslo_middleware import http_proxy_to_wsgi
@@ -417,6 +420,7 @@ def _set_log_defaults():
 
 
 def _set_middleware_defaults():
+    lean_imports.oslo_middleware()
     from oslo_middleware import cors
     from oslo_middleware.healthcheck import opts as healthcheck
     cors.set_defaults(allow_headers=CORS_ALLOW_HEADERS,

@@ -19,8 +19,11 @@ import socket
 import threading
 import time
 
-from oslo_middleware.healthcheck import pluginbase
 import sqlalchemy as sa
+
+from mistral_clone import lean_imports
+lean_imports.oslo_middleware()  # before oslo_middleware's first import
+from oslo_middleware.healthcheck import pluginbase  # noqa: E402
 
 CACHE_SECONDS = 1.0
 

@@ -32,12 +32,15 @@ import re
 import time
 
 from oslo_context import context as oslo_context
-from oslo_middleware import cors
-from oslo_middleware import http_proxy_to_wsgi
-from oslo_middleware import request_id
 
-from mistral_clone import context
-from mistral_clone import observe
+from mistral_clone import lean_imports
+lean_imports.oslo_middleware()  # before oslo_middleware's first import
+from oslo_middleware import cors  # noqa: E402
+from oslo_middleware import http_proxy_to_wsgi  # noqa: E402
+from oslo_middleware import request_id  # noqa: E402
+
+from mistral_clone import context  # noqa: E402
+from mistral_clone import observe  # noqa: E402
 
 LOG = logging.getLogger('mistral_clone.api.access')
 

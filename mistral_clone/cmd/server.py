@@ -17,12 +17,26 @@ import signal
 import sys
 import threading
 
-from oslo_config import cfg
+from mistral_clone import lean_imports
 
-from mistral_clone import config
-from mistral_clone import glibc
-from mistral_clone import launcher
-from mistral_clone import log
+# What libraries import and our processes seldom use: a stand-in until its
+# first use (lean_imports.defer): psutil (oslo_utils.netutils, imported by
+# oslo.messaging), the importlib_metadata backport (WSME's protocol
+# plugins), more_itertools (jaraco.functools, imported by cheroot) and
+# asyncio (SQLAlchemy's asyncio extension; it reads asyncio.iscoroutine at
+# import, answered by the stand-in). Before the imports below: the
+# launcher imports SQLAlchemy.
+DEFERRED_MODULES = (('psutil', ()), ('importlib_metadata', ()),
+                    ('more_itertools', ()), ('asyncio', ('iscoroutine',)))
+for _name, _functions in DEFERRED_MODULES:
+    lean_imports.defer(_name, _functions)
+
+from oslo_config import cfg  # noqa: E402
+
+from mistral_clone import config  # noqa: E402
+from mistral_clone import glibc  # noqa: E402
+from mistral_clone import launcher  # noqa: E402
+from mistral_clone import log  # noqa: E402
 
 LOG = logging.getLogger('mistral_clone')
 

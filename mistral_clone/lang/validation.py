@@ -3,7 +3,7 @@ expression syntax and names.
 
 Each spec module declares its schema once, at import
 (:func:`compile_schema`), compiled on its first validation (engines and
-executors never validate); a compiled twin (``jsonschema-rs``, see
+executors never validate); a compiled twin (plain Python functions, see
 :mod:`mistral_clone.lang.fastcheck`) accepts valid documents, and
 ``jsonschema`` validates only what that twin refuses, to find and word the
 error. A schema violation is reported as the reference
@@ -48,9 +48,8 @@ class Schema(object):
         self.fast = fastcheck.FastCheck(schema)
         # ``{'type': 'object'}`` (``types.OBJECT``) accepts exactly the
         # dicts (jsonschema's type checker): answered without a validator.
-        # A stored definition read back to run it is checked against it,
-        # which loaded jsonschema-rs (5 MB of code in the RSS) into every
-        # engine for an isinstance.
+        # A stored definition read back to run it is checked against it:
+        # no compiled check for an isinstance (engines never compile one).
         self._any_mapping = schema == {'type': 'object'}
 
     @property

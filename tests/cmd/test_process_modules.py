@@ -37,6 +37,9 @@ NOT_FOR_SERVICES = (
     'smtplib', 'email.mime',
     # Without [metrics] port nothing reads their metrics (observe.py).
     'prometheus_client',
+    # Imported by libraries, used by none of what our processes call
+    # (cmd/server.py's DEFERRED_MODULES).
+    'psutil', 'asyncio',
 )
 
 # What an API process must not import at start (enforced on the API's own
@@ -61,6 +64,13 @@ NOT_FOR_API = (
     # mako's error pages highlight with pygments when it is installed (the
     # test extras install it): pecan is imported without it (lean_pecan).
     'pygments',
+    # oslo_middleware's __init__ imports every middleware of the package,
+    # its healthcheck imports Jinja for its pages (lean_imports.py).
+    'oslo_middleware.basic_auth', 'bcrypt', 'oslo_middleware.debug',
+    'jinja2',
+    # Imported by libraries, used by none of what our processes call
+    # (cmd/server.py's DEFERRED_MODULES).
+    'psutil', 'asyncio', 'importlib_metadata', 'more_itertools',
 )
 
 # What no process imports before it opens a SQLite database (the probes
@@ -87,7 +97,10 @@ PROBE = textwrap.dedent('''\
     def probe(*args, **kwargs):
         launched = launch(*args, **kwargs)
         with open(sys.argv[2], 'w') as f:
-            json.dump(sorted(sys.modules), f)
+            # A module standing in for one imported at its first use
+            # (lean_imports.defer) is not imported yet.
+            json.dump(sorted(m for m, mod in sys.modules.items()
+                             if type(mod).__name__ != '_DeferredModule'), f)
         os.kill(os.getpid(), signal.SIGTERM)  # main stops what it started
         return launched
 

@@ -299,8 +299,8 @@ class CacheTest(unittest.TestCase):
 
     def test_stored_definitions_need_no_schema_validator(self):
         # An engine reads definitions back to run them: that a document
-        # is a mapping is no reason to load jsonschema-rs (5 MB of code in
-        # every engine's RSS) or jsonschema.
+        # is a mapping is no reason to compile a schema check or to load
+        # jsonschema.
         from unittest import mock
         from mistral_clone.lang import fastcheck
         with mock.patch.object(fastcheck.FastCheck, 'accepts',

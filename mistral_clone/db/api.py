@@ -405,6 +405,12 @@ def _get_alone_engine():
     return engine
 
 
+def read_engine():
+    """The engine :func:`read_rows` reads through: the main engine on
+    SQLite, the autocommit engine of :func:`execute_alone` elsewhere."""
+    return get_engine() if is_sqlite() else _get_alone_engine()
+
+
 def read_rows(sql, params):
     """Rows (tuples) of one SELECT run by the driver on a pooled
     connection, outside any transaction (the statement reads a consistent
@@ -416,8 +422,7 @@ def read_rows(sql, params):
     caller then runs it through SQLAlchemy, which raises its usual,
     translated errors. See ``query._driver_select``."""
     try:
-        engine = get_engine() if is_sqlite() else _get_alone_engine()
-        conn = engine.raw_connection()
+        conn = read_engine().raw_connection()
     except Exception:
         return None
     try:

@@ -12,15 +12,25 @@ what it read under that value, never answers from an entry older than the
 database it just looked at: an entry made from rows newer than *g* is
 kept under *g* and only misses (the counter has moved on by then).
 
-:func:`read` is one primary-key SELECT on a pooled connection, through the
-driver (``db_api.read_rows``): no session, no transaction. It returns None
+:func:`read` is one primary-key SELECT through the driver, outside any
+session or transaction, on a connection of :class:`_Readers` (or, where
+those cannot be had, a pooled one: ``db_api.read_rows``). It returns None
 (do not cache) when there is no counter row (a database created from the
 models rather than the migrations, or MySQL, where no triggers are made),
 inside a transaction (its own uncommitted changes are not counted) or when
 the read failed.
 """
 
+import logging
+import os
+import threading
+
+import sqlalchemy as sa
+from sqlalchemy import pool as sa_pool
+
 from mistral_clone.db import api as db_api
+
+LOG = logging.getLogger(__name__)
 
 WORKFLOW_DEFINITIONS = 'workflow_definitions'
 
@@ -29,18 +39,154 @@ _SQL = {
     'postgresql': 'SELECT value FROM generations WHERE name = %s',
 }
 
+# On PostgreSQL each reader connection prepares the SELECT once: the
+# backend then neither parses nor plans it per request (issue 14).
+_PG_PREPARE = ('PREPARE mc_generation (text) AS '
+               'SELECT value FROM generations WHERE name = $1')
+_PG_EXECUTE = 'EXECUTE mc_generation (%s)'
+
+
+class _Readers(object):
+    """Driver connections of their own for the counter's read, taken out
+    of the engine's pool (``detach``) once and kept, at most
+    :data:`KEEP` idle.
+
+    Read once per list request, the counter cost more in the pool's
+    checkout and check-in (events, reset, queue) than in the SELECT
+    itself. The connections are those :func:`db_api.read_rows` reads
+    through (autocommit, no ``BEGIN``), so every read sees what is
+    committed when it runs, as before. Only from a ``QueuePool`` (a file
+    SQLite database, a server): an in-memory SQLite database lives in its
+    one connection, which must stay in its pool.
+    """
+
+    KEEP = 8
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._engine = None
+        self._idle = []      # (driver connection, prepared on PostgreSQL)
+        self._inherited = []  # a parent process's: never used nor closed
+        self._pid = os.getpid()
+
+    def read(self, engine, dialect, sql, params):
+        """The rows, or None when the caller should read through the
+        pool."""
+        item = self._take(engine, dialect)
+        if item is None:
+            return None
+        conn, prepared = item
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(_PG_EXECUTE if prepared else sql, params)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        except Exception:
+            LOG.debug('Generation read failed; the pool reads it',
+                      exc_info=True)
+            rows = None
+        if getattr(conn, 'closed', 0):  # psycopg2: the connection broke
+            self._close(conn)
+        else:
+            self._give_back(engine, item)
+        return rows
+
+    def _take(self, engine, dialect):
+        with self._lock:
+            if engine is self._engine:
+                if self._idle:
+                    return self._idle.pop()
+            else:
+                stale, self._idle = self._idle, []
+                self._engine = engine
+                for conn, _ in stale:
+                    self._close(conn)
+        if not isinstance(engine.pool, sa_pool.QueuePool):
+            return None
+        if not sa.event.contains(engine, 'engine_disposed', self._disposed):
+            sa.event.listen(engine, 'engine_disposed', self._disposed)
+        try:
+            fairy = engine.raw_connection()
+            fairy.detach()
+            conn = fairy.dbapi_connection
+        except Exception:
+            LOG.debug('No generation reader connection', exc_info=True)
+            return None
+        prepared = False
+        if dialect == 'postgresql':
+            try:
+                cursor = conn.cursor()
+                try:
+                    cursor.execute(_PG_PREPARE)
+                    prepared = True
+                finally:
+                    cursor.close()
+            except Exception:  # no table (a database from the models)
+                LOG.debug('Generation read not prepared', exc_info=True)
+        return conn, prepared
+
+    def _give_back(self, engine, item):
+        with self._lock:
+            if engine is self._engine and len(self._idle) < self.KEEP:
+                self._idle.append(item)
+                return
+        self._close(item[0])
+
+    @staticmethod
+    def _close(conn):
+        try:
+            conn.close()
+        except Exception:  # already broken
+            pass
+
+    def _disposed(self, engine):
+        """``db_api.dispose()``: close them with the pool's (a database
+        about to be dropped has no session left open); in a forked child
+        (``dispose(close=False)``), leave the parent's alone."""
+        with self._lock:
+            if engine is not self._engine:
+                return
+            idle, self._idle = self._idle, []
+            self._engine = None
+        if self._pid != os.getpid():
+            self._inherited.extend(idle)
+            return
+        for conn, _ in idle:
+            self._close(conn)
+
+    def after_fork(self):
+        """In a child: the parent's connections are not ours to use nor
+        to close (closing would end the parent's sessions)."""
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._inherited.extend(self._idle)
+        self._idle = []
+        self._engine = None
+
+
+_readers = _Readers()
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_readers.after_fork)
+
 
 def read(name):
     """The counter ``name``, or None: see the module docstring."""
     if db_api.in_transaction():
         return None
     try:
-        sql = _SQL.get(db_api.dialect_name())
+        engine = db_api.read_engine()
     except RuntimeError:  # no database set up
         return None
+    dialect = engine.dialect.name
+    sql = _SQL.get(dialect)
     if sql is None:
         return None
-    rows = db_api.read_rows(sql, (name,))
+    rows = _readers.read(engine, dialect, sql, (name,))
+    if rows is None:
+        rows = db_api.read_rows(sql, (name,))
     if not rows:
         return None
     return rows[0][0]

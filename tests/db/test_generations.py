@@ -239,3 +239,53 @@ class MysqlNoCounterTest(unittest.TestCase):
         finally:
             db_api.dispose()
             pe.drop_database('mysql', name)
+
+
+class ReaderConnectionsTest(unittest.TestCase):
+    """The counter is read on connections of its own, kept between reads
+    (prepared once on PostgreSQL) and closed with the engine's pool."""
+
+    def _check(self, url, prepared):
+        db_api.setup(url, create_tables=True)
+        try:
+            first = generations.read(NAME)
+            self.assertIsNotNone(first)
+            self.assertEqual(first, generations.read(NAME))
+            idle = list(generations._readers._idle)
+            self.assertEqual(1, len(idle))
+            self.assertEqual(prepared, idle[0][1])
+            # A write through the pool is seen by the kept connection.
+            with db_api.transaction() as s:
+                s.add(WF(id=str(uuid.uuid4()), name='wf', namespace='',
+                         definition='x', scope='private', project_id='p',
+                         created_at=datetime.datetime.now()))
+            self.assertGreater(generations.read(NAME), first)
+            self.assertEqual(idle, generations._readers._idle)
+        finally:
+            db_api.dispose()
+        self.assertEqual([], generations._readers._idle)
+
+    def test_sqlite(self):
+        tmp = tempfile.mkdtemp(prefix='mc_generations_')
+        try:
+            self._check('sqlite:///%s' % os.path.join(tmp, 'db.sqlite'),
+                        False)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_postgresql(self):
+        if not fx.pg_available():
+            raise unittest.SkipTest('PostgreSQL is not available')
+        db = fx.PostgresDatabase(prefix='mc_generations').create()
+        try:
+            self._check(db.url, True)
+        finally:
+            db.drop()
+
+    def test_in_memory_sqlite_reads_through_its_pool(self):
+        db_api.setup('sqlite://')
+        try:
+            generations.read(NAME)
+            self.assertEqual([], generations._readers._idle)
+        finally:
+            db_api.dispose()

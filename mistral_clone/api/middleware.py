@@ -56,8 +56,23 @@ _ROUTE_WORDS = frozenset([
 _MAX_ROUTE_SEGMENTS = 6
 
 
+_ROUTES = {}  # path -> route_of(path), for the last _ROUTES_KEPT paths
+_ROUTES_KEPT = 1024
+
+
 def route_of(path):
     """``/v2/executions/3f.../tasks`` -> ``/v2/executions/{id}/tasks``."""
+    route = _ROUTES.get(path)
+    if route is None:
+        route = _route_of(path)
+        if len(path) <= 256:
+            if len(_ROUTES) >= _ROUTES_KEPT:
+                _ROUTES.clear()
+            _ROUTES[path] = route
+    return route
+
+
+def _route_of(path):
     segments = [s for s in path.split('/') if s]
     if len(segments) > _MAX_ROUTE_SEGMENTS:
         return 'other'
@@ -184,9 +199,13 @@ class AccessLog(object):
                 length = value
         query = environ.get('QUERY_STRING')
         self._identify(environ, log_ctx)
+        # The context's logging values, made once: oslo.log's formatter
+        # takes a dict given as the record's context as it is, where it
+        # asks the thread's context for them twice (same line).
         LOG.info('%s "%s %s%s" status: %d len: %s time: %.4f',
                  environ.get('REMOTE_ADDR', '-'), method, path,
-                 '?' + query if query else '', code, length, seconds)
+                 '?' + query if query else '', code, length, seconds,
+                 extra={'context': log_ctx.get_logging_values()})
 
 
 class PublicEndpoints(object):

@@ -197,3 +197,36 @@ class RouteLabelTest(unittest.TestCase):
                  '/v2/workflows/{id}/members/{id}'),
                 ('/a/b/c/d/e/f/g', 'other')):
             self.assertEqual(route, middleware.route_of(path))
+
+
+class AccessLineTextTest(unittest.TestCase):
+    """The access log's record carries its context's logging values as a
+    dict: oslo.log's ContextFormatter writes the same text as when it
+    reads the thread's context itself."""
+
+    def test_same_text(self):
+        from oslo_config import cfg
+        from oslo_context import context as oslo_context
+        from oslo_log import formatters
+        from oslo_log import log as oslo_log
+        conf = cfg.ConfigOpts()
+        oslo_log.register_options(conf)
+        conf([])
+        formatter = formatters.ContextFormatter(config=conf)
+        log = logging.getLogger('mistral_clone.api.access')
+        for project, user in ((None, None), ('p1', None), ('p1', 'u1')):
+            ctx = oslo_context.RequestContext(
+                request_id='req-1234', overwrite=True)
+            ctx.project_id, ctx.user_id = project, user
+            args = ('127.0.0.1', 'GET', '/v2/workflows', '?limit=50', 200,
+                    '123', 0.0012)
+            fmt = '%s "%s %s%s" status: %d len: %s time: %.4f'
+            plain = log.makeRecord(log.name, logging.INFO, 'f', 1, fmt,
+                                   args, None)
+            given = log.makeRecord(
+                log.name, logging.INFO, 'f', 1, fmt, args, None,
+                extra={'context': ctx.get_logging_values()})
+            given.created, given.msecs = plain.created, plain.msecs
+            given.relativeCreated = plain.relativeCreated
+            self.assertEqual(formatter.format(plain), formatter.format(given))
+            self.assertIn('req-1234', formatter.format(given))

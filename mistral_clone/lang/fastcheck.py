@@ -105,6 +105,11 @@ def equal(one, two):
 def unique(items):
     """``uniqueItems`` as jsonschema decides it: sorted neighbours compared
     when the items sort, every pair otherwise."""
+    if len(items) < 2:
+        return True
+    if all(type(i) is str for i in items):
+        # equal() of strings is ==.
+        return len(set(items)) == len(items)
     try:
         ordered = sorted(_unbool(i) for i in items)
         return not any(equal(a, b) for a, b in zip(ordered, ordered[1:]))
@@ -116,6 +121,27 @@ def unique(items):
                 return False
             seen.append(item)
         return True
+
+
+class _Search(dict):
+    """``memo[text]``: does ``pattern`` match in ``text``, remembered for
+    short texts (names and expressions repeat within a document and between
+    documents). A key that is no string raises, as ``re`` does."""
+
+    __slots__ = ('_search',)
+
+    SHORT = 80
+    MAX = 512
+
+    def __init__(self, pattern):
+        super().__init__()
+        self._search = re.compile(pattern).search
+
+    def __missing__(self, text):
+        found = self._search(text) is not None
+        if len(text) <= self.SHORT and len(self) < self.MAX:
+            self[text] = found
+        return found
 
 
 def _true(x):
@@ -154,6 +180,27 @@ def _subschemas(schema):
             yield schema[key]
     for key in ('properties', 'patternProperties'):
         yield from schema.get(key, {}).values()
+
+
+# The kinds of value a oneOf can tell apart with one test, in the order
+# tested (bool before numbers: it is an int to Python, no number to JSON).
+_KINDS = (('str', 'isinstance(x, str)'), ('dict', 'isinstance(x, dict)'),
+          ('list', 'isinstance(x, list)'), ('bool', 'isinstance(x, bool)'),
+          ('null', 'x is None'), ('num', '_is_number(x)'))
+_KIND_OF_TYPE = {'string': 'str', 'object': 'dict', 'array': 'list',
+                 'boolean': 'bool', 'null': 'null', 'integer': 'num',
+                 'number': 'num'}
+_ALL_KINDS = frozenset(k for k, _ in _KINDS)
+
+
+def _kind_of_value(value):
+    for kind, cls in (('bool', bool), ('str', str), ('dict', dict),
+                      ('list', list)):
+        if isinstance(value, cls):
+            return kind
+    if value is None:
+        return 'null'
+    return 'num' if _is_number(value) else None
 
 
 def _type_test(names):
@@ -213,6 +260,53 @@ class _Compiler(object):
                 self._searches_keys(sub) for sub in _subschemas(schema))
             self._searching[id(schema)] = found
         return found
+
+    def _reaches_keys(self, schema, kind):
+        """Whether ``jsonschema`` may search keys with a pattern when it
+        validates a value of ``kind`` against ``schema``: its keywords for
+        objects and arrays pass over other values, whatever ``type``
+        says."""
+        if not isinstance(schema, dict):
+            return False
+        if kind == 'dict' and self._searches_keys(schema):
+            return True
+        if kind == 'list' and 'items' in schema and self._searches_keys(
+                schema['items']):
+            return True
+        subs = list(schema.get('anyOf', ())) + list(
+            schema.get('oneOf', ())) + list(schema.get('allOf', ()))
+        if 'not' in schema:
+            subs.append(schema['not'])
+        return any(self._reaches_keys(sub, kind) for sub in subs)
+
+    def _kinds(self, schema):
+        """The kinds of value (:data:`_KINDS`) ``schema`` can accept,
+        None when that is more than those (anything)."""
+        if schema is True or not isinstance(schema, dict):
+            return None
+        kinds = None
+        if 'type' in schema:
+            names = _only_type({'type': schema['type']})
+            if any(n not in _TYPES for n in names):
+                return None
+            kinds = frozenset(_KIND_OF_TYPE[n] for n in names)
+        for key in ('enum', 'const'):
+            if key in schema:
+                values = schema[key] if key == 'enum' else [schema[key]]
+                found = frozenset(_kind_of_value(v) for v in values)
+                if None not in found:
+                    kinds = found if kinds is None else kinds & found
+        for key in ('oneOf', 'anyOf'):
+            if schema.get(key):
+                branches = [self._kinds(s) for s in schema[key]]
+                if None not in branches:
+                    found = frozenset().union(*branches)
+                    kinds = found if kinds is None else kinds & found
+        for sub in schema.get('allOf', ()):
+            found = self._kinds(sub)
+            if found is not None:
+                kinds = found if kinds is None else kinds & found
+        return kinds
 
     def _const(self, value):
         name = '_c%d' % len(self._env)
@@ -312,23 +406,9 @@ class _Compiler(object):
 
     def _one_of(self, subs, out):
         functions = [self._function(s) for s in subs]
-        types = [_only_type({'type': s['type']})
-                 if isinstance(s, dict) and 'type' in s else None
-                 for s in subs]
-        single = [t[0] if t and len(t) == 1 and t[0] in _CLASS_NAMES
-                  else None for t in types]
-        if len(subs) > 1 and all(single) and len(set(single)) == len(subs):
-            # Each branch asks for another type: at most one can hold, the
-            # one of x's type.
-            for i, (t, f) in enumerate(zip(single, functions)):
-                out.append('%s isinstance(x, %s):' % (
-                    'if' if i == 0 else 'elif', _CLASS_NAMES[t]))
-                out.append('    if not %s(x): return False' % f)
-                if t in ('object', 'array') and any(
-                        self._searches_keys(s) for j, s in enumerate(subs)
-                        if j != i):
-                    out.append('    _keys(x)')
-            out.append('else: return False')
+        kinds = [self._kinds(s) for s in subs]
+        if len(subs) > 1 and None not in kinds:
+            self._one_of_by_kind(subs, functions, kinds, out)
             return
         if len(functions) == 2:
             out.append('if %s(x) is %s(x): return False' % tuple(functions))
@@ -337,6 +417,36 @@ class _Compiler(object):
                 ' + '.join('%s(x)' % f for f in functions) or '0'))
         if any(self._searches_keys(s) for s in subs):
             out.append('_keys(x)')
+
+    def _one_of_by_kind(self, subs, functions, kinds, out):
+        """A oneOf whose branches each accept some kinds of value only:
+        for the kind of x, only the branches that accept it are tried
+        (the others fail on their type in jsonschema too)."""
+        first = True
+        for kind, test in _KINDS:
+            tried = [i for i, k in enumerate(kinds) if kind in k]
+            if not tried:
+                continue
+            out.append('%s %s:' % ('if' if first else 'elif', test))
+            first = False
+            calls = ['%s(x)' % functions[i] for i in tried]
+            if len(calls) == 1:
+                out.append('    if not %s: return False' % calls[0])
+            elif len(calls) == 2:
+                out.append('    if %s is %s: return False' % tuple(calls))
+            else:
+                out.append('    if (%s) != 1: return False'
+                           % ' + '.join(calls))
+            # A branch that searches keys and was not followed to its end.
+            missed = [i for i in range(len(subs)) if not (
+                len(tried) == 1 and i == tried[0])]
+            if kind in ('dict', 'list') and any(
+                    self._reaches_keys(subs[i], kind) for i in missed):
+                out.append('    _keys(x)')
+        if first:
+            out.append('return False')
+        else:
+            out.append('else: return False')
 
     @staticmethod
     def _sizes(schema, handled, low_key, high_key):
@@ -359,8 +469,8 @@ class _Compiler(object):
         out = self._sizes(schema, handled, 'minLength', 'maxLength')
         if 'pattern' in schema:
             handled.add('pattern')
-            out.append('if %s(x) is None: return False' % self._const(
-                re.compile(schema['pattern']).search))
+            out.append('if not %s[x]: return False' % self._const(
+                _Search(schema['pattern'])))
         return out
 
     def _numbers(self, schema, handled):
@@ -411,10 +521,10 @@ class _Compiler(object):
         if 'patternProperties' in schema:
             handled.add('patternProperties')
             for pattern, sub in pattern_props.items():
-                search = self._const(re.compile(pattern).search)
+                search = self._const(_Search(pattern))
                 # Searched even for a schema that accepts anything:
                 # jsonschema raises on a key that is no string.
-                loop.append('if %s(k) is not None and not %s(v): '
+                loop.append('if %s[k] and not %s(v): '
                             'return False' % (search, self._function(sub)))
         if 'additionalProperties' in schema:
             handled.add('additionalProperties')
@@ -434,8 +544,7 @@ class _Compiler(object):
         # jsonschema joins the patterns with "|" and searches once.
         joined = '|'.join(pattern_props)
         if joined:
-            extra += ' and %s(k) is None' % self._const(
-                re.compile(joined).search)
+            extra += ' and not %s[k]' % self._const(_Search(joined))
         if schema is False:
             loop.append('if %s: return False' % extra)
         else:

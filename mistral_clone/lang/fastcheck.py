@@ -53,12 +53,19 @@ _ANNOTATIONS = frozenset(('description', 'title', 'definitions', '$defs'))
 
 
 def _is_integer(x):
+    if type(x) is int:
+        return True
     if isinstance(x, bool):
         return False
     return isinstance(x, int) or (isinstance(x, float) and x.is_integer())
 
 
 def _is_number(x):
+    cls = type(x)
+    if cls is int or cls is float:
+        return True
+    if cls is str:
+        return False
     return not isinstance(x, bool) and isinstance(x, numbers.Number)
 
 
@@ -172,6 +179,12 @@ _CLASS_NAMES = {'array': 'list', 'boolean': 'bool', 'null': 'NoneType',
 _GLOBALS['NoneType'] = type(None)
 
 
+# A line of a check that can be an expression: a condition on x alone (no
+# loop, no comprehension with variables of its own, no string literal
+# where x could be renamed).
+_SIMPLE = re.compile(r'''^if ((?:(?! for )[^'"])*): return False$''')
+
+
 def _subschemas(schema):
     for key in ('anyOf', 'oneOf', 'allOf'):
         yield from schema.get(key, ())
@@ -238,6 +251,7 @@ class _Compiler(object):
     def __init__(self):
         self._done = {}
         self._searching = {}
+        self._inline = {'_true': 'True', '_false': 'False'}
         self._lines = []
         self._env = dict(_GLOBALS)
 
@@ -260,6 +274,14 @@ class _Compiler(object):
                 self._searches_keys(sub) for sub in _subschemas(schema))
             self._searching[id(schema)] = found
         return found
+
+    def _call(self, schema, var='x'):
+        """Source of an expression: ``schema`` accepts ``var``."""
+        name = self._function(schema)
+        expression = self._inline.get(name)
+        if expression is None:
+            return '%s(%s)' % (name, var)
+        return '(%s)' % re.sub(r'\bx\b', var, expression)
 
     def _reaches_keys(self, schema, kind):
         """Whether ``jsonschema`` may search keys with a pattern when it
@@ -327,6 +349,13 @@ class _Compiler(object):
         # The schema is kept: its id stays its own.
         self._done[id(schema)] = (schema, name)
         body = self._body(schema)
+        conditions = [_SIMPLE.match(line) for line in body]
+        if all(conditions):
+            # Straight conditions on x: also inlined where it is used.
+            expression = ' and '.join(
+                'not (%s)' % c.group(1) for c in conditions) or 'True'
+            if len(expression) <= 300:
+                self._inline[name] = expression
         self._lines.append('def %s(x):' % name)
         self._lines.extend('    ' + line for line in body)
         self._lines.append('    return True')
@@ -356,11 +385,10 @@ class _Compiler(object):
         if 'allOf' in schema:
             handled.add('allOf')
             for sub in schema['allOf']:
-                out.append('if not %s(x): return False' % self._function(sub))
+                out.append('if not %s: return False' % self._call(sub))
         if 'not' in schema:
             handled.add('not')
-            out.append('if %s(x): return False' % self._function(
-                schema['not']))
+            out.append('if %s: return False' % self._call(schema['not']))
             if self._searches_keys(schema['not']):
                 out.append('_keys(x)')
         for cls, part in (('str', self._strings), ('list', self._arrays),
@@ -399,22 +427,22 @@ class _Compiler(object):
                 union.extend(t for t in n if t not in union)
             out.append('if not (%s): return False' % _type_test(union))
             return
-        calls = ' or '.join('%s(x)' % self._function(s) for s in subs)
+        calls = ' or '.join(self._call(s) for s in subs)
         out.append('if not (%s): return False' % (calls or 'False'))
         if any(self._searches_keys(s) for s in subs[:-1]):
             out.append('_keys(x)')
 
     def _one_of(self, subs, out):
-        functions = [self._function(s) for s in subs]
+        functions = [self._call(s) for s in subs]
         kinds = [self._kinds(s) for s in subs]
         if len(subs) > 1 and None not in kinds:
             self._one_of_by_kind(subs, functions, kinds, out)
             return
         if len(functions) == 2:
-            out.append('if %s(x) is %s(x): return False' % tuple(functions))
+            out.append('if %s is %s: return False' % tuple(functions))
         else:
             out.append('if (%s) != 1: return False' % (
-                ' + '.join('%s(x)' % f for f in functions) or '0'))
+                ' + '.join(functions) or '0'))
         if any(self._searches_keys(s) for s in subs):
             out.append('_keys(x)')
 
@@ -429,7 +457,7 @@ class _Compiler(object):
                 continue
             out.append('%s %s:' % ('if' if first else 'elif', test))
             first = False
-            calls = ['%s(x)' % functions[i] for i in tried]
+            calls = [functions[i] for i in tried]
             if len(calls) == 1:
                 out.append('    if not %s: return False' % calls[0])
             elif len(calls) == 2:
@@ -489,10 +517,10 @@ class _Compiler(object):
         out = self._sizes(schema, handled, 'minItems', 'maxItems')
         if 'items' in schema:
             handled.add('items')
-            item = self._function(schema['items'])
-            if item != '_true':
+            if schema['items'] is not True:
                 out.append('for i in x:')
-                out.append('    if not %s(i): return False' % item)
+                out.append('    if not %s: return False' % self._call(
+                    schema['items'], 'i'))
         if 'uniqueItems' in schema:
             handled.add('uniqueItems')
             if schema['uniqueItems']:
@@ -524,8 +552,8 @@ class _Compiler(object):
                 search = self._const(_Search(pattern))
                 # Searched even for a schema that accepts anything:
                 # jsonschema raises on a key that is no string.
-                loop.append('if %s[k] and not %s(v): '
-                            'return False' % (search, self._function(sub)))
+                loop.append('if %s[k] and not %s: return False' % (
+                    search, self._call(sub, 'v')))
         if 'additionalProperties' in schema:
             handled.add('additionalProperties')
             self._additional(schema['additionalProperties'], props,
@@ -545,11 +573,15 @@ class _Compiler(object):
         joined = '|'.join(pattern_props)
         if joined:
             extra += ' and not %s[k]' % self._const(_Search(joined))
-        if schema is False:
+        if schema is False and loop and loop[-1] == (
+                'if f is not None and not f(v): return False'):
+            # Named or refused.
+            loop[-1] = 'if f is None or not f(v): return False'
+        elif schema is False:
             loop.append('if %s: return False' % extra)
         else:
-            loop.append('if %s and not %s(v): return False' % (
-                extra, self._function(schema)))
+            loop.append('if %s and not %s: return False' % (
+                extra, self._call(schema, 'v')))
 
 
 def _string_keys(value):

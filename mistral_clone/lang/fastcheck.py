@@ -1,5 +1,6 @@
 """The accept path of schema validation: each schema compiled once into
-small Python functions that answer "valid or not" and nothing else.
+Python source (a function per sub-schema) that answers "valid or not" and
+nothing else.
 
 Why: validating with the ``jsonschema`` library made creating a workflow
 about 5x slower than the hand-written validator it replaced (its profile
@@ -12,24 +13,31 @@ exactly those of ``jsonschema``.
 The compiled check was ``jsonschema-rs`` until issue 14's memory round:
 its 14.8 MB library put ~7 MB of code pages (and ~2 MB of compiled
 schemas) into the RSS of every API worker that validated a definition
-(95 MB against the 80 MB target). These functions cost ~0.3 MB; in CPU
-per parse of a new document (``bench/lang_parse.py``, median, alternating
-runs on a loaded machine) one task 0.08 -> 0.10 ms, a 100-task chain 2.9
--> 4.0 ms, 100 tasks with expressions 7.9 -> 11.9 ms (``jsonschema`` alone
-took 15 and 58 ms for the last two).
+(95 MB against the 80 MB target). These functions cost ~0.3 MB. Written
+as closures calling closures they cost CPU (a 100-task chain 2.9 -> 4.0
+ms per parse, 100 tasks with expressions 7.9 -> 11.9 ms); as generated
+source they are within ~0.1 / ~0.5 ms of ``jsonschema-rs``
+(``bench/RESULTS.md``, issue 14, helper fastcheck2): a ``oneOf`` tries
+only the branches that accept the kind of value at hand, checks made of
+straight conditions are inlined where they are used, pattern searches
+are remembered for short texts (:class:`_Search`), and no walk of the
+whole document looks for keys that are no strings (:func:`_keys`).
 
 The check must answer exactly as ``jsonschema``'s validator for the
 schema's draft (2020-12: the language's schemas name none) does, on any
-value a YAML or JSON document holds: the functions below follow
-``jsonschema``'s keyword functions and type checker one for one (``re``
-for patterns, as ``jsonschema`` does; ``bool`` is no integer nor number;
-an integral float is an integer; ``enum``, ``const`` and ``uniqueItems``
-compare as ``jsonschema``'s ``equal``, which tells ``True`` from ``1``).
-A schema using a keyword not handled here is not compiled and
-``jsonschema`` validates it alone; a value the functions cannot look at
-(a key that is no string where a pattern looks) raises, and
-``jsonschema`` decides as well. ``tests/lang/test_fastcheck.py`` compares
-both on every keyword and on thousands of generated documents.
+value a YAML or JSON document holds: the code follows ``jsonschema``'s
+keyword functions and type checker one for one (``re`` for patterns, as
+``jsonschema`` does; ``bool`` is no integer nor number; an integral float
+is an integer; ``enum``, ``const`` and ``uniqueItems`` compare as
+``jsonschema``'s ``equal``, which tells ``True`` from ``1``). A schema
+using a keyword not handled here is not compiled and ``jsonschema``
+validates it alone. A key that is no string raises where a pattern meets
+it (``jsonschema`` raises there too), and where a branch that searches
+keys was not followed to its end (a ``oneOf`` or ``anyOf`` branch that
+failed early, the schema of a ``not``: ``jsonschema`` may have gone on to
+the pattern) the value is walked for such keys: raising leaves the
+verdict to ``jsonschema``. ``tests/lang/test_fastcheck.py`` compares both
+on every keyword, on such keys and on thousands of generated documents.
 
 Compiled at the first validation in a process, not at import: engines and
 executors never validate.

@@ -43,11 +43,13 @@ Compiled at the first validation in a process, not at import: engines and
 executors never validate.
 """
 
-from collections.abc import Mapping
-from collections.abc import Sequence
-import numbers
 import re
 import threading
+
+from mistral_clone.lang.jsonvalues import equal
+from mistral_clone.lang.jsonvalues import is_integer as _is_integer
+from mistral_clone.lang.jsonvalues import is_number as _is_number
+from mistral_clone.lang.jsonvalues import unique
 
 _lock = threading.Lock()
 
@@ -60,82 +62,9 @@ class Uncompiled(ValueError):
 _ANNOTATIONS = frozenset(('description', 'title', 'definitions', '$defs'))
 
 
-def _is_integer(x):
-    if type(x) is int:
-        return True
-    if isinstance(x, bool):
-        return False
-    return isinstance(x, int) or (isinstance(x, float) and x.is_integer())
-
-
-def _is_number(x):
-    cls = type(x)
-    if cls is int or cls is float:
-        return True
-    if cls is str:
-        return False
-    return not isinstance(x, bool) and isinstance(x, numbers.Number)
-
-
-_TYPES = {
-    'array': lambda x: isinstance(x, list),
-    'boolean': lambda x: isinstance(x, bool),
-    'integer': _is_integer,
-    'null': lambda x: x is None,
-    'number': _is_number,
-    'object': lambda x: isinstance(x, dict),
-    'string': lambda x: isinstance(x, str),
-}
-
-
-# jsonschema's equality: True is not 1, sequences and mappings compare
-# item by item with the same rule.
-_TRUE = object()
-_FALSE = object()
-
-
-def _unbool(x):
-    if x is True:
-        return _TRUE
-    if x is False:
-        return _FALSE
-    return x
-
-
-def equal(one, two):
-    if one is two:
-        return True
-    if isinstance(one, str) or isinstance(two, str):
-        return one == two
-    if isinstance(one, Sequence) and isinstance(two, Sequence):
-        return len(one) == len(two) and all(
-            equal(a, b) for a, b in zip(one, two))
-    if isinstance(one, Mapping) and isinstance(two, Mapping):
-        return len(one) == len(two) and all(
-            key in two and equal(value, two[key])
-            for key, value in one.items())
-    return _unbool(one) == _unbool(two)
-
-
-def unique(items):
-    """``uniqueItems`` as jsonschema decides it: sorted neighbours compared
-    when the items sort, every pair otherwise."""
-    if len(items) < 2:
-        return True
-    if all(type(i) is str for i in items):
-        # equal() of strings is ==.
-        return len(set(items)) == len(items)
-    try:
-        ordered = sorted(_unbool(i) for i in items)
-        return not any(equal(a, b) for a, b in zip(ordered, ordered[1:]))
-    except (NotImplementedError, TypeError):
-        seen = []
-        for item in items:
-            item = _unbool(item)
-            if any(equal(other, item) for other in seen):
-                return False
-            seen.append(item)
-        return True
+# The type names of JSON schema.
+_TYPES = frozenset(('array', 'boolean', 'integer', 'null', 'number',
+                    'object', 'string'))
 
 
 class _Search(dict):
@@ -211,7 +140,6 @@ _KINDS = (('str', 'isinstance(x, str)'), ('dict', 'isinstance(x, dict)'),
 _KIND_OF_TYPE = {'string': 'str', 'object': 'dict', 'array': 'list',
                  'boolean': 'bool', 'null': 'null', 'integer': 'num',
                  'number': 'num'}
-_ALL_KINDS = frozenset(k for k, _ in _KINDS)
 
 
 def _kind_of_value(value):

@@ -407,10 +407,15 @@ class _Compiler(object):
             if kind in ('dict', 'list') and any(
                     self._reaches_keys(subs[i], kind) for i in missed):
                 out.append('    _keys(x)')
+        # Another value (a tuple, a date: no JSON): every branch is tried,
+        # as jsonschema does (enum's equality takes a tuple for a list).
+        rest = ['if (%s) != 1: return False' % ' + '.join(functions),
+                '_keys(x)']
         if first:
-            out.append('return False')
+            out.extend(rest)
         else:
-            out.append('else: return False')
+            out.append('else:')
+            out.extend('    ' + line for line in rest)
 
     @staticmethod
     def _sizes(schema, handled, low_key, high_key):

@@ -145,6 +145,7 @@ KEYWORD_SCHEMAS = [
     {'not': {'type': 'string'}}, {'not': {'required': ['a', 'b']}},
     {'anyOf': [{'type': 'string'}, {'minimum': 1}]},
     {'oneOf': [{'type': 'integer'}, {'type': 'number'}]},
+    {'not': {'oneOf': [{'enum': [['a']]}, {'type': 'string'}]}},
     {'oneOf': [{'type': 'string'}, {'minLength': 2}, {'maxLength': 0}]},
     {'allOf': [{'type': 'array'}, {'uniqueItems': True}]},
     {'type': 'object', 'minProperties': 1,

@@ -63,14 +63,7 @@ class ListCache(object):
     def get(self, key, version):
         """The body kept for ``key`` at ``version``, or None."""
         with self._lock:
-            if version != self._version:
-                if self._version is not None and _older(version,
-                                                        self._version):
-                    return None  # a slow reader: keep the newer entries
-                # The rows changed (or the database is another one):
-                # nothing kept is an answer any more.
-                self._clear()
-                self._version = version
+            if not self._at(version):
                 return None
             item = self._items.get(key)
             if item is None:
@@ -87,13 +80,8 @@ class ListCache(object):
         if size > self.entry_bytes:
             return cached
         with self._lock:
-            if version != self._version:
-                if self._version is not None and _older(version,
-                                                        self._version):
-                    # Read before a newer version was seen: too old.
-                    return cached
-                self._clear()
-                self._version = version
+            if not self._at(version):
+                return cached
             old = self._items.pop(key, None)
             if old is not None:
                 self._bytes -= len(old[1].encoded)
@@ -109,6 +97,20 @@ class ListCache(object):
         with self._lock:
             self._clear()
             self._version = None
+
+    def _at(self, version):
+        """Under the lock: whether entries may be read and kept at
+        ``version``. A newer version (the rows changed, or the database
+        is another one) empties the cache first: nothing kept is an answer
+        any more. An older one (a slow reader, read before a newer version
+        was seen) is refused, the newer entries kept."""
+        if version == self._version:
+            return True
+        if self._version is not None and _older(version, self._version):
+            return False
+        self._clear()
+        self._version = version
+        return True
 
     def _clear(self):
         self._items.clear()

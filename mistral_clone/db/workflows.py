@@ -44,26 +44,22 @@ def find_workflow(session, identifier, namespace, project_id, admin=False):
     may use (``admin``: any project's, its own first);
     ``DBEntityNotFoundError`` (404) otherwise."""
     namespace = namespace or ''
-    if admin or project_id is None:  # (None: "IS NULL", not a parameter)
+    row = None
+    if admin:
         m = models.WorkflowDefinition
-        usable = sa.true() if admin else usable_by(project_id)
-        own_first = project_id if admin else None
-        row = None
         if _is_uuid(identifier):
-            row = _first(session, m.id == identifier, usable)
+            row = _first(session, m.id == identifier, sa.true())
         if row is None:
             row = _first(session, m.name == identifier,
-                         m.namespace == namespace, usable,
-                         project_id=own_first)
+                         m.namespace == namespace, sa.true(),
+                         project_id=project_id)
     else:
-        params = {'identifier': identifier, 'namespace': namespace,
-                  'project_id': project_id}
-        row = None
         if _is_uuid(identifier):
-            row = session.execute(_USABLE_BY_ID, params).scalars().first()
+            row = _usable(session, _USABLE_BY_ID, project_id,
+                          identifier=identifier)
         if row is None:
-            row = session.execute(_USABLE_BY_NAME,
-                                  params).scalars().first()
+            row = _usable(session, _USABLE_BY_NAME, project_id,
+                          identifier=identifier, namespace=namespace)
     if row is None:
         raise exc.DBEntityNotFoundError(
             'Workflow not found [workflow_identifier=%s, namespace=%s]'
@@ -82,6 +78,23 @@ def _usable_statement(*where):
         *where, usable_by(sa.bindparam('project_id'))).limit(1)
 
 
+def _usable(session, statement, project_id, **params):
+    """The first row of ``statement`` (``_USABLE_BY_ID`` or
+    ``_USABLE_BY_NAME``) that ``project_id`` may use, or None; a None
+    project means "IS NULL", which no parameter says: its statement is
+    built for it."""
+    if project_id is None:
+        m = models.WorkflowDefinition
+        if statement is _USABLE_BY_ID:
+            where = [m.id == params['identifier']]
+        else:
+            where = [m.name == params['identifier'],
+                     m.namespace == params['namespace']]
+        return _first(session, *where, usable_by(None))
+    params['project_id'] = project_id
+    return session.execute(statement, params).scalars().first()
+
+
 _USABLE_BY_ID = _usable_statement(
     models.WorkflowDefinition.id == sa.bindparam('identifier'))
 _USABLE_BY_NAME = _usable_statement(
@@ -95,22 +108,15 @@ def find_subworkflow(session, name, namespace, parent_name, project_id):
     ``<workbook>.<name>`` first, then ``name``; each in ``namespace``, then
     in the default namespace (the reference's order). None if
     ``project_id`` may use none of them."""
-    m = models.WorkflowDefinition
     names = []
     if parent_name and '.' in parent_name:
         names.append('%s.%s' % (parent_name.rsplit('.', 1)[0], name))
     names.append(name)
     namespaces = [namespace, ''] if namespace else ['']
-    usable = usable_by(project_id) if project_id is None else None
     for n in names:
         for ns in namespaces:
-            if usable is None:
-                row = session.execute(_USABLE_BY_NAME, {
-                    'identifier': n, 'namespace': ns,
-                    'project_id': project_id}).scalars().first()
-            else:
-                row = _first(session, m.name == n, m.namespace == ns,
-                             usable)
+            row = _usable(session, _USABLE_BY_NAME, project_id,
+                          identifier=n, namespace=ns)
             if row is not None:
                 return row
     return None

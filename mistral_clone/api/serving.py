@@ -22,10 +22,12 @@ import ssl
 import threading
 import time
 
+from cheroot import makefile as cheroot_makefile
 from cheroot import server as cheroot_server
 from cheroot import wsgi
 
 from mistral_clone.api import hygiene
+from mistral_clone.api import socket_io
 
 LOG = logging.getLogger(__name__)
 
@@ -219,6 +221,37 @@ LINGER = 0.005
 LINGER_REQUESTS = 100
 
 
+def _plain_streams(sock, mode='r', bufsize=None):
+    """The streams of a plain TCP connection (api/socket_io.py)."""
+    if 'r' in mode:
+        return socket_io.SocketReader(sock)
+    return socket_io.SocketWriter(sock)
+
+
+class _Request(cheroot_server.HTTPRequest):
+    """cheroot's request; on a plain TCP connection the response's header
+    block goes out with its first body chunk, in one system call
+    (:class:`~mistral_clone.api.socket_io.SocketWriter`)."""
+
+    def send_headers(self):
+        wfile = self.conn.wfile
+        if type(wfile) is not socket_io.SocketWriter:
+            return super().send_headers()
+        wfile.holding = True
+        try:
+            super().send_headers()
+        finally:
+            wfile.holding = False
+
+    def respond(self):
+        try:
+            super().respond()
+        finally:
+            wfile = self.conn.wfile
+            if type(wfile) is socket_io.SocketWriter:
+                wfile.flush()
+
+
 class _CountedConnection(cheroot_server.HTTPConnection):
     """cheroot's connection, counted in this worker's share while open.
 
@@ -236,8 +269,15 @@ class _CountedConnection(cheroot_server.HTTPConnection):
     when changes.
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    RequestHandlerClass = _Request
+
+    def __init__(self, server, sock, makefile=cheroot_makefile.MakeFile):
+        # A plain TCP socket (cheroot's own MakeFile, not TLS's): our
+        # leaner streams (api/socket_io.py).
+        if makefile is cheroot_makefile.MakeFile and \
+                type(sock) is socket.socket:
+            makefile = _plain_streams
+        super().__init__(server, sock, makefile)
         self._share = _shares
         if self._share is not None:
             self._share.changed(1)

@@ -1,0 +1,195 @@
+"""The streams of plain TCP API connections (api/socket_io.py) and the
+answers cheroot sends through them."""
+
+import socket
+import threading
+import time
+import unittest
+
+import requests
+
+from mistral_clone.api import serving
+from mistral_clone.api import socket_io
+
+
+def _pair(timeout=5):
+    a, b = socket.socketpair()
+    for s in (a, b):
+        s.settimeout(timeout)
+    return a, b
+
+
+class SocketReaderTest(unittest.TestCase):
+
+    def setUp(self):
+        self.near, self.far = _pair()
+        self.addCleanup(self.near.close)
+        self.addCleanup(self.far.close)
+        self.reader = socket_io.SocketReader(self.near)
+
+    def test_lines_and_what_stays_buffered(self):
+        self.far.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /2')
+        self.assertEqual(b'GET / HTTP/1.1\r\n', self.reader.readline())
+        self.assertTrue(self.reader.has_data())
+        self.assertEqual(b'Host: x\r\n', self.reader.readline(256))
+        self.assertEqual(b'\r\n', self.reader.readline())
+        self.assertEqual(b'GET', self.reader.readline(3))
+        self.assertEqual(b' /2', self.reader.read1(100))
+        self.assertFalse(self.reader.has_data())
+        self.assertEqual(len(b'GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /2'),
+                         self.reader.bytes_read)
+
+    def test_a_line_arriving_in_pieces(self):
+        def send():
+            for piece in (b'abc', b'def', b'\nrest'):
+                time.sleep(0.05)
+                self.far.sendall(piece)
+        threading.Thread(target=send).start()
+        self.assertEqual(b'abcdef\n', self.reader.readline())
+        self.assertEqual(b'rest', self.reader.read(4))
+
+    def test_read_exact_lengths_and_the_end_of_the_stream(self):
+        body = bytes(range(256)) * 4000  # more than one read's worth
+        threading.Thread(target=lambda: (self.far.sendall(body + b'tail'),
+                                         self.far.shutdown(
+                                             socket.SHUT_WR))).start()
+        self.assertEqual(body, self.reader.read(len(body)))
+        self.assertEqual(b'tail', self.reader.read(100))
+        self.assertEqual(b'', self.reader.readline())
+        self.assertEqual(b'', self.reader.read1(10))
+
+    def test_the_socket_timeout_still_applies(self):
+        self.near.settimeout(0.2)
+        with self.assertRaises(socket.timeout):
+            self.reader.readline()
+
+
+class SocketWriterTest(unittest.TestCase):
+
+    def setUp(self):
+        self.near, self.far = _pair()
+        self.addCleanup(self.near.close)
+        self.addCleanup(self.far.close)
+        self.writer = socket_io.SocketWriter(self.near)
+
+    def _received(self, size):
+        got = []
+        while size > 0:
+            data = self.far.recv(min(size, 65536))
+            if not data:
+                break
+            got.append(data)
+            size -= len(data)
+        return b''.join(got)
+
+    def test_held_head_goes_out_with_the_body(self):
+        self.writer.holding = True
+        self.writer.write(b'HEAD\r\n')
+        self.writer.holding = False
+        self.far.setblocking(False)
+        with self.assertRaises(BlockingIOError):
+            self.far.recv(10)  # nothing sent yet
+        self.far.settimeout(5)
+        self.writer.write(b'body')
+        self.assertEqual(b'HEAD\r\nbody', self._received(10))
+        self.writer.holding = True
+        self.writer.write(b'again')
+        self.writer.holding = False
+        self.writer.flush()
+        self.assertEqual(b'again', self._received(5))
+        self.assertEqual(15, self.writer.bytes_written)
+
+    def test_more_than_the_socket_buffer_takes(self):
+        head = b'H' * 100
+        body = bytes(range(256)) * 40000  # ~10 MB
+        received = []
+        reader = threading.Thread(
+            target=lambda: received.append(
+                self._received(len(head) + len(body))))
+        reader.start()
+        self.writer.holding = True
+        self.writer.write(head)
+        self.writer.holding = False
+        self.writer.write(body)
+        reader.join(30)
+        self.assertEqual(head + body, received[0])
+
+
+def _app(environ, start_response):
+    path = environ['PATH_INFO']
+    if path == '/echo':
+        body = environ['wsgi.input'].read()
+        start_response('200 OK', [('Content-Length', str(len(body)))])
+        return [body]
+    if path == '/empty':
+        start_response('204 No Content', [])
+        return []
+    if path == '/chunks':  # no length: cheroot chunks the answer
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'one', b'two']
+    start_response('200 OK', [('Content-Length', '2')])
+    return [b'ok']
+
+
+class _Conf:
+    class api:
+        api_threads = 2
+        enable_ssl_api = False
+
+
+class ServedTest(unittest.TestCase):
+    """Answers through a real server over plain TCP."""
+
+    def setUp(self):
+        srv = serving.CherootServer('127.0.0.1', 0, _app, _Conf)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.shutdown)
+        deadline = time.monotonic() + 10
+        while not srv.server.ready and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.port = srv.server_address[1]
+        self.url = 'http://127.0.0.1:%d' % self.port
+
+    def test_bodies_both_ways_on_one_connection(self):
+        big = b'x' * (3 * 1024 * 1024 + 7)
+        with requests.Session() as s:
+            for body in (b'', b'small', big):
+                r = s.post(self.url + '/echo', data=body, timeout=30)
+                self.assertEqual(200, r.status_code)
+                self.assertEqual(body, r.content)
+            r = s.get(self.url + '/empty', timeout=30)
+            self.assertEqual((204, b''), (r.status_code, r.content))
+            r = s.get(self.url + '/chunks', timeout=30)
+            self.assertEqual('chunked', r.headers['Transfer-Encoding'])
+            self.assertEqual(b'onetwo', r.content)
+            r = s.head(self.url + '/', timeout=30)
+            self.assertEqual(('2', b''),
+                             (r.headers['Content-Length'], r.content))
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        with socket.create_connection(('127.0.0.1', self.port),
+                                      timeout=10) as c:
+            c.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
+                      b'POST /echo HTTP/1.1\r\nHost: x\r\n'
+                      b'Content-Length: 5\r\n\r\nhello'
+                      b'GET / HTTP/1.1\r\nHost: x\r\nConnection: close'
+                      b'\r\n\r\n')
+            got = b''
+            while True:
+                data = c.recv(65536)
+                if not data:
+                    break
+                got += data
+        self.assertEqual(3, got.count(b'HTTP/1.1 200 OK\r\n'))
+        first, second, third = got.split(b'HTTP/1.1 200 OK\r\n')[1:]
+        self.assertTrue(first.endswith(b'\r\n\r\nok'))
+        self.assertTrue(second.endswith(b'\r\n\r\nhello'))
+        self.assertIn(b'Connection: close', third)
+
+    def test_malformed_request_line_gets_cheroots_400(self):
+        with socket.create_connection(('127.0.0.1', self.port),
+                                      timeout=10) as c:
+            c.sendall(b'GET /\n\r\n')
+            got = c.recv(65536)
+        self.assertTrue(got.startswith(b'HTTP/1.1 400 Bad Request\r\n'), got)
+        self.assertIn(b'HTTP requires CRLF terminators', got)

@@ -18,7 +18,9 @@ those cannot be had, a pooled one: ``db_api.read_rows``). It returns None
 (do not cache) when there is no counter row (a database created from the
 models rather than the migrations, or MySQL, where no triggers are made),
 inside a transaction (its own uncommitted changes are not counted) or when
-the read failed.
+the read failed. On a SQLite file database (WAL mode) the SELECT runs only
+when a transaction committed since the last one: :mod:`mistral_clone.db.
+wal_watch` tells, from the shared wal-index, without SQL.
 """
 
 import logging
@@ -29,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy import pool as sa_pool
 
 from mistral_clone.db import api as db_api
+from mistral_clone.db import wal_watch
 
 LOG = logging.getLogger(__name__)
 
@@ -68,6 +71,52 @@ class _Readers(object):
         self._idle = []      # (driver connection, prepared on PostgreSQL)
         self._inherited = []  # a parent process's: never used nor closed
         self._pid = os.getpid()
+        # The engine's database's WAL watch (db/wal_watch.py), or None;
+        # _watched: the engine it was looked for (once per engine).
+        self._watch = None
+        self._watched = None
+
+    def watch(self, engine):
+        """The :class:`~mistral_clone.db.wal_watch.WalWatch` of a SQLite
+        file database in WAL mode, or None."""
+        if engine is self._watched:
+            return self._watch
+        with self._lock:
+            if engine is self._watched:
+                return self._watch
+            path = engine.url.database
+            watch = None
+            if engine.dialect.name == 'sqlite' and path and \
+                    path != ':memory:' and not engine.url.query and \
+                    isinstance(engine.pool, sa_pool.QueuePool):
+                self._listen(engine)
+                try:
+                    # The pool's connections put the database in WAL mode
+                    # when they connect (db/api.py): one has, first.
+                    engine.raw_connection().close()
+                except Exception:
+                    LOG.debug('No connection for the WAL watch',
+                              exc_info=True)
+                else:
+                    watch = wal_watch.open_watch(path)
+            self._close_watch()
+            self._watch, self._watched = watch, engine
+            return watch
+
+    def _listen(self, engine):
+        if not sa.event.contains(engine, 'engine_disposed', self._disposed):
+            sa.event.listen(engine, 'engine_disposed', self._disposed)
+
+    def _close_watch(self):
+        """Under the lock: let the current watch go (a parent's is kept,
+        unclosed: its connection is not ours to close)."""
+        watch, self._watch, self._watched = self._watch, None, None
+        if watch is None:
+            return
+        if self._pid != os.getpid():
+            self._inherited.append(watch)
+        else:
+            watch.close()
 
     def read(self, engine, dialect, sql, params):
         """The rows, or None when the caller should read through the
@@ -105,8 +154,7 @@ class _Readers(object):
                     self._close(conn)
         if not isinstance(engine.pool, sa_pool.QueuePool):
             return None
-        if not sa.event.contains(engine, 'engine_disposed', self._disposed):
-            sa.event.listen(engine, 'engine_disposed', self._disposed)
+        self._listen(engine)
         try:
             fairy = engine.raw_connection()
             fairy.detach()
@@ -146,6 +194,8 @@ class _Readers(object):
         about to be dropped has no session left open); in a forked child
         (``dispose(close=False)``), leave the parent's alone."""
         with self._lock:
+            if engine is self._watched:
+                self._close_watch()
             if engine is not self._engine:
                 return
             idle, self._idle = self._idle, []
@@ -164,6 +214,9 @@ class _Readers(object):
         self._inherited.extend(self._idle)
         self._idle = []
         self._engine = None
+        if self._watch is not None:
+            self._inherited.append(self._watch)
+        self._watch = self._watched = None
 
 
 _readers = _Readers()
@@ -184,9 +237,17 @@ def read(name):
     sql = _SQL.get(dialect)
     if sql is None:
         return None
-    rows = _readers.read(engine, dialect, sql, (name,))
-    if rows is None:
-        rows = db_api.read_rows(sql, (name,))
-    if not rows:
-        return None
-    return rows[0][0]
+
+    def select():
+        rows = _readers.read(engine, dialect, sql, (name,))
+        if rows is None:
+            rows = db_api.read_rows(sql, (name,))
+        if not rows:
+            return None
+        return rows[0][0]
+    watch = _readers.watch(engine)
+    if watch is not None:
+        # SQLite in WAL mode: read again only when a transaction
+        # committed since the last read (db/wal_watch.py).
+        return watch.read_through(name, select)
+    return select()

@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import unittest
+import unittest.mock
 import uuid
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from mistral_clone.db import api as db_api
 from mistral_clone.db import generations
 from mistral_clone.db import migration
 from mistral_clone.db import models
+from mistral_clone.db import wal_watch
 from tests.integration import scheduler_fixtures as fx
 
 WF = models.WorkflowDefinition
@@ -289,3 +291,68 @@ class ReaderConnectionsTest(unittest.TestCase):
             self.assertEqual([], generations._readers._idle)
         finally:
             db_api.dispose()
+
+
+class WalWatchTest(unittest.TestCase):
+    """On a SQLite file database the counter is read again only after a
+    transaction committed, whoever committed it (db/wal_watch.py)."""
+
+    def setUp(self):
+        tmp = tempfile.mkdtemp(prefix='mc_generations_')
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        self.path = os.path.join(tmp, 'db.sqlite')
+        db_api.setup('sqlite:///%s' % self.path, create_tables=True)
+        self.addCleanup(db_api.dispose)
+        self.selects = []
+        real = generations._readers.read
+
+        def counted(*args):
+            self.selects.append(args)
+            return real(*args)
+        patcher = unittest.mock.patch.object(generations._readers, 'read',
+                                             counted)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def test_read_again_only_after_a_commit(self):
+        first = generations.read(NAME)
+        self.assertIsNotNone(generations._readers.watch(db_api.get_engine()))
+        for _ in range(3):
+            self.assertEqual(first, generations.read(NAME))
+        self.assertEqual(1, len(self.selects))
+        # Another process's write (here: a plain sqlite3 connection).
+        import sqlite3
+        conn = sqlite3.connect(self.path)
+        try:
+            with conn:
+                conn.execute(
+                    "INSERT INTO workflow_definitions (id, name, namespace, "
+                    "definition, scope, project_id, created_at) VALUES "
+                    "('x', 'wf_x', '', 'x', 'private', 'p', "
+                    "'2026-01-01 00:00:00')")
+        finally:
+            conn.close()
+        second = generations.read(NAME)
+        self.assertGreater(second, first)
+        self.assertEqual(2, len(self.selects))
+        # A write of another table commits too: read again, same value.
+        with db_api.transaction() as s:
+            s.execute(sa.text('CREATE TABLE scratch (x)'))
+        self.assertEqual(second, generations.read(NAME))
+        self.assertEqual(second, generations.read(NAME))
+        self.assertEqual(3, len(self.selects))
+
+    def test_closed_with_the_pool(self):
+        generations.read(NAME)
+        watch = generations._readers.watch(db_api.get_engine())
+        db_api.dispose()
+        self.assertIsNone(watch.state())
+        self.assertIsNone(generations._readers._watch)
+
+    def test_not_in_wal_mode(self):
+        import sqlite3
+        path = self.path + '.rollback'
+        conn = sqlite3.connect(path)
+        conn.execute('CREATE TABLE t (x)')
+        conn.close()
+        self.assertIsNone(wal_watch.open_watch(path))

@@ -27,6 +27,7 @@ from cheroot import server as cheroot_server
 from cheroot import wsgi
 
 from mistral_clone.api import hygiene
+from mistral_clone.api import request_head
 from mistral_clone.api import socket_io
 
 LOG = logging.getLogger(__name__)
@@ -229,9 +230,26 @@ def _plain_streams(sock, mode='r', bufsize=None):
 
 
 class _Request(cheroot_server.HTTPRequest):
-    """cheroot's request; on a plain TCP connection the response's header
+    """cheroot's request; on a plain TCP connection a common request head
+    is read in one piece (api/request_head.py) and the response's header
     block goes out with its first body chunk, in one system call
     (:class:`~mistral_clone.api.socket_io.SocketWriter`)."""
+
+    def parse_request(self):
+        if type(self.conn.rfile) is not socket_io.SocketReader:
+            return super().parse_request()
+        headers = request_head.take(self)
+        if headers is None:
+            return super().parse_request()
+
+        def read_headers(rfile, hdict):
+            hdict.update(headers)
+            return hdict
+        # cheroot's own checks of the headers (length, keep-alive,
+        # transfer coding, 100-continue) run on them as read.
+        self.header_reader = read_headers
+        if self.read_request_headers():
+            self.ready = True
 
     def send_headers(self):
         wfile = self.conn.wfile

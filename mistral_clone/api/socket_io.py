@@ -51,6 +51,23 @@ class SocketReader(object):
             # (socket.timeout, as cheroot expects, when none comes).
             return self._sock.recv(size)
 
+    def head(self):
+        """The buffered bytes through the first blank line (a request's
+        head), after one read if none are buffered; None, if it is not
+        all there. Nothing is consumed (see :meth:`consume`)."""
+        buf = self._buf
+        if not buf:
+            buf = self._buf = self._recv(READ_SIZE)
+        end = buf.find(b'\r\n\r\n')
+        if end < 0:
+            return None
+        return buf[:end + 4]
+
+    def consume(self, size):
+        """Drop ``size`` buffered bytes (read by the caller)."""
+        self._buf = self._buf[size:]
+        self.bytes_read += size
+
     def has_data(self):
         """Whether bytes already read wait in the buffer."""
         return bool(self._buf)

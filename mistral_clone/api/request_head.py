@@ -1,4 +1,6 @@
-"""A plain request's head read as cheroot reads it, in fewer steps.
+"""A plain request's head read as cheroot reads it, and the WSGI
+environ and response headers made as cheroot's gateway makes them, in fewer
+steps.
 
 cheroot reads a request's head line by line (``readline(256)`` through a
 size-checking wrapper), splits the request line with ``urlsplit``,
@@ -10,6 +12,8 @@ for it; anything else (another protocol version or method, an absolute or
 escaped path, a fragment, non-ASCII, repeated or folded headers, a head
 not arrived whole) returns None and cheroot reads it as always.
 """
+
+import sys
 
 from cheroot import server as cheroot_server
 
@@ -100,3 +104,71 @@ def environ_name(header):
         if len(_ENVIRON_NAMES) < 512:
             _ENVIRON_NAMES[header] = name
     return name
+
+
+def environ(gateway):
+    """The environ cheroot's ``Gateway_10.get_environ`` makes for the
+    request of ``gateway`` (a TCP server's), or None (a UNIX socket's:
+    cheroot makes it)."""
+    req = gateway.req
+    server = req.server
+    if not isinstance(server.bind_addr, tuple):
+        return None
+    conn = req.conn
+    env = {
+        'ACTUAL_SERVER_PROTOCOL': server.protocol,
+        'PATH_INFO': req.path.decode('ISO-8859-1'),
+        'QUERY_STRING': req.qs.decode('ISO-8859-1'),
+        'REMOTE_ADDR': conn.remote_addr or '',
+        'REMOTE_PORT': str(conn.remote_port or ''),
+        'REQUEST_METHOD': req.method.decode('ISO-8859-1'),
+        'REQUEST_URI': req.uri.decode('ISO-8859-1'),
+        'SCRIPT_NAME': '',
+        'SERVER_NAME': server.server_name,
+        'SERVER_PROTOCOL': req.request_protocol.decode('ISO-8859-1'),
+        'SERVER_SOFTWARE': server.software,
+        'wsgi.errors': sys.stderr,
+        'wsgi.input': req.rfile,
+        'wsgi.input_terminated': bool(req.chunked_read),
+        'wsgi.multiprocess': False,
+        'wsgi.multithread': True,
+        'wsgi.run_once': False,
+        'wsgi.url_scheme': req.scheme.decode('ISO-8859-1'),
+        'wsgi.version': gateway.version,
+        'SERVER_PORT': str(server.bind_addr[1]),
+    }
+    for name, value in req.inheaders.items():
+        env[environ_name(name)] = value.decode('ISO-8859-1')
+    content_type = env.pop('HTTP_CONTENT_TYPE', None)
+    if content_type is not None:
+        env['CONTENT_TYPE'] = content_type
+    length = env.pop('HTTP_CONTENT_LENGTH', None)
+    if length is not None:
+        env['CONTENT_LENGTH'] = length
+    if conn.ssl_env:
+        env.update(conn.ssl_env)
+    return env
+
+
+def start_response(gateway, status, headers, exc_info=None):
+    """cheroot's ``Gateway.start_response`` (same checks, same errors)."""
+    if gateway.started_response and not exc_info:
+        raise RuntimeError(
+            'WSGI start_response called a second time with no exc_info.')
+    gateway.started_response = True
+    req = gateway.req
+    if req.sent_headers:
+        raise exc_info[1]
+    req.status = gateway._encode_status(status)
+    out = req.outheaders
+    for name, value in headers:
+        if not isinstance(name, str):
+            raise TypeError(
+                'WSGI response header key %r is not of type str.' % name)
+        if not isinstance(value, str):
+            raise TypeError(
+                'WSGI response header value %r is not of type str.' % value)
+        if name.lower() == 'content-length':
+            gateway.remaining_bytes_out = int(value)
+        out.append((name.encode('ISO-8859-1'), value.encode('ISO-8859-1')))
+    return gateway.write

@@ -285,3 +285,55 @@ class RequestHeadTest(unittest.TestCase):
         for head in self.HEADS[6:-1]:
             end = head.find(b'\r\n\r\n') + 4
             self.assertIsNone(request_head.parse(head[:end]), head)
+
+
+class GatewayTest(unittest.TestCase):
+    """The gateway's environ and response headers are cheroot's."""
+
+    def _gateway(self, head, ssl_env=None):
+        near, far = _pair()
+        self.addCleanup(near.close)
+        self.addCleanup(far.close)
+        far.sendall(head)
+        server = _Server()
+        server.bind_addr = ('127.0.0.1', 8989)
+        server.server_name = 'mistral_api'
+        server.software = 'Cheroot/x'
+        conn = _Conn(near)
+        conn.remote_addr, conn.remote_port = '127.0.0.1', 4242
+        conn.ssl_env = ssl_env or {}
+        req = serving._Request(server, conn)
+        req.parse_request()
+        self.assertTrue(req.ready)
+        return serving._Gateway(req)
+
+    def test_environ(self):
+        from cheroot import wsgi
+        for head, ssl_env in [
+                (b'GET /v2/x?a=1 HTTP/1.1\r\nHost: h\r\nX-Auth-Token: t\r\n'
+                 b'\r\n', None),
+                (b'POST /v2/x HTTP/1.1\r\nContent-Type: application/json'
+                 b'\r\nContent-Length: 2\r\nAccept: a\r\nAccept: b\r\n\r\n{}',
+                 {'HTTPS': 'on', 'SSL_PROTOCOL': 'TLSv1.3'})]:
+            gateway = self._gateway(head, ssl_env)
+            self.assertEqual(wsgi.Gateway_10.get_environ(gateway),
+                             gateway.env)
+
+    def test_start_response(self):
+        from cheroot import wsgi
+        headers = [('Content-Type', 'application/json'),
+                   ('Content-Length', '12'), ('X-Name', 'caf\xe9')]
+        ours = self._gateway(b'GET / HTTP/1.1\r\n\r\n')
+        theirs = self._gateway(b'GET / HTTP/1.1\r\n\r\n')
+        self.assertEqual(ours.write, ours.start_response('200 OK', headers))
+        wsgi.Gateway.start_response(theirs, '200 OK', headers)
+        for name in ('status', 'outheaders'):
+            self.assertEqual(getattr(theirs.req, name),
+                             getattr(ours.req, name))
+        self.assertEqual(12, ours.remaining_bytes_out)
+        with self.assertRaises(RuntimeError):
+            ours.start_response('200 OK', headers)
+        for bad in ([(b'X', 'v')], [('X', 1)]):
+            with self.assertRaises(TypeError):
+                self._gateway(b'GET / HTTP/1.1\r\n\r\n').start_response(
+                    '200 OK', bad)

@@ -21,16 +21,22 @@ def _app(environ, start_response):
     return [b'ok']
 
 
+def serve(test, app=_app, conf=_Conf, sock=None):
+    """A server of ``app`` in a daemon thread, ready, shut down when
+    ``test`` ends."""
+    srv = serving.CherootServer('127.0.0.1', 0, app, conf, sock=sock)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    test.addCleanup(srv.shutdown)
+    deadline = time.monotonic() + 10
+    while not srv.server.ready and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return srv
+
+
 class SharedSocketTest(unittest.TestCase):
 
     def _serve(self, sock):
-        srv = serving.CherootServer('127.0.0.1', 0, _app, _Conf, sock=sock)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        self.addCleanup(srv.shutdown)
-        deadline = time.monotonic() + 10
-        while not srv.server.ready and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return srv
+        return serve(self, sock=sock)
 
     def test_a_server_that_loses_the_accept_race_does_not_block(self):
         sock = serving.listen('127.0.0.1', 0)
@@ -71,7 +77,7 @@ class ConnectionSharesTest(unittest.TestCase):
         self.addCleanup(setattr, serving, '_shares', None)
         serving.balance_connections(shares, 0)
         sock = serving.listen('127.0.0.1', 0)
-        srv = SharedSocketTest._serve(self, sock)
+        srv = serve(self, sock=sock)
         url = 'http://127.0.0.1:%d/' % srv.server_address[1]
         sessions = [requests.Session() for _ in range(3)]
         for s in sessions:  # worker 1 holds none: each accept waits, then
@@ -103,12 +109,7 @@ class LingerTest(unittest.TestCase):
             body = environ['PATH_INFO'].encode()
             start_response('200 OK', [('Content-Length', str(len(body)))])
             return [body]
-        srv = serving.CherootServer('127.0.0.1', 0, app, conf)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        self.addCleanup(srv.shutdown)
-        deadline = time.monotonic() + 10
-        while not srv.server.ready and time.monotonic() < deadline:
-            time.sleep(0.01)
+        srv = serve(self, app, conf)
         handed_back = []
         put_conn = srv.server.put_conn
         srv.server.put_conn = lambda conn: (handed_back.append(conn),

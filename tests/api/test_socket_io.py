@@ -10,6 +10,7 @@ import requests
 
 from mistral_clone.api import serving
 from mistral_clone.api import socket_io
+from tests.api import test_serving
 
 
 def _pair(timeout=5):
@@ -19,12 +20,19 @@ def _pair(timeout=5):
     return a, b
 
 
-class SocketReaderTest(unittest.TestCase):
+class _PairTest(unittest.TestCase):
+    """``self.near`` and ``self.far``: a connected pair of sockets."""
 
     def setUp(self):
         self.near, self.far = _pair()
         self.addCleanup(self.near.close)
         self.addCleanup(self.far.close)
+
+
+class SocketReaderTest(_PairTest):
+
+    def setUp(self):
+        super().setUp()
         self.reader = socket_io.SocketReader(self.near)
 
     def test_lines_and_what_stays_buffered(self):
@@ -64,12 +72,10 @@ class SocketReaderTest(unittest.TestCase):
             self.reader.readline()
 
 
-class SocketWriterTest(unittest.TestCase):
+class SocketWriterTest(_PairTest):
 
     def setUp(self):
-        self.near, self.far = _pair()
-        self.addCleanup(self.near.close)
-        self.addCleanup(self.far.close)
+        super().setUp()
         self.writer = socket_io.SocketWriter(self.near)
 
     def _received(self, size):
@@ -131,22 +137,11 @@ def _app(environ, start_response):
     return [b'ok']
 
 
-class _Conf:
-    class api:
-        api_threads = 2
-        enable_ssl_api = False
-
-
 class ServedTest(unittest.TestCase):
     """Answers through a real server over plain TCP."""
 
     def setUp(self):
-        srv = serving.CherootServer('127.0.0.1', 0, _app, _Conf)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        self.addCleanup(srv.shutdown)
-        deadline = time.monotonic() + 10
-        while not srv.server.ready and time.monotonic() < deadline:
-            time.sleep(0.01)
+        srv = test_serving.serve(self, _app)
         self.port = srv.server_address[1]
         self.url = 'http://127.0.0.1:%d' % self.port
 

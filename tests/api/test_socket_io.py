@@ -181,6 +181,18 @@ class ServedTest(unittest.TestCase):
         self.assertTrue(second.endswith(b'\r\n\r\nhello'))
         self.assertIn(b'Connection: close', third)
 
+    def test_a_client_gone_before_its_answer(self):
+        for _ in range(3):
+            c = socket.create_connection(('127.0.0.1', self.port),
+                                         timeout=10)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         b'\x01\x00\x00\x00\x00\x00\x00\x00')
+            c.sendall(b'POST /echo HTTP/1.1\r\nContent-Length: 3000000'
+                      b'\r\n\r\n' + b'x' * 3000000)
+            c.close()  # a reset: the answer finds no one
+        r = requests.get(self.url + '/', timeout=30)
+        self.assertEqual(b'ok', r.content)
+
     def test_malformed_request_line_gets_cheroots_400(self):
         with socket.create_connection(('127.0.0.1', self.port),
                                       timeout=10) as c:

@@ -151,6 +151,13 @@ class MemorySampler(object):
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    def peaks_by_name(self, names):
+        """Each process's VmHWM so far in MB, keyed by ``names[pid]`` (a
+        pid not in ``names`` by its number)."""
+        self._sample()
+        return {names.get(p, str(p)): round(v / 1024.0, 1)
+                for p, v in sorted(self.hwm_kb.items())}
+
     def stop(self):
         self._stop.set()
         if self._thread:
@@ -198,6 +205,17 @@ class Target(object):
             for p in list(pids):
                 pids.extend(descendants(p))
         return sorted(set(pids))
+
+    def pid_names(self):
+        """``{pid: name}`` of the processes started (a started process's
+        children as ``name.1``, ``name.2``... in pid order)."""
+        names = {}
+        for proc in getattr(self, 'procs', ()):
+            pid = proc.popen.pid
+            names[pid] = proc.name
+            for n, child in enumerate(sorted(descendants(pid)), 1):
+                names[child] = '%s.%d' % (proc.name, n)
+        return names
 
     def start(self):
         pass

@@ -281,6 +281,10 @@ def main(argv=None):
                     res['server_cpu_seconds'] = round(
                         _servers.cpu_seconds(pids) - cpu0, 2)
                 res['loadavg_1m_after'] = loadavg()
+                if sampler is not None:
+                    # Where each process's peak grows, scenario by scenario.
+                    res['vmhwm_mb_after'] = sampler.peaks_by_name(
+                        target.pid_names())
                 if roles0:
                     res['cpu_seconds_by_role'] = _role_cpu_since(target,
                                                                  roles0)
@@ -315,7 +319,11 @@ def main(argv=None):
         results.setdefault('_error', traceback.format_exc(limit=3))
     finally:
         if sampler is not None:
+            names = target.pid_names()
             mem = sampler.stop()
+            mem['vmhwm_mb_by_name'] = {
+                names.get(int(p), p): v
+                for p, v in mem['vmhwm_mb_per_pid'].items()}
             mem['figure'] = mem['vmhwm_mb_sum']
             mem['unit'] = 'MB peak RSS (sum of VmHWM over %d process(es))' \
                 % len(mem['pids'])

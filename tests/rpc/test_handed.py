@@ -122,8 +122,13 @@ class ExecutorTest(SqliteFileCase):
         _wait(lambda: not executor.held_actions())
         self.assertEqual(set(), executor._handed)  # its result recorded
 
-    def _lost(self, engine, lost, received, own):
-        executor, _ = self.executor(engine)
+    def _lost(self, **how):
+        # Claimed for exec-1 by an engine: one never received, one
+        # received (held); one claimed by exec-1 itself (a heartbeat).
+        lost = _action(executor_host='exec-1', last_heartbeat=None)
+        received = _action(executor_host='exec-1', last_heartbeat=None)
+        own = _action(executor_host='exec-1', last_heartbeat=_ago(1))
+        executor, _ = self.executor(_ClaimingEngine([[lost]], **how))
         with executor._held_lock:
             executor._held.add(received)
         try:
@@ -139,18 +144,10 @@ class ExecutorTest(SqliteFileCase):
         self.assertFalse(executor._sweep_due)
 
     def test_a_failed_delivery_hands_back_what_never_arrived(self):
-        lost = _action(executor_host='exec-1', last_heartbeat=None)
-        received = _action(executor_host='exec-1', last_heartbeat=None)
-        own = _action(executor_host='exec-1', last_heartbeat=_ago(1))
-        self._lost(_ClaimingEngine([[lost]], fail=True), lost, received,
-                   own)
+        self._lost(fail=True)
 
     def test_a_repeated_delivery_hands_back_what_never_arrived(self):
-        lost = _action(executor_host='exec-1', last_heartbeat=None)
-        received = _action(executor_host='exec-1', last_heartbeat=None)
-        own = _action(executor_host='exec-1', last_heartbeat=_ago(1))
-        self._lost(_ClaimingEngine([[lost]], repeat=True), lost, received,
-                   own)
+        self._lost(repeat=True)
 
     def test_a_stopping_executor_hands_them_back_and_sends_them_on(self):
         b = _action(executor_host='exec-1', last_heartbeat=None)

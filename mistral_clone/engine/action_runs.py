@@ -252,6 +252,10 @@ class ActionRuns:
                 t.s.refresh(action_ex, _refreshed_columns())
         if states.is_completed(action_ex.state):
             return False
+        if action_ex.last_heartbeat is None and action_ex.executor_host:
+            # Handed to its executor claimed (hand_over) and done before
+            # its first heartbeat: the result is one (reports show it).
+            action_ex.last_heartbeat = models.utcnow()
         task_ex = t.get_task_ex(action_ex.task_execution_id)
         if state != states.CANCELLED:
             state, value = self._post_process(run, action_ex, state, value)

@@ -66,6 +66,13 @@ class EngineTest(SqliteFileCase):
         self.assertEqual(('RUNNING', 'exec-1', None),
                          (row.state, row.executor_host, row.last_heartbeat))
         self.assertEqual([], executors.sent)
+        # its result, delivered before any heartbeat, stands for one
+        engine.on_action_results(contracts.ActionResults(
+            ((second.action_ex_id, contracts.ActionResult(data=2)),)),
+            take=1, claimer='exec-1')
+        row = _get(second.action_ex_id)
+        self.assertEqual('SUCCESS', row.state)
+        self.assertIsNotNone(row.last_heartbeat)
         # the same result again: nothing more handed back
         answer = engine.on_action_results(contracts.ActionResults(
             ((first.action_ex_id, contracts.ActionResult(data=None)),)),

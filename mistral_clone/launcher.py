@@ -242,9 +242,11 @@ def _launch_remote(components, conf, launched, host, claimer=None):
                         settings=EngineSettings.from_conf(conf),
                         send_after_answer=True)
         launched.engine = engine
+        # The state changes of a transaction are reported once the caller
+        # has its answer (db_api.hooks_after_block).
         server = servers.make_server(
             transport, conf.engine.topic, '%s-%s' % (host, os.getpid()),
-            engine, contracts.EngineApi)
+            engine, contracts.EngineApi, around=db_api.hooks_after_block)
         servers.start_server(server, conf,
                              max_threads=engine_rpc_threads(conf))
         launched.rpc_servers.append(server)

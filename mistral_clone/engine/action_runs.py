@@ -132,7 +132,33 @@ class ActionRuns:
             action_ex.last_heartbeat = models.utcnow()
             t.outbox.claimed.append(runnable)
         else:
+            t.outbox.stored[action_ex.id] = action_ex
             t.outbox.actions.append(runnable)
+
+    def hand_over(self, count, claimer):
+        """Take up to ``count`` of the synchronous actions this transaction
+        created for the executors (none with a ``target``) out of the
+        outbox, stored claimed by ``claimer``: the executor delivering the
+        results that started them runs them (``Engine.on_action_results``,
+        ``claimer``) without a claim of its own. Their ``last_heartbeat``
+        stays unset until that executor's first heartbeat: an unset one
+        tells that executor, should this transaction's answer never reach
+        it, which claimed actions it never got (``Executor._sweep``).
+        Those runnables."""
+        outbox = self.t.outbox
+        handed, kept = [], []
+        for runnable in outbox.actions:
+            row = outbox.stored.get(runnable.action_ex_id)
+            if len(handed) < count and row is not None and row.is_sync \
+                    and not runnable.target:
+                row.executor_host = claimer
+                row.last_heartbeat = None
+                handed.append(runnable)
+            else:
+                kept.append(runnable)
+        outbox.actions = kept
+        outbox.stored = {}
+        return handed
 
     # --- inline runs ----------------------------------------------------------------
 
@@ -226,6 +252,10 @@ class ActionRuns:
                 t.s.refresh(action_ex, _refreshed_columns())
         if states.is_completed(action_ex.state):
             return False
+        if action_ex.last_heartbeat is None and action_ex.executor_host:
+            # Handed to its executor claimed (hand_over) and done before
+            # its first heartbeat: the result is one (reports show it).
+            action_ex.last_heartbeat = models.utcnow()
         task_ex = t.get_task_ex(action_ex.task_execution_id)
         if state != states.CANCELLED:
             state, value = self._post_process(run, action_ex, state, value)

@@ -25,6 +25,11 @@ for RUNNING actions that are stuck:
   sending it, or the broker dropped the message): it never started, so it is
   sent again.
 
+An action an engine stored claimed by the executor that delivered the
+results starting it (``ActionRuns.hand_over``) has no ``last_heartbeat``
+until that executor's first heartbeat: its ``created_at`` stands for it
+here, as if the executor had claimed it on receipt.
+
 The query only proposes candidates; each one is re-checked and fixed in its
 own engine transaction under the workflow's row lock
 (``Engine.recover_action`` → :func:`recover_action`), so any number of
@@ -64,18 +69,19 @@ def find_stuck_actions(stale_seconds, undispatched_seconds, limit=0,
     m = models.ActionExecution
     now = models.utcnow()
     conditions = []
+    beat = sa.func.coalesce(m.last_heartbeat, m.created_at)
     if claimer_dead_seconds > 0:
         alive_since = now - datetime.timedelta(seconds=claimer_dead_seconds)
         conditions.append(sa.and_(
             m.is_sync.is_(True),
             m.executor_host.like(CLAIMER_PREFIX + '%'),
-            m.last_heartbeat < alive_since,
+            beat < alive_since,
             ~_claimer_alive(m, alive_since)))
     if stale_seconds > 0:
         stale = now - datetime.timedelta(seconds=stale_seconds)
         conditions.append(sa.and_(m.is_sync.is_(True),
                                   m.executor_host.isnot(None),
-                                  m.last_heartbeat < stale))
+                                  beat < stale))
     if undispatched_seconds > 0:
         lost = now - datetime.timedelta(seconds=undispatched_seconds)
         conditions.append(sa.and_(
@@ -207,10 +213,17 @@ def recover_action(t, action_ex_id, stale_seconds, undispatched_seconds,
     return _fail(t, action_ex)
 
 
+def _last_beat(action_ex):
+    """Its last heartbeat; an action claimed for its executor by an engine
+    (ActionRuns.hand_over) and not heart-beaten yet: its creation."""
+    return action_ex.last_heartbeat or action_ex.created_at
+
+
 def _heartbeats_stopped(action_ex, now, stale_seconds):
+    beat = _last_beat(action_ex)
     return stale_seconds > 0 and (
-        action_ex.last_heartbeat is None or action_ex.last_heartbeat <=
-        now - datetime.timedelta(seconds=stale_seconds))
+        beat is None or beat <= now - datetime.timedelta(
+            seconds=stale_seconds))
 
 
 def _claimer_dead(s, action_ex, now, claimer_dead_seconds):
@@ -218,8 +231,8 @@ def _claimer_dead(s, action_ex, now, claimer_dead_seconds):
             not action_ex.executor_host.startswith(CLAIMER_PREFIX):
         return False
     since = now - datetime.timedelta(seconds=claimer_dead_seconds)
-    if action_ex.last_heartbeat is not None and \
-            action_ex.last_heartbeat >= since:
+    beat = _last_beat(action_ex)
+    if beat is not None and beat >= since:
         return False
     row = s.get(models.ServiceHeartbeat, action_ex.executor_host)
     return row is None or row.last_heartbeat < since

@@ -56,6 +56,10 @@ class Outbox:
 
     def __init__(self):
         self.actions = []       # contracts.Runnable to send to executors
+        # action id -> its row, for the actions of ``actions`` this
+        # transaction created (ActionRuns.hand_over claims some of them).
+        self.stored = {}
+        self.handed = []        # taken claimed (Engine._run, ``claimer``)
         # Runnables of actions stored already claimed by the in-process
         # executor (Transaction.claimer): handed to it without a claim.
         self.claimed = []

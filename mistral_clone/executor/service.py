@@ -32,9 +32,13 @@ result leaves at once. In production the engine's answer carries back up to
 as many of the actions those results started (a chain's next action) as
 results were delivered, which this executor claims and runs: no message to
 the executors' topic for them (``EngineApi.on_action_results``, ``take``).
-Should that answer never arrive (the engine died after committing), the
-actions, never claimed, are sent again by the recovery check, as when an
-engine dies between committing and sending.
+The engine stores them claimed by this executor in that transaction
+(``claimer``; no claim statement here), ``last_heartbeat`` unset until this
+executor's first heartbeat. Should the answer never arrive (the call
+failed or was repeated), this executor hands back the ones it never
+received (:meth:`Executor._sweep`): the recovery check sends them again,
+as when an engine dies between committing and sending. Should it die with
+some on their way, they are recovered as its other claimed actions.
 
 The claim names the executor's row in the ``services`` table (``claimer``,
 see ``services/heartbeats.py``): when that row dies, engines know at once
@@ -110,6 +114,11 @@ class Executor(contracts.ExecutorApi):
         # the ones taken while stopping are sent on through it.
         self.executors = executors
         self._engines_take = True  # False once an engine refused ``take``
+        self._engines_claim = track_actions  # False once one refused
+        # Actions an engine claimed for this executor that it received,
+        # until their results are recorded (see _sweep).
+        self._handed = set()
+        self._sweep_due = False
         self.host = host or socket.gethostname()
         # What claims write in action_executions.executor_host.
         self.claimer = claimer or self.host
@@ -424,34 +433,125 @@ class Executor(contracts.ExecutorApi):
         action then needs no message of its own to the executors' topic.
         Stopping, they go on to the topic (another executor runs them)."""
         results = contracts.ActionResults(tuple(batch))
+        claimer = self.claimer if self._engines_claim else None
+        repeats = getattr(self.engine_client, 'repeats', 0)
         try:
-            answer = self.engine_client.on_action_results(
-                results, take=len(batch))
+            answer = self._call_taking(results, len(batch), claimer)
+        except Exception:
+            if claimer is not None:
+                self._sweep_due = True
+                self._sweep()
+            raise
+        if claimer is not None and \
+                getattr(self.engine_client, 'repeats', 0) != repeats:
+            # The answer of an earlier try may have been lost, and the
+            # engine that committed it claimed actions for this executor.
+            self._sweep_due = True
+        if answer is None:
+            return
+        if self._handed:
+            with self._held_lock:
+                self._handed.difference_update(
+                    i for (i, _), ok in zip(batch, answer.answers)
+                    if ok is True)
+        runnables = answer.actions
+        passed = runnables.items
+        if answer.claimed:
+            passed = self._run_handed(runnables)
+        elif passed and not self._stopping:
+            self.run_actions(runnables)
+        if self._sweep_due:
+            self._sweep()
+        if passed and self._stopping:
+            # Those not claimed here go to another executor; those claimed
+            # here are refused by the other executors' claim.
+            try:
+                self.executors.run_actions(contracts.Runnables(passed))
+            except Exception:
+                LOG.exception('Could not send actions %s on to the '
+                              'executors (they will be sent again)',
+                              ', '.join(r.action_ex_id or '?'
+                                        for r in passed))
+
+    def _call_taking(self, results, take, claimer):
+        """``on_action_results`` with ``take`` (and ``claimer``); None when
+        the engine refused ``take`` (then delivered without)."""
+        kwargs = {'claimer': claimer} if claimer else {}
+        try:
+            return self.engine_client.on_action_results(
+                results, take=take, **kwargs)
         except Exception as e:
             if getattr(e, 'exc_type', None) != 'TypeError':
                 raise
+            if claimer:  # an engine without ``claimer``: take only
+                LOG.warning('The engine refused to claim the actions it '
+                            'hands back (%s); claiming them here', e.value)
+                self._engines_claim = False
+                return self._call_taking(results, take, None)
             # An engine of a version without ``take`` (a rolling upgrade):
             # deliver as before, to every engine from now on.
             LOG.warning('The engine refused a delivery taking actions back '
                         '(%s); delivering without', e.value)
             self._engines_take = False
             self.engine_client.on_action_results(results)
-            return
-        runnables = answer.actions
-        if not runnables.items:
-            return
-        if not self._stopping:
-            self.run_actions(runnables)
-        if self._stopping:
-            # Those not claimed here go to another executor; those claimed
-            # here are refused by the other executors' claim.
+            return None
+
+    def _run_handed(self, runnables):
+        """Run the actions an engine handed back already claimed by this
+        executor (``ResultsAnswer.claimed``). Stopping, they are handed
+        back (unclaimed: they never started); those are returned."""
+        ids = [r.action_ex_id for r in runnables.items]
+        with self._held_lock:
+            self._handed.update(ids)
+            stopping = self._stopping
+            if not stopping:
+                self._held.update(ids)
+        if stopping:
+            self._hand_back(ids)
+            return runnables.items
+        passed = []
+        for runnable in runnables.items:
             try:
-                self.executors.run_actions(runnables)
-            except Exception:
-                LOG.exception('Could not send actions %s on to the '
-                              'executors (they will be sent again)',
-                              ', '.join(r.action_ex_id or '?'
-                                        for r in runnables.items))
+                self._submit(runnable)
+            except RuntimeError:
+                if not self._stopping:
+                    raise
+                # Stopping began meanwhile (the pool is shut down).
+                self._release(runnable.action_ex_id)
+                self._hand_back([runnable.action_ex_id])
+                passed.append(runnable)
+        return tuple(passed)
+
+    def _sweep(self):
+        """After a delivery whose answer may be lost: hand back the RUNNING
+        actions claimed for this executor by an engine (no heartbeat yet)
+        that it never received (not in ``_handed``). Only the delivering
+        thread sweeps, with no answer on its way."""
+        from mistral_clone.db import api as db_api
+        from mistral_clone.db import models
+        m = models.ActionExecution
+        with self._held_lock:
+            received = list(self._held | self._handed)
+        stmt = sa.update(m).where(m.executor_host == self.claimer,
+                                  m.state == 'RUNNING',
+                                  m.last_heartbeat.is_(None))
+        if received:
+            stmt = stmt.where(m.id.notin_(received))
+        long_ago = models.utcnow() - datetime.timedelta(days=1)
+        try:
+            with db_api.transaction() as s:
+                lost = s.execute(
+                    stmt.values(executor_host=None, last_heartbeat=long_ago)
+                    .execution_options(synchronize_session=False)).rowcount
+        except Exception:  # tried again after the next delivery
+            LOG.exception('Could not hand back the actions claimed for '
+                          'executor %s that it never got', self.host)
+            return
+        self._sweep_due = False
+        if lost:
+            LOG.warning('Executor %s: handed back %d action(s) an engine '
+                        'claimed for it in an answer that never arrived; '
+                        'they are sent again', self.host, lost)
 
     def execute(self, runnable):
         """Run the action; the ``ActionResult`` to report, or None (an

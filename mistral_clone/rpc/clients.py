@@ -96,6 +96,9 @@ class RemoteEngineClient(contracts.EngineApi):
         self._client = rpc_client or _rpc_client(transport, topic, timeout)
         # Total seconds repeatable calls are retried for.
         self.retry_for = retry_for
+        # Repeated calls so far (an executor checks it: the answer of a
+        # delivery repeated may have been lost, see Executor._deliver).
+        self.repeats = 0
 
     # --- the interface ------------------------------------------------------------
 
@@ -165,9 +168,11 @@ class RemoteEngineClient(contracts.EngineApi):
                                    result=result.to_wire(),
                                    _while_db_down=True)
 
-    def on_action_results(self, results, take=0):
+    def on_action_results(self, results, take=0, claimer=None):
         # Repeated while the database is down, as single results are.
         kwargs = {'take': take} if take else {}
+        if claimer:
+            kwargs['claimer'] = claimer
         answer = self._call_repeated('on_action_results',
                                      results=results.to_wire(),
                                      _while_db_down=True, **kwargs)
@@ -215,6 +220,7 @@ class RemoteEngineClient(contracts.EngineApi):
                             ' retrying', name)
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, 5.0)
+            self.repeats += 1
 
 
 class RemoteExecutorClient(contracts.ExecutorApi):

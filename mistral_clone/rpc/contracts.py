@@ -138,19 +138,26 @@ class ResultsAnswer:
     :meth:`EngineApi.on_action_results`): what :meth:`on_action_complete`
     would answer for each result, and the actions those results started
     that the engine handed back to the delivering executor instead of
-    sending them to the executors' topic."""
+    sending them to the executors' topic. ``claimed``: the engine stored
+    those actions already claimed by the delivering executor (it named
+    itself, ``claimer``): it runs them without a claim of its own."""
 
     answers: list = dataclasses.field(default_factory=list)
     actions: Runnables = Runnables()
+    claimed: bool = False
 
     def to_wire(self):
-        return {'answers': list(self.answers),
+        wire = {'answers': list(self.answers),
                 'actions': self.actions.to_wire()}
+        if self.claimed:
+            wire['claimed'] = True
+        return wire
 
     @classmethod
     def from_wire(cls, data):
         return cls(list(data['answers']),
-                   Runnables.from_wire(data['actions']))
+                   Runnables.from_wire(data['actions']),
+                   bool(data.get('claimed')))
 
 
 #: The types :func:`decode` turns back into objects on the receiving side.
@@ -211,14 +218,19 @@ class EngineApi(abc.ABC):
         """An executor's result (idempotent: True the first time only)."""
 
     @abc.abstractmethod
-    def on_action_results(self, results: ActionResults, take=0):
+    def on_action_results(self, results: ActionResults, take=0,
+                          claimer=None):
         """Several executor results at once (one transaction where
         possible); a list of what :meth:`on_action_complete` would answer
         for each. With ``take`` (an executor delivering), a
         :class:`ResultsAnswer`: up to ``take`` of the actions these results
         started (none with a ``target``) come back with it, for the
         delivering executor to claim and run, instead of a message to the
-        executors' topic."""
+        executors' topic. With ``claimer`` too (the delivering executor's
+        claim name), only synchronous actions come back, stored claimed by
+        it in the same transaction (``ResultsAnswer.claimed``), their
+        ``last_heartbeat`` unset until its first heartbeat
+        (``executor/service.py``)."""
 
     @abc.abstractmethod
     def run_job(self, job_id) -> None:

@@ -138,18 +138,35 @@ def _lengthen_busy_polls():
         amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN = BUSY_POLL_SECONDS
 
 
-def make_server(transport, topic, server_name, service, api):
+def make_server(transport, topic, server_name, service, api, around=None):
     """An RPC server of ``service`` on ``topic`` for the operations of
-    ``api``."""
+    ``api``. ``around``: a context manager factory; each message is
+    handled, and answered, inside ``with around():`` (what its exit does
+    comes after the caller's answer has left)."""
     import oslo_messaging as messaging
     _shorten_idle_polls()
     _lengthen_busy_polls()
     target = messaging.Target(topic=topic, server=server_name,
                               version='1.0')
     from mistral_clone.rpc import pools
-    return pools.use_lazy_pool(messaging.get_rpc_server(
+    server = pools.use_lazy_pool(messaging.get_rpc_server(
         transport, target, [_endpoint(service, api)],
         executor='threading'))
+    if around is not None:
+        _handle_around(server, around)
+    return server
+
+
+def _handle_around(server, around):
+    # oslo.messaging's server hands each message to its pool as
+    # ``self._process_incoming(incoming)``, which dispatches it and sends
+    # the answer: an attribute of the instance wraps both.
+    process = server._process_incoming
+
+    def process_around(incoming):
+        with around():
+            return process(incoming)
+    server._process_incoming = process_around
 
 
 def start_server(server, conf, max_threads=None):

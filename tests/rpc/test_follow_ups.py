@@ -41,7 +41,9 @@ class _HandingEngine:
         self.follow_ups = list(follow_ups)
         self.delivered = []
 
-    def on_action_results(self, results, take=0):
+    def on_action_results(self, results, take=0, claimer=None):
+        # An engine that does not claim what it hands back (answers
+        # without ``claimed``): the executor claims it.
         self.delivered.append(([i for i, _ in results.items], take))
         actions = self.follow_ups.pop(0) if self.follow_ups else ()
         return contracts.ResultsAnswer([True] * len(results.items),

@@ -48,3 +48,54 @@ class EngineRpcThreadsTest(unittest.TestCase):
 
     def test_no_cap_for_an_unlimited_overflow(self):
         self.assertIsNone(self.threads(10, -1))
+
+
+class HandleAroundTest(unittest.TestCase):
+    """``make_server(around=...)``: each message is handled and answered
+    inside the block (an engine reports its state changes on the way
+    out, after the caller has its answer)."""
+
+    def test_the_answer_leaves_before_the_block_ends(self):
+        import contextlib
+        import threading
+
+        import oslo_messaging as messaging
+
+        from mistral_clone.rpc import contracts
+
+        answered = threading.Event()
+        seen = []
+
+        @contextlib.contextmanager
+        def around():
+            seen.append('enter')
+            yield
+            # The caller's call returned already (it sets the event).
+            seen.append(answered.wait(10))
+
+        class Service(object):
+            def run_job(self, job_id):
+                seen.append(job_id)
+
+        # A ConfigOpts of its own, with the options oslo.messaging reads
+        # from it (as the services' own, servers.messaging_conf).
+        with mock.patch.object(servers, '_messaging_conf', None):
+            mconf = servers.messaging_conf(types.SimpleNamespace())
+        transport = messaging.get_rpc_transport(mconf, url='fake:/')
+        self.addCleanup(transport.cleanup)
+        server = servers.make_server(transport, 'topic-around', 'one',
+                                     Service(), contracts.EngineApi,
+                                     around=around)
+        server.start()
+        self.addCleanup(server.wait)
+        self.addCleanup(server.stop)
+        client = messaging.get_rpc_client(
+            transport, messaging.Target(topic='topic-around', version='1.0'),
+            timeout=10)
+        self.assertIsNone(client.call({}, 'run_job', job_id='j1'))
+        answered.set()
+        for _ in range(200):
+            if len(seen) == 3:
+                break
+            threading.Event().wait(0.05)
+        self.assertEqual(['enter', 'j1', True], seen)

@@ -132,25 +132,34 @@ class Engine(contracts.EngineApi):
 
         @db_api.retry_on_conflict
         def attempt():
-            with db_api.transaction() as s:
-                # Here, not before: a stop while this waited for the write
-                # lock counts too; the session holds no connection yet.
-                if self._stopped:
-                    raise Stopped('The engine is stopped')
-                t = Transaction(
-                    s, self.settings,
-                    action_glue.Resolver(s, project_id or DEFAULT_PROJECT),
-                    project_id=project_id, claimer=self.claimer,
-                    known_inputs=known_inputs)
-                self._working[ident] = t
-                result = fn(t)
-                if answer_first:
-                    t.actions.defer_inline()
-                else:
-                    t.actions.drain_inline()
-                if take and claimer:
-                    t.outbox.handed = t.actions.hand_over(take, claimer)
-                return result, t.outbox
+            t = None
+            try:
+                with db_api.transaction() as s:
+                    # Here, not before: a stop while this waited for the
+                    # write lock counts too; the session holds no
+                    # connection yet.
+                    if self._stopped:
+                        raise Stopped('The engine is stopped')
+                    t = Transaction(
+                        s, self.settings,
+                        action_glue.Resolver(s, project_id or
+                                             DEFAULT_PROJECT),
+                        project_id=project_id, claimer=self.claimer,
+                        known_inputs=known_inputs)
+                    self._working[ident] = t
+                    result = fn(t)
+                    if answer_first:
+                        t.actions.defer_inline()
+                    else:
+                        t.actions.drain_inline()
+                    if take and claimer:
+                        t.outbox.handed = t.actions.hand_over(take, claimer)
+                    return result, t.outbox
+            finally:
+                # Committed or rolled back: freed now, not by the cyclic
+                # garbage collector (Transaction.close).
+                if t is not None:
+                    t.close()
         try:
             result, outbox = attempt()
         except expressions.EvaluationAborted:

@@ -107,6 +107,22 @@ class Transaction:
         self.actions = action_runs.ActionRuns(self)
         self.subworkflows = subworkflows.SubWorkflows(self)
 
+    _ROOMS = ('workflows', 'control', 'tasks', 'joins', 'policies', 'single',
+              'with_items', 'actions', 'subworkflows', 'provider')
+
+    def close(self):
+        """Let go of the rooms and the runs: each refers back to this
+        transaction, so a finished one (its session's objects with it) was
+        freed only by the cyclic garbage collector, which seldom ran a full
+        collection: ~7,000 objects (~2 MB) of finished transactions were
+        alive at any time in a busy engine (issue 14, bench/RESULTS.md:
+        production peak RSS). Called once the transaction has ended;
+        ``holds`` still answers (False) for a late abort."""
+        for name in self._ROOMS:
+            setattr(self, name, None)
+        self._runs = {}
+        self._new_tasks = {}
+
     # --- workflow executions ----------------------------------------------------
 
     def run_of(self, wf_ex):

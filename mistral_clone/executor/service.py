@@ -54,16 +54,14 @@ claimed by this process, whose services row leaves with it, and are re-run
 """
 
 import concurrent.futures
-import datetime
 import logging
 import socket
 import threading
 import time
 
-import sqlalchemy as sa
-
 from mistral_clone import actions
 from mistral_clone import periodic
+from mistral_clone.executor import claims
 from mistral_clone.rpc import contracts
 
 LOG = logging.getLogger(__name__)
@@ -77,30 +75,6 @@ MAX_RESULTS_PER_DELIVERY = 20
 # GATHER_QUIET_SECONDS after the last result queued.
 GATHER_QUIET_SECONDS = 0.001
 GATHER_MAX_SECONDS = 0.005
-
-
-_claim_statements = {}
-
-
-def _claim_statement(returning):
-    """The claim: one Core statement, built once (building and keying it
-    cost more than running it), run alone (``db_api.execute_alone``: in
-    autocommit on PostgreSQL, one round trip). It only matches unclaimed
-    RUNNING actions: of two executors given the same action, one claims
-    it."""
-    stmt = _claim_statements.get(returning)
-    if stmt is None:
-        from mistral_clone.db import models
-        m = models.ActionExecution
-        stmt = (sa.update(m.__table__)
-                .where(m.id.in_(sa.bindparam('ids', expanding=True)),
-                       m.state == 'RUNNING', m.executor_host.is_(None))
-                .values(executor_host=sa.bindparam('claimer'),
-                        last_heartbeat=sa.bindparam('now')))
-        if returning:
-            stmt = stmt.returning(m.id)
-        stmt = _claim_statements[returning] = stmt
-    return stmt
 
 
 class Executor(contracts.ExecutorApi):
@@ -177,18 +151,10 @@ class Executor(contracts.ExecutorApi):
     def _hand_back(self, action_ex_ids):
         """Unclaim actions that never started, dated so that the next
         recovery check sends them to another executor."""
-        from mistral_clone.db import api as db_api
         from mistral_clone.db import models
-        m = models.ActionExecution
-        long_ago = models.utcnow() - datetime.timedelta(days=1)
         try:
-            with db_api.transaction() as s:
-                s.execute(
-                    sa.update(m)
-                    .where(m.id.in_(action_ex_ids), m.state == 'RUNNING',
-                           m.executor_host == self.claimer)
-                    .values(executor_host=None, last_heartbeat=long_ago)
-                    .execution_options(synchronize_session=False))
+            claims.unclaim(self.claimer,
+                           models.ActionExecution.id.in_(action_ex_ids))
         except Exception:
             LOG.exception('Could not hand back actions %s', action_ex_ids)
             return
@@ -319,23 +285,11 @@ class Executor(contracts.ExecutorApi):
             self._submit(runnable)
 
     def _claim_many(self, ids):
-        """The ids of ``ids`` this executor claimed (see :meth:`_claim`)."""
-        from mistral_clone.db import api as db_api
-        from mistral_clone.db import models
-        if not db_api.get_engine().dialect.update_returning:
-            return {i for i in ids if self._claim(i)}
-        return set(db_api.retry_on_conflict(db_api.execute_alone)(
-            _claim_statement(returning=True),
-            {'ids': list(ids), 'claimer': self.claimer,
-             'now': models.utcnow()}))
+        """The ids of ``ids`` this executor claimed (executor/claims.py)."""
+        return claims.claim(ids, self.claimer)
 
     def _claim(self, action_ex_id):
-        from mistral_clone.db import api as db_api
-        from mistral_clone.db import models
-        return bool(db_api.retry_on_conflict(db_api.execute_alone)(
-            _claim_statement(returning=False),
-            {'ids': [action_ex_id], 'claimer': self.claimer,
-             'now': models.utcnow()}))
+        return claims.claim_one(action_ex_id, self.claimer)
 
     def _release(self, action_ex_id):
         with self._held_lock:
@@ -527,22 +481,15 @@ class Executor(contracts.ExecutorApi):
         actions claimed for this executor by an engine (no heartbeat yet)
         that it never received (not in ``_handed``). Only the delivering
         thread sweeps, with no answer on its way."""
-        from mistral_clone.db import api as db_api
         from mistral_clone.db import models
         m = models.ActionExecution
         with self._held_lock:
             received = list(self._held | self._handed)
-        stmt = sa.update(m).where(m.executor_host == self.claimer,
-                                  m.state == 'RUNNING',
-                                  m.last_heartbeat.is_(None))
+        conditions = [m.last_heartbeat.is_(None)]
         if received:
-            stmt = stmt.where(m.id.notin_(received))
-        long_ago = models.utcnow() - datetime.timedelta(days=1)
+            conditions.append(m.id.notin_(received))
         try:
-            with db_api.transaction() as s:
-                lost = s.execute(
-                    stmt.values(executor_host=None, last_heartbeat=long_ago)
-                    .execution_options(synchronize_session=False)).rowcount
+            lost = claims.unclaim(self.claimer, *conditions)
         except Exception:  # tried again after the next delivery
             LOG.exception('Could not hand back the actions claimed for '
                           'executor %s that it never got', self.host)
@@ -581,30 +528,4 @@ class Executor(contracts.ExecutorApi):
         ids = self.held_actions()
         if not ids:
             return 0
-        from mistral_clone.db import api as db_api
-        from mistral_clone.db import models
-        m = models.ActionExecution
-        now = models.utcnow()
-        count = 0
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-
-            @db_api.retry_on_conflict
-            def beat():
-                held = sa.and_(m.id.in_(chunk), m.state == 'RUNNING',
-                               m.executor_host == self.claimer)
-                if db_api.dialect_name() == 'postgresql':
-                    # Rows an engine has locked are being completed: they
-                    # need no heartbeat, and waiting for them while the
-                    # engine waits for rows locked here (an engine stores
-                    # several results per transaction) is a deadlock.
-                    held = m.id.in_(sa.select(m.id).where(held)
-                                    .with_for_update(skip_locked=True))
-                with db_api.transaction() as s:
-                    return s.execute(
-                        sa.update(m).where(held)
-                        .values(last_heartbeat=now)
-                        .execution_options(synchronize_session=False)
-                    ).rowcount
-            count += beat()
-        return count
+        return claims.beat(self.claimer, ids)

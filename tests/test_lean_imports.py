@@ -41,12 +41,18 @@ PROBE = textwrap.dedent('''\
     ''')
 
 
+def run_probe(probe):
+    """What ``probe`` (a script run by a fresh interpreter) printed last:
+    a JSON object of what it saw."""
+    out = subprocess.run([sys.executable, '-c', probe], check=True,
+                         stdout=subprocess.PIPE, timeout=120)
+    return json.loads(out.stdout.decode().strip().splitlines()[-1])
+
+
 class LeanOsloMiddlewareTest(unittest.TestCase):
 
     def test_only_what_is_used_is_imported(self):
-        out = subprocess.run([sys.executable, '-c', PROBE], check=True,
-                             stdout=subprocess.PIPE, timeout=120)
-        seen = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        seen = run_probe(PROBE)
         self.assertEqual([], seen['at_start'])
         self.assertEqual('200 OK', seen['status'])
         self.assertIn('<html', seen['html'].lower())
@@ -86,9 +92,7 @@ DEFER_PROBE = textwrap.dedent('''\
 class DeferTest(unittest.TestCase):
 
     def test_a_deferred_module_is_imported_at_its_first_attribute(self):
-        out = subprocess.run([sys.executable, '-c', DEFER_PROBE], check=True,
-                             stdout=subprocess.PIPE, timeout=120)
-        seen = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        seen = run_probe(DEFER_PROBE)
         self.assertEqual('_DeferredModule', seen['stand_in'])
         self.assertEqual('psutil', seen['spec'])
         self.assertEqual('ImportError', seen['missing'])

@@ -157,7 +157,6 @@ class ActionRuns:
             else:
                 kept.append(runnable)
         outbox.actions = kept
-        outbox.stored = {}
         return handed
 
     # --- inline runs ----------------------------------------------------------------

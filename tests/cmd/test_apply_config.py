@@ -28,6 +28,19 @@ class ApplyConfigTest(unittest.TestCase):
             self.assertEqual(['only.example'],
                              list(actions.get_http_policy().allowed_hosts))
 
+    def test_engines_and_executors_load_the_action_catalogue_at_start(self):
+        # Not on their first action or start (~11 ms scanning entry points).
+        from mistral_clone.actions import catalogue
+        self.addCleanup(actions.reset_catalogue)
+        for components, loaded in ((('engine',), True), (('executor',), True),
+                                   (('scheduler',), False),
+                                   (launcher.COMPONENTS, True)):
+            actions.reset_catalogue()
+            launcher.apply_config(config.CONF, components)
+            self.assertIs(loaded, catalogue._cache is not None, components)
+            if loaded:
+                self.assertIn('std.sleep', catalogue._cache)
+
     def test_an_api_process_leaves_the_actions_alone(self):
         launcher.apply_config(config.CONF, ('api',))
         self.assertEqual(list(actions.reset_http_policy().allowed_hosts),

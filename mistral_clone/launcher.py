@@ -238,6 +238,9 @@ def _launch_remote(components, conf, launched, host, claimer=None):
 
     transport, engine_client, executor_client = setup_remote_clients(conf)
     launched.transport = transport
+    if {'engine', 'executor'} & set(components):
+        # Engines send actions, executors deliver results (calls).
+        servers.warm_up(transport, replies='executor' in components)
     if 'engine' in components:
         from mistral_clone.engine.recovery import ActionRecovery
         from mistral_clone.engine.service import Engine

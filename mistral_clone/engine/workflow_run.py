@@ -145,8 +145,7 @@ class WorkflowRun:
 
     @property
     def spec_has_joins(self):
-        return self.is_direct and any(
-            t.join for t in self.spec.tasks.values())
+        return self.spec.has_joins
 
     def task_spec(self, task_ex):
         return self.spec.tasks[task_ex.name]

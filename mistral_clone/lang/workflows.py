@@ -3,6 +3,8 @@ task graph checks."""
 
 from __future__ import annotations
 
+import functools
+
 from mistral_clone import exceptions as exc
 from mistral_clone.lang import specs
 from mistral_clone.lang import tasks as task_specs
@@ -76,6 +78,13 @@ class WorkflowSpec(specs.Spec):
                          for n, d in self.input)
 
     # --- direct -----------------------------------------------------------
+    @functools.cached_property
+    def has_joins(self):
+        """Whether a task of this direct workflow joins (computed once:
+        the engine asks after every task event)."""
+        return self.type == 'direct' and any(
+            t.join for t in self.tasks.values())
+
     def start_task_names(self):
         return list(self.start)
 

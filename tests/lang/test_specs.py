@@ -233,6 +233,21 @@ w:
         self.assertIsNone(wf.tasks['j_0'].join)
         self.assertEqual(['a', 'b'], wf.inbound_task_names('j_2'))
         self.assertEqual(['a', 'b'], wf.start_task_names())
+        self.assertTrue(wf.has_joins)
+
+    def test_has_joins(self):
+        # Only join: 0 (no join) and no join at all: False; reverse
+        # workflows never join.
+        a_then_b = "w:\n  tasks:\n    a: {on-success: [b]}\n    b: "
+        for text, joins in (
+                (a_then_b + "{join: 0}", False),
+                (a_then_b + "{action: std.noop}", False),
+                (a_then_b + "{join: all}", True),
+                ("w:\n  type: reverse\n  tasks:\n    a: {action: std.noop}"
+                 "\n    b: {requires: [a]}", False)):
+            wf = parse_one("version: '2.0'\n" + text)
+            self.assertIs(joins, wf.has_joins, text)
+            self.assertIs(joins, wf.has_joins, text)  # computed once
 
 
 class TransitionFormsTest(unittest.TestCase):

@@ -123,8 +123,13 @@ def _amqpdriver():
 
 
 def _shorten_idle_polls():
-    # After the transport is made: impl_rabbit derives an option's bound
-    # from the maximum when it is imported.
+    # impl_rabbit derives an option's bound (kombu_reconnect_delay, default
+    # 1.0) from the maximum when it is imported: imported first, whatever
+    # the order (a server made before any transport, as in tests).
+    try:
+        from oslo_messaging._drivers import impl_rabbit  # noqa: F401
+    except ImportError:
+        pass
     amqpdriver = _amqpdriver()
     if amqpdriver and \
             amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX > IDLE_POLL_SECONDS:

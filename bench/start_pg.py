@@ -33,18 +33,10 @@ import threading
 import time
 import uuid
 
-PSQL = ['psql', '-h', '127.0.0.1', '-U', 'postgres', '-q', '-v',
-        'ON_ERROR_STOP=1', '-c']
+import engine_pg  # this folder: the engine alone on PostgreSQL
 
-
-def _workflow(name, tasks):
-    lines = ["---", "version: '2.0'", name + ":", "  tasks:"]
-    for i in range(tasks):
-        lines.append("    t%d:" % i)
-        lines.append("      action: std.sleep seconds=0")
-        if i + 1 < tasks:
-            lines.append("      on-success: t%d" % (i + 1))
-    return '\n'.join(lines) + '\n'
+PSQL = engine_pg.PSQL
+_workflow = engine_pg._workflow
 
 
 class Collector:

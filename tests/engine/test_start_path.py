@@ -12,20 +12,10 @@ from mistral_clone.db import models
 from mistral_clone.engine.service import Engine
 from mistral_clone.services import workflows as wf_svc
 from tests.rpc.test_batches import SqliteFileCase
+from tests.rpc.test_follow_ups import _Executors
 
 WF = ("version: '2.0'\nwf:\n  tags: [t1]\n  tasks:\n    t1:\n"
       "      action: std.sleep seconds=0\n")
-
-
-class Collector:
-    def __init__(self):
-        self.sent = []
-
-    def run_action(self, runnable):
-        self.sent.append(runnable)
-
-    def run_actions(self, runnables):
-        self.sent.extend(runnables.items)
 
 
 def _counts():
@@ -40,7 +30,7 @@ class StartPathTest(SqliteFileCase):
 
     def setUp(self):
         super().setUp()
-        self.sent = Collector()
+        self.sent = _Executors()
         self.engine = Engine(executor_client=self.sent, workers=1)
         self.addCleanup(self.engine.stop)
         wf_svc.create_workflows(WF)

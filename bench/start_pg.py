@@ -25,10 +25,12 @@ dropped by the script.
 import argparse
 import cProfile
 import gc
+import os
 import pstats
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -179,7 +181,8 @@ def main():
             prof = cProfile.Profile(time.thread_time)
             for _ in range(args.starts):
                 _start(engine, name, prof)
-            out = args.profile or '/tmp/start_pg_warm.prof'
+            out = args.profile or os.path.join(tempfile.gettempdir(),
+                                              'start_pg_warm.prof')
             prof.dump_stats(out)
             print('warm start: %.0f Python function calls' % _calls(
                 out, args.starts))
@@ -188,7 +191,8 @@ def main():
             n = args.rounds
             for _ in range(n):
                 _start(engine, workflow(), prof)
-            out = args.profile_cold or '/tmp/start_pg_cold.prof'
+            out = args.profile_cold or os.path.join(
+                tempfile.gettempdir(), 'start_pg_cold.prof')
             prof.dump_stats(out)
             print('cold start: %.0f Python function calls' % _calls(out, n))
         expected = 5 + (args.starts + 1) * args.rounds + (

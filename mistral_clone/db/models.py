@@ -167,7 +167,34 @@ class Environment(_Timestamps, Base):
     project_id = sa.Column(sa.String(80), nullable=False)
 
 
-class WorkflowExecution(_Timestamps, Base):
+class _CreatedByTheHundred:
+    """Constructor of the rows an engine transaction creates at every step
+    (a task and its action) or start (a workflow execution): column values
+    go straight into the new instance's dict, which is what the flush INSERTs for a pending row,
+    without an attribute event each (~15 per row). ``state``, whose
+    changes are seen through attribute events (db/tracking.py), and any
+    non-column attribute go through ``setattr``; an unknown name is a
+    TypeError, as with the default constructor."""
+
+    def __init__(self, **kwargs):
+        cls = type(self)
+        plain = cls.__dict__.get('_plain_columns')
+        if plain is None:
+            plain = frozenset(c.key for c in sa.inspect(cls).column_attrs
+                              if c.key != 'state')
+            cls._plain_columns = plain
+        values = self.__dict__
+        for key, value in kwargs.items():
+            if key in plain:
+                values[key] = value
+            elif hasattr(cls, key):
+                setattr(self, key, value)
+            else:
+                raise TypeError('%r is an invalid keyword argument for %s'
+                                % (key, cls.__name__))
+
+
+class WorkflowExecution(_CreatedByTheHundred, _Timestamps, Base):
     __tablename__ = 'workflow_executions'
     __table_args__ = (
         sa.Index('ix_wf_ex_project_created', 'project_id', 'created_at'),
@@ -205,33 +232,6 @@ class WorkflowExecution(_Timestamps, Base):
     # Bumped by every engine transaction: optimistic guard and a cheap way to
     # detect concurrent modification.
     version = sa.Column(sa.Integer, nullable=False, default=0)
-
-
-class _CreatedByTheHundred:
-    """Constructor of the rows an engine transaction creates at every step
-    (a task and its action): column values go straight into the new
-    instance's dict, which is what the flush INSERTs for a pending row,
-    without an attribute event each (~15 per row). ``state``, whose
-    changes are seen through attribute events (db/tracking.py), and any
-    non-column attribute go through ``setattr``; an unknown name is a
-    TypeError, as with the default constructor."""
-
-    def __init__(self, **kwargs):
-        cls = type(self)
-        plain = cls.__dict__.get('_plain_columns')
-        if plain is None:
-            plain = frozenset(c.key for c in sa.inspect(cls).column_attrs
-                              if c.key != 'state')
-            cls._plain_columns = plain
-        values = self.__dict__
-        for key, value in kwargs.items():
-            if key in plain:
-                values[key] = value
-            elif hasattr(cls, key):
-                setattr(self, key, value)
-            else:
-                raise TypeError('%r is an invalid keyword argument for %s'
-                                % (key, cls.__name__))
 
 
 class TaskExecution(_CreatedByTheHundred, _Timestamps, Base):
@@ -425,12 +425,24 @@ def snapshot(row):
     the state they committed even if follow-up work has changed it since.
     """
     values = {}
-    for column in row.__table__.columns:
-        value = getattr(row, column.key)
+    # A loaded attribute's value is its entry in the instance's dict (what
+    # the attribute would return, without its instrumentation); the others
+    # (expired, deferred) through the attribute, which loads them.
+    loaded = row.__dict__
+    for key in _column_keys(type(row)):
+        value = loaded[key] if key in loaded else getattr(row, key)
         if isinstance(value, datetime.datetime):
             value = value.isoformat()
-        values[column.key] = value
+        values[key] = value
     return values
+
+
+def _column_keys(model):
+    keys = model.__dict__.get('_snapshot_keys')
+    if keys is None:
+        keys = tuple(c.key for c in model.__table__.columns)
+        model._snapshot_keys = keys
+    return keys
 
 
 def from_snapshot(model, values):

@@ -102,6 +102,66 @@ _USABLE_BY_NAME = _usable_statement(
     models.WorkflowDefinition.namespace == sa.bindparam('namespace'))
 
 
+def find_for_start(session, identifier, namespace, project_id,
+                   execution_id=None):
+    """``(definition, existing)`` for starting ``identifier`` (as
+    :func:`find_workflow` finds it) as execution ``execution_id``:
+    ``existing`` is True when that execution is stored already (a start
+    repeated by its caller; ``definition`` may then be None), else the
+    definition row's ``id``, ``name``, ``namespace``, ``tags`` and
+    ``definition``; ``DBEntityNotFoundError`` (404) if neither.
+
+    One statement built once (``_START_BY_ID``, ``_START_BY_NAME``) answers
+    both questions, with plain rows: a start looked the execution up with
+    ``Session.get`` and then loaded the definition as an ORM object, two
+    round trips and ~300 Python calls more per start (bench/start_pg.py)."""
+    namespace = namespace or ''
+    if project_id is None:  # no parameter says "IS NULL" (see _usable)
+        if execution_id and _exists(session, execution_id):
+            return None, True
+        return find_workflow(session, identifier, namespace, None), False
+    params = {'project_id': project_id, 'identifier': identifier,
+              'namespace': namespace, 'execution_id': execution_id}
+    row = None
+    if _is_uuid(identifier):
+        row = session.execute(_START_BY_ID, params).first()
+    if row is None:
+        row = session.execute(_START_BY_NAME, params).first()
+    if row is not None:
+        return row, row.existing is not None
+    if execution_id and _exists(session, execution_id):
+        return None, True
+    raise exc.DBEntityNotFoundError(
+        'Workflow not found [workflow_identifier=%s, namespace=%s]'
+        % (identifier, namespace))
+
+
+def _exists(session, execution_id):
+    return session.execute(_EXECUTION_EXISTS,
+                           {'execution_id': execution_id}).first() is not None
+
+
+def _start_statement(*where):
+    """:func:`_usable_statement` for a start: the definition's columns a
+    start uses (Core columns: plain rows), and the id of the execution of
+    the ``execution_id`` parameter if it is stored (NULL otherwise)."""
+    d = models.WorkflowDefinition.__table__.c
+    existing = _EXECUTION_EXISTS.scalar_subquery()
+    return sa.select(d.id, d.name, d.namespace, d.tags, d.definition,
+                     existing.label('existing')).where(
+        *where, usable_by(sa.bindparam('project_id'))).limit(1)
+
+
+_EXECUTION_EXISTS = sa.select(models.WorkflowExecution.__table__.c.id).where(
+    models.WorkflowExecution.__table__.c.id == sa.bindparam('execution_id'))
+_START_BY_ID = _start_statement(
+    models.WorkflowDefinition.__table__.c.id == sa.bindparam('identifier'))
+_START_BY_NAME = _start_statement(
+    models.WorkflowDefinition.__table__.c.name == sa.bindparam('identifier'),
+    models.WorkflowDefinition.__table__.c.namespace ==
+    sa.bindparam('namespace'))
+
+
 def find_subworkflow(session, name, namespace, parent_name, project_id):
     """The workflow a task of workflow ``parent_name`` calls ``name``, for
     an execution started in ``namespace``: the workbook-local

@@ -271,12 +271,15 @@ class Engine(contracts.EngineApi):
 
         def do(t):
             s = t.s
-            if execution_id:
-                existing = s.get(models.WorkflowExecution, execution_id)
-                if existing is not None:
-                    return models.snapshot(existing)
-            wf_def = db_workflows.find_workflow(
-                s, workflow_identifier, namespace or '', project_id)
+            # The definition, and whether this start was made already (a
+            # caller repeating it: the execution as stored), in one
+            # statement.
+            wf_def, existing = db_workflows.find_for_start(
+                s, workflow_identifier, namespace or '', project_id,
+                execution_id)
+            if existing:
+                return models.snapshot(s.get(models.WorkflowExecution,
+                                             execution_id))
             p = dict(params or {})
             # As on the reference: the namespace the execution was started
             # with (where its sub-workflows are looked up) is the request's

@@ -52,8 +52,9 @@ class Workflows:
         t.check_size('input', wf_input)
         t.check_size('params', params)
         now = models.utcnow()
+        wf_ex_id = wf_ex_id or models.new_id()
         wf_ex = models.WorkflowExecution(
-            id=wf_ex_id or models.new_id(),
+            id=wf_ex_id,
             workflow_name=wf_def.name if wf_def is not None else spec.name,
             workflow_id=wf_def.id if wf_def is not None else None,
             workflow_namespace=(wf_def.namespace or '') if wf_def is not None
@@ -69,13 +70,14 @@ class Workflows:
             version=0,
             created_at=now,
             updated_at=now,
+            context={'__execution': {'id': wf_ex_id}},
+            runtime_context={'depth': depth} if depth else {},
+            task_execution_id=parent_task.id if parent_task is not None
+            else None,
+            root_execution_id=params.get('root_execution_id')
+            if parent_task is not None else None,
         )
         changes.set_workflow_state(wf_ex, states.RUNNING)
-        if parent_task is not None:
-            wf_ex.task_execution_id = parent_task.id
-            wf_ex.root_execution_id = params.get('root_execution_id')
-        wf_ex.context = {'__execution': {'id': wf_ex.id}}
-        wf_ex.runtime_context = {'depth': depth} if depth else {}
         # Not flushed here: written with its first tasks and actions by
         # the next flush (db/writer.py inserts workflows first), in one
         # INSERT with its task count (a flush here made that an UPDATE

@@ -20,15 +20,22 @@ def _claim_statement(returning):
     it."""
     stmt = _claim_statements.get(returning)
     if stmt is None:
-        m = models.ActionExecution
-        stmt = (sa.update(m.__table__)
-                .where(m.id.in_(sa.bindparam('ids', expanding=True)),
-                       m.state == 'RUNNING', m.executor_host.is_(None))
-                .values(executor_host=sa.bindparam('claimer'),
-                        last_heartbeat=sa.bindparam('now')))
-        if returning:
-            stmt = stmt.returning(m.id)
-        stmt = _claim_statements[returning] = stmt
+        stmt = _claim_statements[returning] = _claim_update(
+            sa.bindparam('ids', expanding=True), returning)
+    return stmt
+
+
+def _claim_update(ids, returning):
+    """The claim's UPDATE of the actions ``ids`` (a bind parameter, or a
+    list of them)."""
+    m = models.ActionExecution
+    stmt = (sa.update(m.__table__)
+            .where(m.id.in_(ids), m.state == 'RUNNING',
+                   m.executor_host.is_(None))
+            .values(executor_host=sa.bindparam('claimer'),
+                    last_heartbeat=sa.bindparam('now')))
+    if returning:
+        stmt = stmt.returning(m.id)
     return stmt
 
 
@@ -37,17 +44,87 @@ def claim(ids, claimer):
     :func:`_claim_statement`)."""
     if not db_api.get_engine().dialect.update_returning:
         return {i for i in ids if claim_one(i, claimer)}
+    params = {'ids': list(ids), 'claimer': claimer, 'now': models.utcnow()}
+    if _by_driver(len(params['ids'])):
+        return set(_driver_claim(True, params))
     return set(db_api.retry_on_conflict(db_api.execute_alone)(
-        _claim_statement(returning=True),
-        {'ids': list(ids), 'claimer': claimer, 'now': models.utcnow()}))
+        _claim_statement(returning=True), params))
 
 
 def claim_one(action_ex_id, claimer):
     """True if ``claimer`` claimed the action ``action_ex_id``."""
+    params = {'ids': [action_ex_id], 'claimer': claimer,
+              'now': models.utcnow()}
+    if _by_driver():
+        return bool(_driver_claim(False, params))
     return bool(db_api.retry_on_conflict(db_api.execute_alone)(
-        _claim_statement(returning=False),
-        {'ids': [action_ex_id], 'claimer': claimer,
-         'now': models.utcnow()}))
+        _claim_statement(returning=False), params))
+
+
+_driver_statements = {}
+
+
+# Most ids one claim by the driver names (a message carries at most
+# engine.service.ACTIONS_PER_MESSAGE): a statement is kept per count.
+DRIVER_MAX_IDS = 32
+
+
+def _by_driver(count=1):
+    """True where ``db_api.execute_alone`` runs the claim in autocommit
+    (not on SQLite, not inside a transaction): :func:`_driver_claim` does
+    the same with less."""
+    return count <= DRIVER_MAX_IDS and not (
+        db_api.is_sqlite() or db_api.in_transaction())
+
+
+def _driver_claim(returning, params):
+    """The claim run by the driver on a connection of the autocommit
+    engine (``db_api.read_engine``: one round trip, as
+    ``db_api.execute_alone`` runs it) without SQLAlchemy's execution
+    around it (~200 Python calls, ~0.3 ms of an executor's CPU per
+    received message on PostgreSQL); the claimed ids (``returning``) or
+    the number of rows claimed. The statement is the one of
+    :func:`_claim_statement`, compiled once for the dialect and the number
+    of ids (one parameter each). A failure invalidates the connection
+    (a broken one is not handed out again, as SQLAlchemy does on a
+    disconnect) and raises the driver's error: the claim did not happen,
+    or happened for a connection that is gone with its answer (as when
+    a claim's round trip failed through SQLAlchemy)."""
+    engine = db_api.read_engine()
+    ids = params['ids']
+    key = (engine.dialect.name, returning, len(ids))
+    found = _driver_statements.get(key)
+    if found is None:
+        names = ['id_%d' % i for i in range(len(ids))]
+        compiled = _claim_update([sa.bindparam(n) for n in names],
+                                 returning).compile(dialect=engine.dialect)
+        # Columns SQLAlchemy sets itself (``updated_at``'s onupdate).
+        defaults = tuple((c.key, c.onupdate)
+                         for c in compiled.update_prefetch)
+        found = _driver_statements[key] = (
+            compiled.string, dict(compiled.params), names, defaults)
+    sql, constants, names, defaults = found
+    values = dict(constants, claimer=params['claimer'], now=params['now'])
+    values.update(zip(names, ids))
+    for name, default in defaults:
+        # A callable is wrapped to take the execution context.
+        values[name] = default.arg(None) if default.is_callable \
+            else default.arg
+    conn = engine.raw_connection()
+    try:
+        cursor = conn.cursor()
+        try:
+            cursor.execute(sql, values)
+            if returning:
+                return [row[0] for row in cursor.fetchall()]
+            return cursor.rowcount
+        finally:
+            cursor.close()
+    except BaseException:
+        conn.invalidate()
+        raise
+    finally:
+        conn.close()
 
 
 def unclaim(claimer, *conditions):

@@ -47,15 +47,52 @@ class ExecuteAloneTest(unittest.TestCase):
         taken = _action(executor_host='exec-2')
         executor = Executor(None, host='exec-1', track_actions=True)
         seen = self._statements()
+        checkouts = self._checkouts()
         self.assertEqual({a, b}, executor._claim_many([a, b, taken]))
-        self.assertEqual(['UPDATE'], seen)
+        # Run by the driver on a connection of the autocommit engine:
+        # SQLAlchemy runs no statement of its own around it.
+        self.assertEqual([], seen)
+        self.assertEqual(['alone'], checkouts)
         self.assertFalse(executor._claim(a))  # claimed already
         with db_api.session() as s:
-            hosts = {i: s.get(models.ActionExecution, i).executor_host
-                     for i in (a, b, taken)}
+            rows = {i: s.get(models.ActionExecution, i) for i in (a, b, taken)}
+            hosts = {i: r.executor_host for i, r in rows.items()}
+            stamped = [(r.last_heartbeat is not None, r.updated_at is not None)
+                       for r in (rows[a], rows[b])]
         self.assertEqual({a: 'exec-1', b: 'exec-1', taken: 'exec-2'}, hosts)
+        self.assertEqual([(True, True)] * 2, stamped)
         with db_api._get_alone_engine().connect() as c:
             self.assertTrue(c.connection.dbapi_connection.autocommit)
+
+    def _checkouts(self):
+        seen = []
+        for name, engine in (('main', db_api.get_engine()),
+                             ('alone', db_api._get_alone_engine())):
+            def note(*args, name=name):
+                seen.append(name)
+            event.listen(engine.pool, 'checkout', note)
+            self.addCleanup(event.remove, engine.pool, 'checkout', note)
+        return seen
+
+    def test_a_failed_claim_drops_its_connection(self):
+        a = _action()
+        executor = Executor(None, host='x' * 300, track_actions=True)
+        with self.assertRaises(Exception):  # longer than the column
+            executor._claim(a)
+        checkouts = self._checkouts()
+        self.assertTrue(Executor(None, host='exec-1',
+                                 track_actions=True)._claim(a))
+        self.assertEqual(['alone'], checkouts)
+        with db_api.session() as s:
+            self.assertEqual('exec-1', s.get(models.ActionExecution,
+                                             a).executor_host)
+
+    def test_claims_of_many_ids(self):
+        ids = [_action() for _ in range(40)]
+        executor = Executor(None, host='exec-1', track_actions=True)
+        self.assertEqual(set(ids[:3]), executor._claim_many(ids[:3]))
+        # More than a statement by the driver names: through SQLAlchemy.
+        self.assertEqual(set(ids[3:]), executor._claim_many(ids))
 
     def test_it_joins_an_open_transaction(self):
         a = _action()

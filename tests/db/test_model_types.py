@@ -66,7 +66,7 @@ class JsonEncodedTest(unittest.TestCase):
 
 
 class CreatedRowsTest(unittest.TestCase):
-    """Task and action executions take their column values without an
+    """Workflow, task and action executions take their column values without an
     attribute event each, but ``state`` (traced) still goes through one,
     and a name that is no attribute is refused."""
 
@@ -89,9 +89,59 @@ class CreatedRowsTest(unittest.TestCase):
         action_ex = models.ActionExecution(name='std.noop', output=None)
         self.assertEqual('std.noop', action_ex.name)
         self.assertIsNone(action_ex.output)
+        event.listen(models.WorkflowExecution.state, 'set', note)
+        try:
+            wf_ex = models.WorkflowExecution(id='w1', state='RUNNING',
+                                             context={'y': 2})
+        finally:
+            event.remove(models.WorkflowExecution.state, 'set', note)
+        self.assertEqual(['IDLE', 'RUNNING'], seen)
+        self.assertEqual(('w1', {'y': 2}, 'RUNNING', None),
+                         (wf_ex.id, wf_ex.context, wf_ex.state,
+                          wf_ex.task_execution_id))
 
     def test_unknown_name(self):
         with self.assertRaises(TypeError):
             models.TaskExecution(no_such_column=1)
         with self.assertRaises(TypeError):
             models.ActionExecution(no_such_column=1)
+        with self.assertRaises(TypeError):
+            models.WorkflowExecution(no_such_column=1)
+
+
+class SnapshotTest(unittest.TestCase):
+    """``snapshot`` reads loaded values from the instance, and the others
+    (expired, deferred) through their attribute, which loads them: the
+    same values as reading every attribute."""
+
+    def test_same_values_as_the_attributes(self):
+        import datetime
+        import os
+        import shutil
+        import tempfile
+        from sqlalchemy import orm
+        from mistral_clone.db import api as db_api
+        tmp = tempfile.mkdtemp(prefix='mc_snapshot_')
+        self.addCleanup(shutil.rmtree, tmp, True)
+        db_api.setup('sqlite:///%s' % os.path.join(tmp, 'db.sqlite'),
+                     create_tables=True)
+        self.addCleanup(db_api.dispose)
+        now = datetime.datetime(2026, 12, 1, 10, 0, 0, 5)
+        with db_api.transaction() as s:
+            s.add(models.WorkflowExecution(
+                id='w1', workflow_name='wf', state='RUNNING', input={'a': 1},
+                project_id='p', created_at=now, spec_text='text'))
+
+        def by_attributes(row):
+            return {c.key: (v.isoformat() if isinstance(
+                v, datetime.datetime) else v) for c in row.__table__.columns
+                for v in [getattr(row, c.key)]}
+        with db_api.session() as s:
+            row = s.get(models.WorkflowExecution, 'w1', options=[
+                orm.defer(models.WorkflowExecution.spec_text)])
+            s.expire(row, ['input'])
+            self.assertNotIn('spec_text', row.__dict__)
+            snap = models.snapshot(row)
+            self.assertEqual(by_attributes(row), snap)
+            self.assertEqual(('text', {'a': 1}, now.isoformat()), (
+                snap['spec_text'], snap['input'], snap['created_at']))

@@ -97,3 +97,49 @@ class WorkflowLookupTest(unittest.TestCase):
                 s, 'wf_pending', '', 'parent', 'p1'))
             self.assertEqual(self.rows['shared'], workflows.find_subworkflow(
                 s, 'wf_shared', '', 'parent', 'p1').id)
+
+    def _for_start(self, identifier, execution_id=None, namespace='',
+                   project='p1'):
+        with db_api.session() as s:
+            try:
+                row, existing = workflows.find_for_start(
+                    s, identifier, namespace, project, execution_id)
+            except exc.DBEntityNotFoundError:
+                return None
+            return (row.id if row is not None else None), existing
+
+    def test_for_start_finds_what_find_workflow_finds(self):
+        for identifier, ns, project in (
+                ('wf_own', '', 'p1'), ('wf_own', 'ns1', 'p1'),
+                ('wf_public', '', 'p1'), ('wf_shared', '', 'p1'),
+                ('wf_pending', '', 'p1'), ('wf_other', '', 'p1'),
+                ('wf_own', 'ns2', 'p1'), ('wf_own', '', 'p3'),
+                ('wf_other', '', 'p2'), ('wf_own', '', None),
+                ('wf_public', '', None)) + tuple(
+                    (self.rows[k], '', 'p1') for k in self.rows):
+            expected = self._find(identifier, ns, project)
+            found = self._for_start(identifier, models.new_id(), ns, project)
+            self.assertEqual(
+                None if expected is None else (expected, False), found,
+                (identifier, ns, project))
+        with db_api.session() as s:
+            row, _ = workflows.find_for_start(s, 'wf_own', '', 'p1')
+            self.assertEqual(('wf_own', '', []),
+                             (row.name, row.namespace, row.tags))
+            self.assertIn('wf_own:', row.definition)
+
+    def test_for_start_of_a_stored_execution(self):
+        ex_id = models.new_id()
+        with db_api.transaction() as s:
+            s.add(models.WorkflowExecution(
+                id=ex_id, workflow_name='wf_own', state='RUNNING',
+                project_id='p1', created_at=models.utcnow()))
+        self.assertEqual((self.rows['own'], True),
+                         self._for_start('wf_own', ex_id))
+        # Repeated after its definition went (or by a project that cannot
+        # see it): the execution is still the answer, not a 404.
+        self.assertEqual((None, True), self._for_start('wf_gone', ex_id))
+        self.assertEqual((None, True),
+                         self._for_start('wf_own', ex_id, project=None))
+        self.assertIsNone(self._for_start('wf_gone', models.new_id()))
+        self.assertIsNone(self._for_start('wf_gone'))

@@ -121,6 +121,48 @@ class _Statement:
             processors.append(column.type.dialect_impl(dialect)
                               .bind_processor(dialect))
         self.plan = tuple(zip(names, processors))
+        self.table_name = stmt.table.name
+        self.is_insert = isinstance(stmt, sa.sql.Insert)
+        if dialect.driver == 'psycopg2':
+            self._values_forms(stmt, dialect)
+
+    def _values_forms(self, stmt, dialect):
+        """The statement's forms for :func:`_together`: an INSERT's
+        ``INSERT INTO t (...) VALUES``, whose rows are given ``(%s, ...)``
+        each, as PostgreSQL coerces them to the columns'; an UPDATE's
+        ``UPDATE t SET c = v.c ... FROM (VALUES`` and the rest after the
+        rows. There each parameter is cast to its column's type (a
+        ``VALUES`` list alone gives an untyped NULL or string no other
+        type than text), strings to ``text``: an explicit cast to
+        ``varchar(n)`` cuts a longer value where the assignment refuses it
+        as before."""
+        if self.is_insert:
+            head, _, row = self.sql.partition(' VALUES ')
+            self._head = head + ' VALUES '
+            self._row = row
+            return
+        quote = dialect.identifier_preparer.quote
+        table = quote(stmt.table.name)
+        columns = stmt.table.c
+        names = [n for n, _ in self.plan]
+        casts = []
+        for name in names:
+            column = columns[name if name != '_id' else 'id']
+            casts.append('%s::' + _cast_type(column, dialect))
+        self._row = '(' + ', '.join(casts) + ')'
+        self._head = 'UPDATE %s SET %s FROM (VALUES ' % (table, ', '.join(
+            '%s = v.%s' % (quote(n), quote(n)) for n in names[:-1]))
+        self._tail = ') AS v(%s) WHERE %s.id = v._id RETURNING 1' % (
+            ', '.join(quote(n) for n in names), table)
+
+    def insert_sql(self, rows):
+        """The INSERT of ``rows`` rows, in one statement (psycopg2)."""
+        return self._head + ', '.join([self._row] * rows)
+
+    def update_sql(self, rows):
+        """The UPDATE of ``rows`` rows by id, in one statement (psycopg2),
+        giving a row for each row matched."""
+        return self._head + ', '.join([self._row] * rows) + self._tail
 
     def params(self, rows):
         """The driver's parameters for ``rows`` (mappings by column key, a
@@ -135,6 +177,15 @@ class _Statement:
         result = connection.exec_driver_sql(
             self.sql, params if len(params) > 1 else params[0])
         return result.rowcount
+
+
+def _cast_type(column, dialect):
+    impl = column.type.dialect_impl(dialect)
+    if isinstance(impl, sa.types.TypeDecorator):
+        impl = impl.impl_instance
+    if isinstance(impl, sa.String):
+        return 'text'
+    return impl.compile(dialect=dialect)
 
 
 def _positional(dialect):
@@ -276,44 +327,52 @@ def _update(dialect, table, objs, states, jobs):
 def _run(connection, jobs):
     """Run the statements of ``jobs`` (``(statement, parameters, table
     name if the rows matched are checked)``) in order, each alone, or
-    with psycopg2 (which takes several statements in one string, its
-    parameters interpolated on our side) all in one string: one round
-    trip instead of one per statement. There the rows matched by the
-    checked updates are counted by a last statement of the string, which
-    psycopg2 answers: each updated row is locked from its UPDATE on, so
-    it is found then exactly when its UPDATE matched it."""
+    with psycopg2 as one statement (:func:`_together`)."""
     if not jobs:
         return  # rows changed back to their stored values only
-    if len(jobs) == 1 or connection.dialect.driver != 'psycopg2':
-        for stmt, params, checked in jobs:
-            rowcount = stmt.execute(connection, params)
-            if checked is not None and rowcount != len(params):
-                _stale(checked, len(params), rowcount)
-        return
-    sql = []
-    args = []
-    counts = []
+    if connection.dialect.driver == 'psycopg2':
+        return _together(connection, jobs)
     for stmt, params, checked in jobs:
-        sql.extend([stmt.sql] * len(params))
+        rowcount = stmt.execute(connection, params)
+        if checked is not None and rowcount != len(params):
+            _stale(checked, len(params), rowcount)
+
+
+def _together(connection, jobs):
+    """With psycopg2 (PostgreSQL), all the writes of a flush in one
+    statement, one round trip: each job a data-modifying ``WITH`` query,
+    its rows in one ``VALUES`` list (an ``INSERT`` of several rows; an
+    ``UPDATE ... FROM (VALUES ...)`` joining the rows to change by id),
+    then a ``SELECT`` of the rows each ``UPDATE`` matched (its
+    ``RETURNING``): every update is checked, a row gone raises
+    ``StaleDataError`` as the unit of work's check did. PostgreSQL
+    parses and plans one statement per flush where it did one per row
+    (two thirds of its CPU per engine transaction went there: bench/
+    engine_pg.py, bench/RESULTS.md); a new action's foreign key to its
+    task, inserted by the same statement, is checked at the statement's
+    end, when both are there. The parameters are interpolated by
+    psycopg2, on our side."""
+    parts = []
+    args = []
+    counted = []
+    for n, (stmt, params, _) in enumerate(jobs):
+        name = 'w%d' % n
+        if stmt.is_insert:
+            sql = stmt.insert_sql(len(params))
+        else:
+            sql = stmt.update_sql(len(params))
+            counted.append((name, stmt.table_name, len(params)))
+        parts.append('%s AS (%s)' % (name, sql))
         for row in params:
             args.extend(row)
-        if checked is not None:
-            counts.append((checked, [row[-1] for row in params]))
-    count_args = []
-    if counts:
-        # The row id is the last parameter of an UPDATE (WHERE id = ...).
-        sql.append('SELECT ' + ', '.join(
-            '(SELECT count(*) FROM %s WHERE id IN (%s))' % (
-                name, ', '.join(['%s'] * len(ids)))
-            for name, ids in counts))
-        for _, ids in counts:
-            count_args.extend(ids)
-    result = connection.exec_driver_sql(';'.join(sql),
-                                        tuple(args + count_args))
-    if counts:
-        for (name, ids), found in zip(counts, result.one()):
-            if found != len(ids):
-                _stale(name, len(ids), found)
+    sql = 'WITH %s SELECT %s' % (', '.join(parts), ', '.join(
+        '(SELECT count(*) FROM %s)' % name for name, _, _ in counted)
+        if counted else '1')
+    result = connection.exec_driver_sql(sql, tuple(args))
+    if counted:
+        for (_, table_name, expected), found in zip(counted, result.one()):
+            if found != expected:
+                _stale(table_name, expected, found)
 
 
 def _stale(table_name, expected, matched):

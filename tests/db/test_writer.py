@@ -93,11 +93,12 @@ class _WriterCases:
             before = len(self.statements)
             s.flush()
             # table and columns (the placeholders' style may differ; with
-            # psycopg2 the writer sends them together, then counts rows)
+            # psycopg2 the writer sends them in one statement)
             seen['updates'] = sorted(
-                re.sub(r'=\S+?(,|$)', r'\1', part.split(' WHERE')[0])
+                'UPDATE %s SET %s' % (table, re.sub(r' ?= ?[^,]+', '', cols))
                 for st in self.statements[before:]
-                for part in st.split(';') if part.startswith('UPDATE'))
+                for table, cols in re.findall(
+                    r'UPDATE (\w+) SET (.*?) (?:FROM \(VALUES|WHERE)', st))
             seen['updated_at'] = [o.updated_at is not None
                                   for o in (wf, task, action)]
             seen['clean'] = not s.dirty and not s.new

@@ -14,10 +14,12 @@ and SQL statements (SQLAlchemy ``before_cursor_execute``) per transition
 engine's connections (``/proc/PID/schedstat`` of each
 ``pg_backend_pid()``: PostgreSQL must run on this machine) per
 transition; and the database round trips per engine transaction:
-statements run plus the ``BEGIN`` psycopg2 sends before a transaction's
-first one and the ``COMMIT`` or ``ROLLBACK`` ending it (SQLAlchemy's
-``begin``, ``commit`` and ``rollback`` events), over the transactions
-(commits and rollbacks) of the round. State changes are tracked as in an engine process
+statements run (SQLAlchemy's ``before_cursor_execute``), plus the
+``BEGIN`` psycopg2 sends alone before a statement when it is not in
+autocommit and no transaction is open, plus the ``COMMIT`` or
+``ROLLBACK`` that ends a transaction open on the server (SQLAlchemy's
+``commit`` and ``rollback`` events; psycopg2 sends nothing for the
+others), over the transactions (commits and rollbacks) of the round. State changes are tracked as in an engine process
 (``db.tracking``; the trace logger is left at WARNING). ``--profile FILE``
 writes a cProfile (thread CPU time) of one more round, not counted, and
 prints its Python function calls per transition (a figure that does not
@@ -68,6 +70,9 @@ class Collector:
         self.queue.extend(runnables)
 
 
+_IDLE = 0  # psycopg2.extensions.TRANSACTION_STATUS_IDLE
+
+
 class Trips:
     """Counts the database round trips of every engine of the process and
     keeps the backend pid of every connection opened (the ``connect``
@@ -89,16 +94,21 @@ class Trips:
         cursor.close()
         dbapi_conn.rollback()
 
-    def _statement(self, *args):
+    def _statement(self, conn, cursor, *args):
         self.trips += 1
+        driver = cursor.connection
+        if not driver.autocommit and \
+                driver.get_transaction_status() == _IDLE:
+            self.trips += 1  # psycopg2 sends BEGIN first, alone
 
-    def _end(self, *args):
-        self.trips += 1
+    def _end(self, conn):
         self.transactions += 1
+        driver = conn.connection.dbapi_connection
+        if driver.get_transaction_status() != _IDLE:
+            self.trips += 1  # COMMIT or ROLLBACK (else nothing is sent)
 
     _EVENTS = (('before_cursor_execute', '_statement'),
-               ('begin', '_statement'), ('commit', '_end'),
-               ('rollback', '_end'))
+               ('commit', '_end'), ('rollback', '_end'))
 
     def counting(self, on):
         import sqlalchemy as sa

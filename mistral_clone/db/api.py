@@ -27,6 +27,7 @@ from mistral_clone import glibc
 from mistral_clone.db import limits
 from mistral_clone.db import models
 from mistral_clone.db import packing
+from mistral_clone.db import pg_transactions
 from mistral_clone.db import writer
 
 LOG = logging.getLogger(__name__)
@@ -102,6 +103,9 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
                           in_memory=kwargs.get('poolclass') is
                           sa.pool.StaticPool)
     else:
+        if engine.dialect.driver == 'psycopg2':
+            # BEGIN in the string of a transaction's first statement.
+            pg_transactions.install(engine, kwargs['isolation_level'])
         _ping_idle_connections(engine)
     _engine = engine
     _sessionmaker = orm.sessionmaker(bind=engine, expire_on_commit=False,

@@ -229,12 +229,19 @@ def write(session, flush_context=None, instances=None):
         return
     deleted = session.deleted
     by_model = {}
+    # The last flush of a commit, with nothing left to the unit of work:
+    # with psycopg2 the COMMIT can go in the writes' string (_together).
+    last = session.info.pop(_COMMITTING, False) and not deleted
     for obj in new:
         if type(obj) in _WRITTEN:
             by_model.setdefault(type(obj), ([], []))[0].append(obj)
+        else:
+            last = False
     for obj in dirty:
         if type(obj) in _WRITTEN and obj not in deleted:
             by_model.setdefault(type(obj), ([], []))[1].append(obj)
+        else:
+            last = False
     if not by_model:
         return
     # As the unit of work does: the writes in a subtransaction of the
@@ -257,7 +264,7 @@ def write(session, flush_context=None, instances=None):
                 _update(dialect, table, updated, states, jobs)
             if inserted:
                 _insert(dialect, table, inserted, states, jobs)
-        _run(connection, jobs)
+        _run(connection, jobs, last)
         session._register_persistent(states)
         transaction.commit()
     except BaseException:
@@ -324,21 +331,23 @@ def _update(dialect, table, objs, states, jobs):
                      table.table.name if checked else None))
 
 
-def _run(connection, jobs):
+def _run(connection, jobs, last=False):
     """Run the statements of ``jobs`` (``(statement, parameters, table
     name if the rows matched are checked)``) in order, each alone, or
-    with psycopg2 as one statement (:func:`_together`)."""
+    with psycopg2 as one statement (:func:`_together`); ``last``: the
+    last flush of a commit, nothing else to write."""
     if not jobs:
         return  # rows changed back to their stored values only
     if connection.dialect.driver == 'psycopg2':
-        return _together(connection, jobs)
+        return _together(connection, jobs, last and _commits_itself(
+            connection))
     for stmt, params, checked in jobs:
         rowcount = stmt.execute(connection, params)
         if checked is not None and rowcount != len(params):
             _stale(checked, len(params), rowcount)
 
 
-def _together(connection, jobs):
+def _together(connection, jobs, commit=False):
     """With psycopg2 (PostgreSQL), all the writes of a flush in one
     statement, one round trip: each job a data-modifying ``WITH`` query,
     its rows in one ``VALUES`` list (an ``INSERT`` of several rows; an
@@ -351,7 +360,17 @@ def _together(connection, jobs):
     engine_pg.py, bench/RESULTS.md); a new action's foreign key to its
     task, inserted by the same statement, is checked at the statement's
     end, when both are there. The parameters are interpolated by
-    psycopg2, on our side."""
+    psycopg2, on our side.
+
+    ``commit`` (the last flush of a commit, the transaction begun by
+    ``db/pg_transactions.py``): ``COMMIT`` follows in the same string,
+    the round trip of the commit saved. psycopg2 then answers for the
+    ``COMMIT`` only, so the rows matched are checked by the ``SELECT``
+    itself: a count other than expected fails it (the text of the counts
+    cast to an integer, :data:`_STALE_MARK`), the server skips the
+    ``COMMIT`` and the transaction fails; the error becomes the same
+    ``StaleDataError``. SQLAlchemy's commit then finds no transaction
+    open on the server and sends nothing."""
     parts = []
     args = []
     counted = []
@@ -365,14 +384,60 @@ def _together(connection, jobs):
         parts.append('%s AS (%s)' % (name, sql))
         for row in params:
             args.extend(row)
-    sql = 'WITH %s SELECT %s' % (', '.join(parts), ', '.join(
-        '(SELECT count(*) FROM %s)' % name for name, _, _ in counted)
-        if counted else '1')
+    counts = ['(SELECT count(*) FROM %s)' % name for name, _, _ in counted]
+    if not counts:
+        tail = '1'
+    elif not commit:
+        tail = ', '.join(counts)
+    else:
+        # Not a constant: the planner must not fold the failing branch.
+        tail = "CASE WHEN %s THEN 1 ELSE ('%s' || %s)::integer END" % (
+            ' AND '.join('%s = %d' % (c, expected) for c, (_, _, expected)
+                         in zip(counts, counted)),
+            _STALE_MARK, " || ' ' || ".join(counts))
+    sql = 'WITH %s SELECT %s' % (', '.join(parts), tail)
+    if commit:
+        try:
+            connection.exec_driver_sql(sql + ';COMMIT', tuple(args))
+        except sa.exc.DBAPIError as e:
+            found = _stale_counts(e)
+            if found is None:
+                raise
+            _check_counts(counted, found)
+            raise
+        return
     result = connection.exec_driver_sql(sql, tuple(args))
     if counted:
-        for (_, table_name, expected), found in zip(counted, result.one()):
-            if found != expected:
-                _stale(table_name, expected, found)
+        _check_counts(counted, result.one())
+
+
+# The text of the error of a write that found rows gone (_together).
+_STALE_MARK = 'mistral_clone rows matched: '
+
+
+def _stale_counts(error):
+    """The counts of rows matched in the error of :func:`_together`'s
+    check, or None for any other error."""
+    text = str(getattr(error, 'orig', error))
+    at = text.find(_STALE_MARK)
+    if at < 0 or getattr(error.orig, 'pgcode', None) != '22P02':
+        return None
+    digits = text[at + len(_STALE_MARK):].split('"')[0].split()
+    return [int(d) for d in digits]
+
+
+def _check_counts(counted, found):
+    for (_, table_name, expected), n in zip(counted, found):
+        if n != expected:
+            _stale(table_name, expected, n)
+
+
+def _commits_itself(connection):
+    """True when the transaction of ``connection`` was begun by
+    ``db/pg_transactions.py`` (the driver in autocommit), whose commit
+    sends nothing once the server has none open."""
+    return bool(getattr(connection.connection.dbapi_connection,
+                        'autocommit', False))
 
 
 def _stale(table_name, expected, matched):
@@ -381,7 +446,23 @@ def _stale(table_name, expected, matched):
         "were matched." % (table_name, expected, matched))
 
 
+_COMMITTING = 'writer_committing'
+
+
+def _before_commit(session):
+    # Not for a savepoint's: its COMMIT would end the whole transaction.
+    if session.get_nested_transaction() is None:
+        session.info[_COMMITTING] = True
+
+
+def _forget(session, *args):
+    session.info.pop(_COMMITTING, None)
+
+
 def install(sessionmaker):
     """Write execution rows so at every flush of ``sessionmaker``'s
     sessions."""
     event.listen(sessionmaker, 'before_flush', write)
+    event.listen(sessionmaker, 'before_commit', _before_commit)
+    for name in ('after_commit', 'after_rollback', 'after_soft_rollback'):
+        event.listen(sessionmaker, name, _forget)

@@ -112,3 +112,17 @@ class PgTransactionsTest(unittest.TestCase):
             c.exec_driver_sql('INSERT INTO t VALUES (9)')
             self.assertNotEqual(0, self._status(c))
         self.assertEqual([8, 9], self._ids())
+
+
+class PgOptionsTest(unittest.TestCase):
+    """db/api.py: the settings our PostgreSQL sessions start with; a
+    URL's own ``options`` after them."""
+
+    def test_options(self):
+        from mistral_clone.db import api as db_api
+        self.assertEqual(db_api.PG_OPTIONS, db_api._pg_options(
+            'postgresql+psycopg2://u@h/db'))
+        self.assertEqual(db_api.PG_OPTIONS + ' -c work_mem=8MB',
+                         db_api._pg_options('postgresql+psycopg2://u@h/db'
+                                            '?options=-c%20work_mem%3D8MB'))
+        self.assertIn('random_page_cost=1.1', db_api.PG_OPTIONS)

@@ -17,9 +17,8 @@ def _reason():
     from tests.integration import production_env
     reason = production_env.ensure_postgresql()
     if reason is None:
-        try:
-            import psycopg2  # noqa: F401
-        except ImportError:
+        import importlib.util
+        if importlib.util.find_spec('psycopg2') is None:
             reason = 'no psycopg2'
     return reason
 

@@ -229,6 +229,14 @@ class _WriterCases:
         self.assertEqual(after[:2], after[2:])
         self.assertEqual(sa.exc.PendingRollbackError, after[0])
 
+    @staticmethod
+    def _add_workflows(s, tag):
+        """Two new workflow executions added to ``s``."""
+        wfs = [M.WorkflowExecution(id='%s-wf%d' % (tag, i), state='RUNNING',
+                                   project_id='p') for i in range(2)]
+        s.add_all(wfs)
+        return wfs
+
     def test_a_row_gone_among_other_writes(self):
         """With psycopg2 the writes go together, the rows matched counted
         after them: the same error as the unit of work's."""
@@ -237,13 +245,11 @@ class _WriterCases:
             tag = uuid.uuid4().hex[:8]
             with sessions() as s:
                 with s.begin():
-                    gone, kept = (M.WorkflowExecution(
-                        id='%s-wf%d' % (tag, i), state='RUNNING',
-                        project_id='p') for i in range(2))
+                    gone, kept = self._add_workflows(s, tag)
                     task = M.TaskExecution(id=tag + '-t', name='t',
                                            workflow_execution_id=kept.id,
                                            state='RUNNING', project_id='p')
-                    s.add_all([gone, kept, task])
+                    s.add(task)
                 s.begin()
                 t = M.WorkflowExecution.__table__
                 s.connection().execute(sa.delete(t).where(
@@ -264,7 +270,10 @@ class _WriterCases:
 
     def _riding_sessions(self):
         """Sessions of the writer on an engine whose transactions
-        db/pg_transactions.py begins (psycopg2 only); the statements."""
+        db/pg_transactions.py begins (psycopg2 only: the test is skipped
+        elsewhere); the statements; the transaction status at commits."""
+        if self.engine.dialect.driver != 'psycopg2':
+            self.skipTest('psycopg2 only')
         from mistral_clone.db import pg_transactions
         engine = sa.create_engine(self.engine.url,
                                   isolation_level='READ COMMITTED',
@@ -284,8 +293,6 @@ class _WriterCases:
     def test_commit_rides_with_the_last_writes(self):
         """psycopg2, transactions of db/pg_transactions.py: the COMMIT in
         the string of the last flush's writes; the rows stored."""
-        if self.engine.dialect.driver != 'psycopg2':
-            self.skipTest('psycopg2 only')
         sessions, sent, ended = self._riding_sessions()
         tag = uuid.uuid4().hex[:8]
         with sessions() as s:
@@ -323,16 +330,11 @@ class _WriterCases:
     def test_a_row_gone_at_a_riding_commit(self):
         """The rows matched checked before the COMMIT: the same error,
         nothing stored."""
-        if self.engine.dialect.driver != 'psycopg2':
-            self.skipTest('psycopg2 only')
         sessions, sent, _ = self._riding_sessions()
         tag = uuid.uuid4().hex[:8]
         with sessions() as s:
             with s.begin():
-                gone, kept = (M.WorkflowExecution(
-                    id='%s-wf%d' % (tag, i), state='RUNNING',
-                    project_id='p') for i in range(2))
-                s.add_all([gone, kept])
+                gone, kept = self._add_workflows(s, tag)
             s.begin()
             t = M.WorkflowExecution.__table__
             s.connection().execute(sa.delete(t).where(t.c.id == gone.id))

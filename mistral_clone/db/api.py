@@ -96,7 +96,8 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
                 # workflows alike) go in one round trip per table, not
                 # one per row. (Rowcounts of such batches are unknown: no
                 # code reads them, the ORM's check is skipped; db/writer.py,
-                # which writes the execution rows, skips it alike.)
+                # which writes the execution rows in one statement, counts
+                # them itself.)
                 kwargs['executemany_mode'] = 'values_plus_batch'
                 kwargs['connect_args'] = {'options': _pg_options(url)}
                 # the autocommit engine of execute_alone too

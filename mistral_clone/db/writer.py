@@ -24,10 +24,10 @@ models are written here instead, with the same columns and values:
 Each statement is compiled once per dialect and run through the driver
 (``Connection.exec_driver_sql``: the engine's events see it as any
 statement), its parameters processed by the columns' own bind processors
-(JSON text, dates on SQLite), as an executemany. psycopg2 takes several
-statements in one string: there a flush's statements are sent together,
-one round trip where there were up to five, the rows matched by the
-updates that are checked counted by a last statement of the string.
+(JSON text, dates on SQLite), as an executemany. With psycopg2 a flush's
+writes are one statement, one round trip, every update's matched rows
+counted by it (:func:`_together`), and the last flush of a commit carries
+the ``COMMIT``.
 Then the session is told the objects are stored and clean, as the unit of work tells it after its own
 writes (``Session._register_persistent``): in the identity map, pending
 no more, their history reset; a failure rolls the session's transaction

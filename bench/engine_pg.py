@@ -10,7 +10,16 @@ Figures cover the feeding phase only (the executions were started and
 their first actions sent before): process CPU time (``time.process_time``)
 and SQL statements (SQLAlchemy ``before_cursor_execute``) per transition
 (one result recorded and the next task started), best and median of
-``--rounds`` rounds. State changes are tracked as in an engine process
+``--rounds`` rounds; the CPU time of the PostgreSQL backends serving the
+engine's connections (``/proc/PID/schedstat`` of each
+``pg_backend_pid()``: PostgreSQL must run on this machine) per
+transition; and the database round trips per engine transaction:
+statements run (SQLAlchemy's ``before_cursor_execute``), plus the
+``BEGIN`` psycopg2 sends alone before a statement when it is not in
+autocommit and no transaction is open, plus the ``COMMIT`` or
+``ROLLBACK`` that ends a transaction open on the server (SQLAlchemy's
+``commit`` and ``rollback`` events; psycopg2 sends nothing for the
+others), over the transactions (commits and rollbacks) of the round. State changes are tracked as in an engine process
 (``db.tracking``; the trace logger is left at WARNING). ``--profile FILE``
 writes a cProfile (thread CPU time) of one more round, not counted, and
 prints its Python function calls per transition (a figure that does not
@@ -61,7 +70,67 @@ class Collector:
         self.queue.extend(runnables)
 
 
-def _round(engine, collector, name, chains, per_delivery, profile=None):
+_IDLE = 0  # psycopg2.extensions.TRANSACTION_STATUS_IDLE
+
+
+class Trips:
+    """Counts the database round trips of every engine of the process and
+    keeps the backend pid of every connection opened (the ``connect``
+    event, before the connection is used)."""
+
+    def __init__(self):
+        self.trips = self.transactions = 0
+        self.pids = set()
+
+    def install(self):
+        import sqlalchemy as sa
+        from sqlalchemy import event
+        event.listen(sa.pool.Pool, 'connect', self._connected)
+
+    def _connected(self, dbapi_conn, record):
+        cursor = dbapi_conn.cursor()
+        cursor.execute('SELECT pg_backend_pid()')
+        self.pids.add(cursor.fetchone()[0])
+        cursor.close()
+        dbapi_conn.rollback()
+
+    def _statement(self, conn, cursor, *args):
+        self.trips += 1
+        driver = cursor.connection
+        if not driver.autocommit and \
+                driver.get_transaction_status() == _IDLE:
+            self.trips += 1  # psycopg2 sends BEGIN first, alone
+
+    def _end(self, conn):
+        self.transactions += 1
+        driver = conn.connection.dbapi_connection
+        if driver.get_transaction_status() != _IDLE:
+            self.trips += 1  # COMMIT or ROLLBACK (else nothing is sent)
+
+    _EVENTS = (('before_cursor_execute', '_statement'),
+               ('commit', '_end'), ('rollback', '_end'))
+
+    def counting(self, on):
+        import sqlalchemy as sa
+        from sqlalchemy import event
+        for name, method in self._EVENTS:
+            (event.listen if on else event.remove)(
+                sa.engine.Engine, name, getattr(self, method))
+
+    def backend_cpu(self):
+        """CPU seconds of the backends of our connections so far."""
+        total = 0
+        for pid in self.pids:
+            try:
+                with open('/proc/%d/schedstat' % pid) as f:
+                    total += int(f.read().split()[0])
+            except OSError:
+                pass  # its connection was closed
+        return total / 1e9
+
+
+def _round(engine, collector, name, chains, per_delivery, trips,
+           profile=None):
     from mistral_clone.db import api as db_api
     from mistral_clone.rpc import contracts
     from sqlalchemy import event
@@ -69,6 +138,8 @@ def _round(engine, collector, name, chains, per_delivery, profile=None):
     ids = [engine.start_workflow(name)['id'] for _ in range(chains)]
     engine._pool.submit(lambda: None).result()  # deferred work done
     time.sleep(0.2)
+    trips.trips = trips.transactions = 0
+    trips.counting(True)
     statements = [0]
 
     def count(*args):
@@ -77,6 +148,7 @@ def _round(engine, collector, name, chains, per_delivery, profile=None):
     transitions = deliveries = 0
     ok = contracts.ActionResult(data=None)
     prof = cProfile.Profile(time.thread_time) if profile else None
+    backend0 = trips.backend_cpu()
     cpu0 = time.process_time()
     if prof:
         prof.enable()
@@ -97,6 +169,8 @@ def _round(engine, collector, name, chains, per_delivery, profile=None):
         print('profiled round: %.0f Python function calls per transition'
               % (calls / transitions))
     cpu = time.process_time() - cpu0
+    backend = trips.backend_cpu() - backend0
+    trips.counting(False)
     event.remove(db_api.get_engine(), 'before_cursor_execute', count)
     from mistral_clone.db import models
     with db_api.session() as s:
@@ -104,7 +178,15 @@ def _round(engine, collector, name, chains, per_delivery, profile=None):
             s.get(models.WorkflowExecution, i).state for i in ids)
     if states != {'SUCCESS': chains}:
         raise SystemExit('executions not all SUCCESS: %s' % dict(states))
-    return cpu, statements[0], transitions, deliveries
+    return Figures(cpu, statements[0], transitions, deliveries, backend,
+                   trips.trips, trips.transactions)
+
+
+Figures = collections.namedtuple('Figures', 'cpu statements transitions '
+                                 'deliveries backend trips transactions')
+
+
+
 
 
 def main():
@@ -126,6 +208,8 @@ def main():
         from mistral_clone.db import tracking
         from mistral_clone.engine.service import Engine
         from mistral_clone.services import workflows
+        trips = Trips()
+        trips.install()
         db_api.setup('postgresql+psycopg2://postgres@127.0.0.1:5432/%s'
                      % args.db, create_tables=True)
         tracking.install()  # state changes traced, as in an engine
@@ -133,26 +217,31 @@ def main():
         workflows.create_workflows(_workflow(name, args.tasks))
         collector = Collector()
         engine = Engine(executor_client=collector)
-        _round(engine, collector, name, 2, args.per_delivery)  # warm-up
+        _round(engine, collector, name, 2, args.per_delivery, trips)  # warm-up
         figures = []
         for i in range(args.rounds + bool(args.profile)):
             last = i == args.rounds
-            cpu, stmts, transitions, deliveries = _round(
-                engine, collector, name, args.chains, args.per_delivery,
-                profile=args.profile if last else None)
+            f = _round(engine, collector, name, args.chains,
+                       args.per_delivery, trips,
+                       profile=args.profile if last else None)
             if last and args.profile:
                 print('round %d: profiled (%.3f s CPU), not counted'
-                      % (i + 1, cpu))
+                      % (i + 1, f.cpu))
                 continue
-            figures.append((cpu * 1000 / transitions, stmts / transitions))
-            print('round %d: %d transitions in %d deliveries, %.3f s CPU, '
-                  '%.3f ms CPU/transition, %.2f statements/transition'
-                  % (i + 1, transitions, deliveries, cpu,
-                     figures[-1][0], figures[-1][1]))
-        ms = [f[0] for f in figures]
-        print('CPU ms/transition: best %.3f median %.3f; statements/'
-              'transition %.2f' % (min(ms), statistics.median(ms),
-                                   figures[-1][1]))
+            n = f.transitions
+            figures.append((f.cpu * 1000 / n, f.backend * 1000 / n,
+                            f.statements / n, f.trips / f.transactions))
+            print('round %d: %d transitions in %d deliveries, %d '
+                  'transactions; CPU ms/transition: engine %.3f, PostgreSQL '
+                  '%.3f; %.2f statements/transition, %.2f round trips/'
+                  'transaction' % ((i + 1, n, f.deliveries, f.transactions)
+                                   + figures[-1]))
+        engine_ms, pg_ms = ([f[k] for f in figures] for k in (0, 1))
+        print('CPU ms/transition: engine best %.3f median %.3f, PostgreSQL '
+              'best %.3f median %.3f; statements/transition %.2f, round '
+              'trips/transaction %.2f' % (
+                  min(engine_ms), statistics.median(engine_ms), min(pg_ms),
+                  statistics.median(pg_ms), figures[-1][2], figures[-1][3]))
         engine.stop()
         db_api.dispose()
     finally:

@@ -27,6 +27,7 @@ from mistral_clone import glibc
 from mistral_clone.db import limits
 from mistral_clone.db import models
 from mistral_clone.db import packing
+from mistral_clone.db import pg_transactions
 from mistral_clone.db import writer
 
 LOG = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ LOG = logging.getLogger(__name__)
 _engine = None
 _sessionmaker = None
 # Of execute_alone: an engine on the same database whose connections stay
-# in autocommit, created at its first use (and its pool settings).
+# in autocommit, created at its first use (and its pool settings and
+# connect arguments).
 _alone_engine = None
 _alone_engine_lock = threading.Lock()
 _pool_settings = {}
@@ -94,14 +96,21 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
                 # workflows alike) go in one round trip per table, not
                 # one per row. (Rowcounts of such batches are unknown: no
                 # code reads them, the ORM's check is skipped; db/writer.py,
-                # which writes the execution rows, skips it alike.)
+                # which writes the execution rows in one statement, counts
+                # them itself.)
                 kwargs['executemany_mode'] = 'values_plus_batch'
+                kwargs['connect_args'] = {'options': _pg_options(url)}
+                # the autocommit engine of execute_alone too
+                _pool_settings['connect_args'] = kwargs['connect_args']
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == 'sqlite':
         _configure_sqlite(engine, sqlite_synchronous,
                           in_memory=kwargs.get('poolclass') is
                           sa.pool.StaticPool)
     else:
+        if engine.dialect.driver == 'psycopg2':
+            # BEGIN in the string of a transaction's first statement.
+            pg_transactions.install(engine, kwargs['isolation_level'])
         _ping_idle_connections(engine)
     _engine = engine
     _sessionmaker = orm.sessionmaker(bind=engine, expire_on_commit=False,
@@ -111,6 +120,25 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
     if create_tables:
         upgrade_to_head(url)
     return engine
+
+
+# PostgreSQL settings of our sessions, given when they start (no round
+# trip). random_page_cost: the planner's cost of reading a page at random
+# (4 by default, for spinning disks) made nearly that of a sequential
+# read, as for a database in memory or on SSD: on tables still small or
+# never analysed (a new database) the planner otherwise scanned whole
+# tables rather than use the primary key to find the few rows an engine
+# transaction reads and updates (bench/RESULTS.md, issue 14, pgtrips).
+# A database's own setting is overridden; an ``options`` of the URL
+# comes after ours (and wins).
+PG_OPTIONS = '-c random_page_cost=1.1'
+
+
+def _pg_options(url):
+    given = sa.engine.make_url(url).query.get('options')
+    if isinstance(given, tuple):
+        given = ' '.join(given)
+    return PG_OPTIONS + (' ' + given if given else '')
 
 
 # Bytes of a bound string above which a SQLite connection is not reused

@@ -24,10 +24,10 @@ models are written here instead, with the same columns and values:
 Each statement is compiled once per dialect and run through the driver
 (``Connection.exec_driver_sql``: the engine's events see it as any
 statement), its parameters processed by the columns' own bind processors
-(JSON text, dates on SQLite), as an executemany. psycopg2 takes several
-statements in one string: there a flush's statements are sent together,
-one round trip where there were up to five, the rows matched by the
-updates that are checked counted by a last statement of the string.
+(JSON text, dates on SQLite), as an executemany. With psycopg2 a flush's
+writes are one statement, one round trip, every update's matched rows
+counted by it (:func:`_together`), and the last flush of a commit carries
+the ``COMMIT``.
 Then the session is told the objects are stored and clean, as the unit of work tells it after its own
 writes (``Session._register_persistent``): in the identity map, pending
 no more, their history reset; a failure rolls the session's transaction
@@ -121,6 +121,48 @@ class _Statement:
             processors.append(column.type.dialect_impl(dialect)
                               .bind_processor(dialect))
         self.plan = tuple(zip(names, processors))
+        self.table_name = stmt.table.name
+        self.is_insert = isinstance(stmt, sa.sql.Insert)
+        if dialect.driver == 'psycopg2':
+            self._values_forms(stmt, dialect)
+
+    def _values_forms(self, stmt, dialect):
+        """The statement's forms for :func:`_together`: an INSERT's
+        ``INSERT INTO t (...) VALUES``, whose rows are given ``(%s, ...)``
+        each, as PostgreSQL coerces them to the columns'; an UPDATE's
+        ``UPDATE t SET c = v.c ... FROM (VALUES`` and the rest after the
+        rows. There each parameter is cast to its column's type (a
+        ``VALUES`` list alone gives an untyped NULL or string no other
+        type than text), strings to ``text``: an explicit cast to
+        ``varchar(n)`` cuts a longer value where the assignment refuses it
+        as before."""
+        if self.is_insert:
+            head, _, row = self.sql.partition(' VALUES ')
+            self._head = head + ' VALUES '
+            self._row = row
+            return
+        quote = dialect.identifier_preparer.quote
+        table = quote(stmt.table.name)
+        columns = stmt.table.c
+        names = [n for n, _ in self.plan]
+        casts = []
+        for name in names:
+            column = columns[name if name != '_id' else 'id']
+            casts.append('%s::' + _cast_type(column, dialect))
+        self._row = '(' + ', '.join(casts) + ')'
+        self._head = 'UPDATE %s SET %s FROM (VALUES ' % (table, ', '.join(
+            '%s = v.%s' % (quote(n), quote(n)) for n in names[:-1]))
+        self._tail = ') AS v(%s) WHERE %s.id = v._id RETURNING 1' % (
+            ', '.join(quote(n) for n in names), table)
+
+    def insert_sql(self, rows):
+        """The INSERT of ``rows`` rows, in one statement (psycopg2)."""
+        return self._head + ', '.join([self._row] * rows)
+
+    def update_sql(self, rows):
+        """The UPDATE of ``rows`` rows by id, in one statement (psycopg2),
+        giving a row for each row matched."""
+        return self._head + ', '.join([self._row] * rows) + self._tail
 
     def params(self, rows):
         """The driver's parameters for ``rows`` (mappings by column key, a
@@ -135,6 +177,15 @@ class _Statement:
         result = connection.exec_driver_sql(
             self.sql, params if len(params) > 1 else params[0])
         return result.rowcount
+
+
+def _cast_type(column, dialect):
+    impl = column.type.dialect_impl(dialect)
+    if isinstance(impl, sa.types.TypeDecorator):
+        impl = impl.impl_instance
+    if isinstance(impl, sa.String):
+        return 'text'
+    return impl.compile(dialect=dialect)
 
 
 def _positional(dialect):
@@ -178,12 +229,19 @@ def write(session, flush_context=None, instances=None):
         return
     deleted = session.deleted
     by_model = {}
+    # The last flush of a commit, with nothing left to the unit of work:
+    # with psycopg2 the COMMIT can go in the writes' string (_together).
+    last = session.info.pop(_COMMITTING, False) and not deleted
     for obj in new:
         if type(obj) in _WRITTEN:
             by_model.setdefault(type(obj), ([], []))[0].append(obj)
+        else:
+            last = False
     for obj in dirty:
         if type(obj) in _WRITTEN and obj not in deleted:
             by_model.setdefault(type(obj), ([], []))[1].append(obj)
+        else:
+            last = False
     if not by_model:
         return
     # As the unit of work does: the writes in a subtransaction of the
@@ -206,7 +264,7 @@ def write(session, flush_context=None, instances=None):
                 _update(dialect, table, updated, states, jobs)
             if inserted:
                 _insert(dialect, table, inserted, states, jobs)
-        _run(connection, jobs)
+        _run(connection, jobs, last)
         session._register_persistent(states)
         transaction.commit()
     except BaseException:
@@ -273,47 +331,113 @@ def _update(dialect, table, objs, states, jobs):
                      table.table.name if checked else None))
 
 
-def _run(connection, jobs):
+def _run(connection, jobs, last=False):
     """Run the statements of ``jobs`` (``(statement, parameters, table
     name if the rows matched are checked)``) in order, each alone, or
-    with psycopg2 (which takes several statements in one string, its
-    parameters interpolated on our side) all in one string: one round
-    trip instead of one per statement. There the rows matched by the
-    checked updates are counted by a last statement of the string, which
-    psycopg2 answers: each updated row is locked from its UPDATE on, so
-    it is found then exactly when its UPDATE matched it."""
+    with psycopg2 as one statement (:func:`_together`); ``last``: the
+    last flush of a commit, nothing else to write."""
     if not jobs:
         return  # rows changed back to their stored values only
-    if len(jobs) == 1 or connection.dialect.driver != 'psycopg2':
-        for stmt, params, checked in jobs:
-            rowcount = stmt.execute(connection, params)
-            if checked is not None and rowcount != len(params):
-                _stale(checked, len(params), rowcount)
-        return
-    sql = []
-    args = []
-    counts = []
+    if connection.dialect.driver == 'psycopg2':
+        return _together(connection, jobs, last and _commits_itself(
+            connection))
     for stmt, params, checked in jobs:
-        sql.extend([stmt.sql] * len(params))
+        rowcount = stmt.execute(connection, params)
+        if checked is not None and rowcount != len(params):
+            _stale(checked, len(params), rowcount)
+
+
+def _together(connection, jobs, commit=False):
+    """With psycopg2 (PostgreSQL), all the writes of a flush in one
+    statement, one round trip: each job a data-modifying ``WITH`` query,
+    its rows in one ``VALUES`` list (an ``INSERT`` of several rows; an
+    ``UPDATE ... FROM (VALUES ...)`` joining the rows to change by id),
+    then a ``SELECT`` of the rows each ``UPDATE`` matched (its
+    ``RETURNING``): every update is checked, a row gone raises
+    ``StaleDataError`` as the unit of work's check did. PostgreSQL
+    parses and plans one statement per flush where it did one per row
+    (two thirds of its CPU per engine transaction went there: bench/
+    engine_pg.py, bench/RESULTS.md); a new action's foreign key to its
+    task, inserted by the same statement, is checked at the statement's
+    end, when both are there. The parameters are interpolated by
+    psycopg2, on our side.
+
+    ``commit`` (the last flush of a commit, the transaction begun by
+    ``db/pg_transactions.py``): ``COMMIT`` follows in the same string,
+    the round trip of the commit saved. psycopg2 then answers for the
+    ``COMMIT`` only, so the rows matched are checked by the ``SELECT``
+    itself: a count other than expected fails it (the text of the counts
+    cast to an integer, :data:`_STALE_MARK`), the server skips the
+    ``COMMIT`` and the transaction fails; the error becomes the same
+    ``StaleDataError``. SQLAlchemy's commit then finds no transaction
+    open on the server and sends nothing."""
+    parts = []
+    args = []
+    counted = []
+    for n, (stmt, params, _) in enumerate(jobs):
+        name = 'w%d' % n
+        if stmt.is_insert:
+            sql = stmt.insert_sql(len(params))
+        else:
+            sql = stmt.update_sql(len(params))
+            counted.append((name, stmt.table_name, len(params)))
+        parts.append('%s AS (%s)' % (name, sql))
         for row in params:
             args.extend(row)
-        if checked is not None:
-            counts.append((checked, [row[-1] for row in params]))
-    count_args = []
-    if counts:
-        # The row id is the last parameter of an UPDATE (WHERE id = ...).
-        sql.append('SELECT ' + ', '.join(
-            '(SELECT count(*) FROM %s WHERE id IN (%s))' % (
-                name, ', '.join(['%s'] * len(ids)))
-            for name, ids in counts))
-        for _, ids in counts:
-            count_args.extend(ids)
-    result = connection.exec_driver_sql(';'.join(sql),
-                                        tuple(args + count_args))
-    if counts:
-        for (name, ids), found in zip(counts, result.one()):
-            if found != len(ids):
-                _stale(name, len(ids), found)
+    counts = ['(SELECT count(*) FROM %s)' % name for name, _, _ in counted]
+    if not counts:
+        tail = '1'
+    elif not commit:
+        tail = ', '.join(counts)
+    else:
+        # Not a constant: the planner must not fold the failing branch.
+        tail = "CASE WHEN %s THEN 1 ELSE ('%s' || %s)::integer END" % (
+            ' AND '.join('%s = %d' % (c, expected) for c, (_, _, expected)
+                         in zip(counts, counted)),
+            _STALE_MARK, " || ' ' || ".join(counts))
+    sql = 'WITH %s SELECT %s' % (', '.join(parts), tail)
+    if commit:
+        try:
+            connection.exec_driver_sql(sql + ';COMMIT', tuple(args))
+        except sa.exc.DBAPIError as e:
+            found = _stale_counts(e)
+            if found is None:
+                raise
+            _check_counts(counted, found)
+            raise
+        return
+    result = connection.exec_driver_sql(sql, tuple(args))
+    if counted:
+        _check_counts(counted, result.one())
+
+
+# The text of the error of a write that found rows gone (_together).
+_STALE_MARK = 'mistral_clone rows matched: '
+
+
+def _stale_counts(error):
+    """The counts of rows matched in the error of :func:`_together`'s
+    check, or None for any other error."""
+    text = str(getattr(error, 'orig', error))
+    at = text.find(_STALE_MARK)
+    if at < 0 or getattr(error.orig, 'pgcode', None) != '22P02':
+        return None
+    digits = text[at + len(_STALE_MARK):].split('"')[0].split()
+    return [int(d) for d in digits]
+
+
+def _check_counts(counted, found):
+    for (_, table_name, expected), n in zip(counted, found):
+        if n != expected:
+            _stale(table_name, expected, n)
+
+
+def _commits_itself(connection):
+    """True when the transaction of ``connection`` was begun by
+    ``db/pg_transactions.py`` (the driver in autocommit), whose commit
+    sends nothing once the server has none open."""
+    return bool(getattr(connection.connection.dbapi_connection,
+                        'autocommit', False))
 
 
 def _stale(table_name, expected, matched):
@@ -322,7 +446,23 @@ def _stale(table_name, expected, matched):
         "were matched." % (table_name, expected, matched))
 
 
+_COMMITTING = 'writer_committing'
+
+
+def _before_commit(session):
+    # Not for a savepoint's: its COMMIT would end the whole transaction.
+    if session.get_nested_transaction() is None:
+        session.info[_COMMITTING] = True
+
+
+def _forget(session, *args):
+    session.info.pop(_COMMITTING, None)
+
+
 def install(sessionmaker):
     """Write execution rows so at every flush of ``sessionmaker``'s
     sessions."""
     event.listen(sessionmaker, 'before_flush', write)
+    event.listen(sessionmaker, 'before_commit', _before_commit)
+    for name in ('after_commit', 'after_rollback', 'after_soft_rollback'):
+        event.listen(sessionmaker, name, _forget)

@@ -93,11 +93,12 @@ class _WriterCases:
             before = len(self.statements)
             s.flush()
             # table and columns (the placeholders' style may differ; with
-            # psycopg2 the writer sends them together, then counts rows)
+            # psycopg2 the writer sends them in one statement)
             seen['updates'] = sorted(
-                re.sub(r'=\S+?(,|$)', r'\1', part.split(' WHERE')[0])
+                'UPDATE %s SET %s' % (table, re.sub(r' ?= ?[^,]+', '', cols))
                 for st in self.statements[before:]
-                for part in st.split(';') if part.startswith('UPDATE'))
+                for table, cols in re.findall(
+                    r'UPDATE (\w+) SET (.*?) (?:FROM \(VALUES|WHERE)', st))
             seen['updated_at'] = [o.updated_at is not None
                                   for o in (wf, task, action)]
             seen['clean'] = not s.dirty and not s.new
@@ -228,6 +229,14 @@ class _WriterCases:
         self.assertEqual(after[:2], after[2:])
         self.assertEqual(sa.exc.PendingRollbackError, after[0])
 
+    @staticmethod
+    def _add_workflows(s, tag):
+        """Two new workflow executions added to ``s``."""
+        wfs = [M.WorkflowExecution(id='%s-wf%d' % (tag, i), state='RUNNING',
+                                   project_id='p') for i in range(2)]
+        s.add_all(wfs)
+        return wfs
+
     def test_a_row_gone_among_other_writes(self):
         """With psycopg2 the writes go together, the rows matched counted
         after them: the same error as the unit of work's."""
@@ -236,13 +245,11 @@ class _WriterCases:
             tag = uuid.uuid4().hex[:8]
             with sessions() as s:
                 with s.begin():
-                    gone, kept = (M.WorkflowExecution(
-                        id='%s-wf%d' % (tag, i), state='RUNNING',
-                        project_id='p') for i in range(2))
+                    gone, kept = self._add_workflows(s, tag)
                     task = M.TaskExecution(id=tag + '-t', name='t',
                                            workflow_execution_id=kept.id,
                                            state='RUNNING', project_id='p')
-                    s.add_all([gone, kept, task])
+                    s.add(task)
                 s.begin()
                 t = M.WorkflowExecution.__table__
                 s.connection().execute(sa.delete(t).where(
@@ -260,6 +267,94 @@ class _WriterCases:
         self.assertEqual(errors[0], errors[1])
         self.assertIn("table 'workflow_executions' expected to update 1 "
                       "row(s); 0 were matched", errors[1])
+
+    def _riding_sessions(self):
+        """Sessions of the writer on an engine whose transactions
+        db/pg_transactions.py begins (psycopg2 only: the test is skipped
+        elsewhere); the statements; the transaction status at commits."""
+        if self.engine.dialect.driver != 'psycopg2':
+            self.skipTest('psycopg2 only')
+        from mistral_clone.db import pg_transactions
+        engine = sa.create_engine(self.engine.url,
+                                  isolation_level='READ COMMITTED',
+                                  executemany_mode='values_plus_batch')
+        self.addCleanup(engine.dispose)
+        pg_transactions.install(engine, 'READ COMMITTED')
+        sessions = orm.sessionmaker(bind=engine, expire_on_commit=False)
+        writer.install(sessions)
+        sent = []
+        sa.event.listen(engine, 'before_cursor_execute',
+                        lambda c, cur, statement, *a: sent.append(statement))
+        ended = []
+        sa.event.listen(engine, 'commit', lambda c: ended.append(
+            c.connection.dbapi_connection.get_transaction_status()))
+        return sessions, sent, ended
+
+    def test_commit_rides_with_the_last_writes(self):
+        """psycopg2, transactions of db/pg_transactions.py: the COMMIT in
+        the string of the last flush's writes; the rows stored."""
+        sessions, sent, ended = self._riding_sessions()
+        tag = uuid.uuid4().hex[:8]
+        with sessions() as s:
+            with s.begin():
+                wf = M.WorkflowExecution(id=tag + '-wf', state='RUNNING',
+                                         project_id='p')
+                task = M.TaskExecution(id=tag + '-t', name='t',
+                                       workflow_execution_id=wf.id,
+                                       state='RUNNING', project_id='p')
+                s.add_all([wf, task])
+            self.assertTrue(sent[-1].endswith(';COMMIT'))
+            self.assertEqual([0], ended)   # nothing open: nothing sent
+            with s.begin():
+                task.state = 'SUCCESS'
+                s.add(M.ActionExecution(
+                    id=tag + '-a', name='a', task_execution_id=task.id,
+                    workflow_execution_id=wf.id, state='RUNNING',
+                    project_id='p'))
+                # not the last flush of a commit: no COMMIT
+                s.flush()
+                self.assertFalse(sent[-1].endswith(';COMMIT'))
+                wf.state = 'SUCCESS'
+                # another model than the writer's: the unit of work
+                # writes it after, so no COMMIT with the writes
+                s.add(M.ScheduledJob(id=tag + '-j', target='x', args={},
+                                     run_after=T0))
+            self.assertFalse(sent[-2].endswith(';COMMIT'))
+            self.assertEqual([0, 2], ended)  # then open: COMMIT sent
+        self.assertEqual([('SUCCESS',)], self._task_columns(tag, 'state'))
+        with self.engine.connect() as c:
+            self.assertEqual(1, c.exec_driver_sql(
+                "SELECT count(*) FROM scheduled_jobs WHERE id = '%s-j'"
+                % tag).scalar())
+
+    def test_a_row_gone_at_a_riding_commit(self):
+        """The rows matched checked before the COMMIT: the same error,
+        nothing stored."""
+        sessions, sent, _ = self._riding_sessions()
+        tag = uuid.uuid4().hex[:8]
+        with sessions() as s:
+            with s.begin():
+                gone, kept = self._add_workflows(s, tag)
+            s.begin()
+            t = M.WorkflowExecution.__table__
+            s.connection().execute(sa.delete(t).where(t.c.id == gone.id))
+            gone.state = 'ERROR'
+            kept.state = 'ERROR'
+            s.add(M.TaskExecution(id=tag + '-t', name='t',
+                                  workflow_execution_id=kept.id,
+                                  state='RUNNING', project_id='p'))
+            with self.assertRaises(orm_exc.StaleDataError) as ctx:
+                s.commit()
+            self.assertTrue(sent[-1].endswith(';COMMIT'))
+            s.rollback()
+        self.assertIn("table 'workflow_executions' expected to update 2 "
+                      "row(s); 1 were matched", str(ctx.exception))
+        self.assertEqual([], self._task_columns(tag, 'state'))
+        with self.engine.connect() as c:
+            t = M.WorkflowExecution.__table__
+            # the whole transaction rolled back (its DELETE too)
+            self.assertEqual(['RUNNING'] * 2, c.execute(sa.select(t.c.state).where(
+                t.c.id.like(tag + '-%'))).scalars().all())
 
     def test_rollback_forgets_new_rows_as_with_the_unit_of_work(self):
         tag = uuid.uuid4().hex[:8]

@@ -99,6 +99,8 @@ def mask(text):
         # mask_password lowers the whole text once per key it knows (~35)
         # to find none in most lines: look for them in one lowered copy.
         lowered = text.lower()
+        if not _may_hold_key(lowered):
+            return text
         if not any(key in lowered for key in _KEYS):
             return text
     return strutils.mask_password(text, secret=MASK)
@@ -107,6 +109,31 @@ def mask(text):
 # The keys mask_password looks for (None: unknown in this oslo.utils
 # version: it is always called).
 _KEYS = getattr(strutils, '_SANITIZE_KEYS', None)
+
+# A part of every key of _KEYS: a text holding none of these holds no key.
+# Looking for the 35 keys one by one took 5 us of the ~7 us of mask() per
+# trace line (bench/log_cpu.py, issue 14); these few take ~0.7 us.
+_NEEDLES = ('pass', 'token', 'secret', 'key', 'pswd', 'kek', 'fsid',
+            'cookie', 'credential', 'configdrive', 'swifthash')
+
+
+def _has_needle(lowered):
+    return ('pass' in lowered or 'token' in lowered or 'secret' in lowered
+            or 'key' in lowered or 'pswd' in lowered or 'kek' in lowered
+            or 'fsid' in lowered or 'cookie' in lowered
+            or 'credential' in lowered or 'configdrive' in lowered
+            or 'swifthash' in lowered)
+
+
+def _always(lowered):
+    return True
+
+
+# A version of oslo.utils with a key holding none of them: every key is
+# looked for.
+_may_hold_key = _has_needle if _KEYS is not None and all(
+    any(needle in key.lower() for needle in _NEEDLES) for key in _KEYS) \
+    else _always
 
 
 class MaskingFormatter(logging.Formatter):

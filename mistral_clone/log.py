@@ -143,10 +143,11 @@ class ContextFormatter(formatters.ContextFormatter):
     left on the record, for less CPU.
 
     Measured with ``bench/log_cpu.py`` (trace line, no ``log_file``): of
-    ~48 us of CPU per line, the stock ``format()`` took ~19 us, of which
+    ~48-55 us of CPU per line, the stock ``format()`` took ~19 us, of which
     ~6 us to make its ISO time (a new dateutil ``tzlocal`` per record, whose
-    ``utcoffset`` is Python code), ~2 us for ``asctime`` and ~2 us to read
-    options from oslo.config. Here:
+    ``utcoffset`` is Python code, and ``datetime.fromtimestamp``'s search
+    for a fold), ~2 us for ``asctime`` and ~1 us per option read from
+    oslo.config; the whole line now takes ~26 us. Here:
 
     - INFO-level records (between DEBUG and WARNING) without exception,
       ``instance`` / ``instance_uuid``, or context other than a plain dict
@@ -155,10 +156,10 @@ class ContextFormatter(formatters.ContextFormatter):
       them is mutable: only ``debug`` and ``log_config_append`` are) and one
       ``PercentStyle`` per format; every other record takes the stock
       ``format()``;
-    - the ISO time uses one ``tzlocal`` per time-zone state (a fixed UTC
-      offset when the zone has no DST: the same ``isoformat()``);
-    - ``asctime`` is made once per second (``time.strftime`` of
-      ``time.localtime``, which only sees whole seconds).
+    - the ISO time and ``asctime`` come from one ``time.localtime`` per
+      second (``asctime`` only shows whole seconds; the ISO time adds the
+      microseconds as ``fromtimestamp`` rounds them and the zone's fixed
+      offset; in a zone with DST, as oslo.log but with one ``tzlocal``).
 
     ``tests/test_log.py`` compares the bytes written through this and
     through the stock formatter.

@@ -172,7 +172,7 @@ class SameBytesTest(unittest.TestCase):
                          ours.decode('utf-8').splitlines())
         self.assertEqual(stock, ours)
         self.assertIn(b'bob:***@example.com/x password=***', ours)
-        self.assertIn(b'INFO workflow_trace', ours)
+        self.assertIn(b'workflow_trace', ours)
         return ours
 
     def test_defaults(self):
@@ -197,6 +197,16 @@ class SameBytesTest(unittest.TestCase):
     def test_stream(self):
         self.assertSameBytes(stream=True)
         self.assertSameBytes({'use_stderr': 'true'}, stream=True)
+        self.assertSameBytes({'use_stderr': 'true', 'log_color': 'true'},
+                             stream=True)
+
+    def test_file_and_stderr(self):  # two handlers format each record
+        self.assertSameBytes({'use_stderr': 'true'})
+
+    def test_json(self):  # oslo.log's JSON formatter shows the caller
+        self.assertSameBytes({'use_json': 'true'})
+        self.assertNotIn('findCaller',
+                         logging.getLogger('workflow_trace').__dict__)
 
     def test_debug_lines_show_their_caller(self):
         text = self.assertSameBytes({'debug': 'true'})

@@ -27,9 +27,10 @@ of ``--rounds`` rounds of ``--lines`` lines: it hardly moves on a busy
 machine. ``--calls`` adds cProfile's Python function calls per line (a
 figure the machine's load does not move), ``--profile KIND`` prints
 cProfile's top functions for one kind (``trace`` / ``access``) with the
-``--setup`` given; ``--kind`` and ``--setup`` restrict the run. Run with ``PYTHONPATH=<another checkout>`` to measure
-that version; the bytes written are the same either way (the last line
-of each kind is printed with ``--show``).
+``--setup`` given; ``--kind`` and ``--setup`` restrict the run. Run with
+``PYTHONPATH=<another checkout>`` to measure that version; the bytes
+written are the same either way (the last line of each kind is printed
+with ``--show``).
 
     python bench/log_cpu.py [--lines 5000] [--rounds 5] [--calls]
     python bench/log_cpu.py --profile trace --setup file

@@ -35,6 +35,7 @@ dropped by the script.
 import argparse
 import cProfile
 import collections
+import contextlib
 import statistics
 import subprocess
 import sys
@@ -42,6 +43,30 @@ import time
 
 PSQL = ['psql', '-h', '127.0.0.1', '-U', 'postgres', '-q', '-v',
         'ON_ERROR_STOP=1', '-c']
+
+
+@contextlib.contextmanager
+def throwaway_database(db, marker):
+    """The database ``db`` on 127.0.0.1:5432 (user postgres, trust), new
+    and set up as an engine process's (tables created, state changes
+    traced), dropped at the end; its name must contain ``marker`` (the
+    database is dropped first)."""
+    if marker not in db:
+        raise SystemExit('--db must contain "%s" (it is dropped)' % marker)
+    subprocess.run(PSQL + ['DROP DATABASE IF EXISTS %s WITH (FORCE)' % db],
+                   check=True)
+    subprocess.run(PSQL + ['CREATE DATABASE %s' % db], check=True)
+    try:
+        from mistral_clone.db import api as db_api
+        from mistral_clone.db import tracking
+        db_api.setup('postgresql+psycopg2://postgres@127.0.0.1:5432/%s'
+                     % db, create_tables=True)
+        tracking.install()  # state changes traced, as in an engine
+        yield
+        db_api.dispose()
+    finally:
+        subprocess.run(PSQL + ['DROP DATABASE IF EXISTS %s WITH (FORCE)'
+                               % db])
 
 
 def _workflow(name, tasks):
@@ -198,21 +223,11 @@ def main():
     parser.add_argument('--db', default='engcpu_engine_pg')
     parser.add_argument('--profile', help='cProfile of the last round')
     args = parser.parse_args()
-    if 'engine_pg' not in args.db:
-        raise SystemExit('--db must contain "engine_pg" (it is dropped)')
-    subprocess.run(PSQL + ['DROP DATABASE IF EXISTS %s WITH (FORCE)' % args.db],
-                   check=True)
-    subprocess.run(PSQL + ['CREATE DATABASE %s' % args.db], check=True)
-    try:
-        from mistral_clone.db import api as db_api
-        from mistral_clone.db import tracking
+    trips = Trips()
+    trips.install()
+    with throwaway_database(args.db, 'engine_pg'):
         from mistral_clone.engine.service import Engine
         from mistral_clone.services import workflows
-        trips = Trips()
-        trips.install()
-        db_api.setup('postgresql+psycopg2://postgres@127.0.0.1:5432/%s'
-                     % args.db, create_tables=True)
-        tracking.install()  # state changes traced, as in an engine
         name = 'engine_pg_chain'
         workflows.create_workflows(_workflow(name, args.tasks))
         collector = Collector()
@@ -243,10 +258,6 @@ def main():
                   min(engine_ms), statistics.median(engine_ms), min(pg_ms),
                   statistics.median(pg_ms), figures[-1][2], figures[-1][3]))
         engine.stop()
-        db_api.dispose()
-    finally:
-        subprocess.run(PSQL + ['DROP DATABASE IF EXISTS %s WITH (FORCE)'
-                               % args.db])
     return 0
 
 

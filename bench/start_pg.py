@@ -28,7 +28,6 @@ import gc
 import os
 import pstats
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,7 +36,6 @@ import uuid
 
 import engine_pg  # this folder: the engine alone on PostgreSQL
 
-PSQL = engine_pg.PSQL
 _workflow = engine_pg._workflow
 
 
@@ -128,18 +126,8 @@ def main():
     parser.add_argument('--profile-cold', help='cProfile of cold starts')
     parser.add_argument('--db', default='startcpu_start_pg')
     args = parser.parse_args()
-    if 'start_pg' not in args.db:
-        raise SystemExit('--db must contain "start_pg" (it is dropped)')
-    subprocess.run(PSQL + ['DROP DATABASE IF EXISTS %s WITH (FORCE)' % args.db],
-                   check=True)
-    subprocess.run(PSQL + ['CREATE DATABASE %s' % args.db], check=True)
-    try:
-        from mistral_clone.db import api as db_api
-        from mistral_clone.db import tracking
+    with engine_pg.throwaway_database(args.db, 'start_pg'):
         from mistral_clone.engine.service import Engine
-        db_api.setup('postgresql+psycopg2://postgres@127.0.0.1:5432/%s'
-                     % args.db, create_tables=True)
-        tracking.install()  # state changes traced, as in an engine
         collector = Collector()
         engine = Engine(executor_client=collector, send_after_answer=True)
         seq = [0]
@@ -202,10 +190,6 @@ def main():
             raise SystemExit('%d actions sent for %d starts'
                              % (collector.sent, expected))
         engine.stop()
-        db_api.dispose()
-    finally:
-        subprocess.run(PSQL + ['DROP DATABASE IF EXISTS %s WITH (FORCE)'
-                               % args.db])
     return 0
 
 

@@ -61,20 +61,24 @@ def find_workflow(session, identifier, namespace, project_id, admin=False):
             row = _usable(session, _USABLE_BY_NAME, project_id,
                           identifier=identifier, namespace=namespace)
     if row is None:
-        raise exc.DBEntityNotFoundError(
-            'Workflow not found [workflow_identifier=%s, namespace=%s]'
-            % (identifier, namespace))
+        raise _not_found(identifier, namespace)
     return row
 
 
-def _usable_statement(*where):
+def _not_found(identifier, namespace):
+    return exc.DBEntityNotFoundError(
+        'Workflow not found [workflow_identifier=%s, namespace=%s]'
+        % (identifier, namespace))
+
+
+def _usable_statement(*where, columns=None):
     """The first workflow definition matching ``where`` that the project
     of the ``project_id`` parameter may use (as :func:`_first` builds it
     for :func:`usable_by`), built once: every start of an execution looks
     its workflow up, and building the statement (and its cache key from
-    a fresh tree) cost about as much as running it."""
-    m = models.WorkflowDefinition
-    return sa.select(m).where(
+    a fresh tree) cost about as much as running it. ``columns``: those
+    instead of the ORM entity (plain rows)."""
+    return sa.select(*(columns or (models.WorkflowDefinition,))).where(
         *where, usable_by(sa.bindparam('project_id'))).limit(1)
 
 
@@ -131,9 +135,7 @@ def find_for_start(session, identifier, namespace, project_id,
         return row, row.existing is not None
     if execution_id and _exists(session, execution_id):
         return None, True
-    raise exc.DBEntityNotFoundError(
-        'Workflow not found [workflow_identifier=%s, namespace=%s]'
-        % (identifier, namespace))
+    raise _not_found(identifier, namespace)
 
 
 def _exists(session, execution_id):
@@ -147,9 +149,9 @@ def _start_statement(*where):
     the ``execution_id`` parameter if it is stored (NULL otherwise)."""
     d = models.WorkflowDefinition.__table__.c
     existing = _EXECUTION_EXISTS.scalar_subquery()
-    return sa.select(d.id, d.name, d.namespace, d.tags, d.definition,
-                     existing.label('existing')).where(
-        *where, usable_by(sa.bindparam('project_id'))).limit(1)
+    return _usable_statement(*where, columns=(
+        d.id, d.name, d.namespace, d.tags, d.definition,
+        existing.label('existing')))
 
 
 _EXECUTION_EXISTS = sa.select(models.WorkflowExecution.__table__.c.id).where(

@@ -46,7 +46,7 @@ def claim(ids, claimer):
         return {i for i in ids if claim_one(i, claimer)}
     params = {'ids': list(ids), 'claimer': claimer, 'now': models.utcnow()}
     if _by_driver(len(params['ids'])):
-        return set(_driver_claim(True, params))
+        return set(db_api.retry_on_conflict(_driver_claim)(True, params))
     return set(db_api.retry_on_conflict(db_api.execute_alone)(
         _claim_statement(returning=True), params))
 
@@ -56,7 +56,7 @@ def claim_one(action_ex_id, claimer):
     params = {'ids': [action_ex_id], 'claimer': claimer,
               'now': models.utcnow()}
     if _by_driver():
-        return bool(_driver_claim(False, params))
+        return bool(db_api.retry_on_conflict(_driver_claim)(False, params))
     return bool(db_api.retry_on_conflict(db_api.execute_alone)(
         _claim_statement(returning=False), params))
 
@@ -87,9 +87,11 @@ def _driver_claim(returning, params):
     :func:`_claim_statement`, compiled once for the dialect and the number
     of ids (one parameter each). A failure invalidates the connection
     (a broken one is not handed out again, as SQLAlchemy does on a
-    disconnect) and raises the driver's error: the claim did not happen,
-    or happened for a connection that is gone with its answer (as when
-    a claim's round trip failed through SQLAlchemy)."""
+    disconnect) and raises the driver's error wrapped as SQLAlchemy wraps
+    it (``DBAPIError`` and its kinds: conflicts are retried and errors
+    read as on the other path): the claim did not happen, or happened for
+    a connection that is gone with its answer (as when a claim's round
+    trip failed through SQLAlchemy)."""
     engine = db_api.read_engine()
     ids = params['ids']
     key = (engine.dialect.name, returning, len(ids))
@@ -120,6 +122,10 @@ def _driver_claim(returning, params):
             return cursor.rowcount
         finally:
             cursor.close()
+    except engine.dialect.dbapi.Error as e:
+        conn.invalidate()
+        raise sa.exc.DBAPIError.instance(
+            sql, values, e, engine.dialect.dbapi.Error) from e
     except BaseException:
         conn.invalidate()
         raise

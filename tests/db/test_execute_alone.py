@@ -5,6 +5,7 @@ against the PostgreSQL the production tests use (skipped without it)."""
 
 import unittest
 
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from mistral_clone.db import api as db_api
@@ -77,7 +78,9 @@ class ExecuteAloneTest(unittest.TestCase):
     def test_a_failed_claim_drops_its_connection(self):
         a = _action()
         executor = Executor(None, host='x' * 300, track_actions=True)
-        with self.assertRaises(Exception):  # longer than the column
+        # Longer than the column: the driver's error as SQLAlchemy wraps
+        # it (the path through SQLAlchemy raised the same).
+        with self.assertRaises(sa.exc.DBAPIError):
             executor._claim(a)
         checkouts = self._checkouts()
         self.assertTrue(Executor(None, host='exec-1',

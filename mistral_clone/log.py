@@ -132,6 +132,7 @@ def skip_caller_lookup(logger, conf):
     logger.findCaller = find_caller
     return True
 
+
 def _tz_state():
     """What ``time.localtime`` and dateutil's ``tzlocal`` depend on (changed
     by ``time.tzset()`` only)."""

@@ -221,10 +221,23 @@ def _list_loop(get, until, counter, lock, errors):
 
 
 def _getter(ctx, path, client):
-    """A per-thread GET of ``path``: ``requests`` (the client of every
-    other scenario) or one keep-alive ``http.client`` connection."""
+    """A per-thread GET of ``path``: a ``requests`` session (the client of
+    the list scenario's earlier figures) or one keep-alive ``http.client``
+    connection."""
     if client == 'requests':
-        return lambda: ctx.api.request('GET', path), lambda: None
+        import requests
+        session = requests.Session()
+        url = ctx.api.base + path
+
+        def get():
+            try:
+                resp = session.get(url, timeout=ctx.args.http_timeout)
+            except requests.RequestException as e:
+                raise BenchError('GET %s failed: %s' % (path, e))
+            if resp.status_code != 200:
+                raise BenchError('GET %s -> HTTP %s: %s' % (
+                    path, resp.status_code, resp.text[:300]))
+        return get, session.close
     raw = KeepAliveGetter(ctx.api.base, ctx.args.http_timeout)
     return lambda: raw.get(path), raw.close
 

@@ -254,8 +254,8 @@ class ActionRuns:
                 action_ex not in t.s.dirty:
             with t.s.no_autoflush:  # one flush per transaction, at commit
                 t.s.refresh(action_ex, _refreshed_columns())
-        if states.is_completed(action_ex.state):
-            return False
+            if states.is_completed(action_ex.state):
+                return False
         if action_ex.last_heartbeat is None and action_ex.executor_host:
             # Handed to its executor claimed (hand_over) and done before
             # its first heartbeat: the result is one (reports show it).
@@ -275,8 +275,9 @@ class ActionRuns:
             return True
         changes.set_action_state(action_ex, state)
         action_ex.output = {'result': value}
+        task_state = task_ex.state if task_ex is not None else None
         if task_ex is None or \
-                task_ex.state not in (states.RUNNING, states.PAUSED) or \
+                task_state not in (states.RUNNING, states.PAUSED) or \
                 (action_ex.runtime_context or {}).get('attempt', 0) != \
                 attempt_of(task_ex):
             # A late result (task timed out, cancelled or retried since):
@@ -285,7 +286,7 @@ class ActionRuns:
             return True
         action_ex.accepted = True
         task_spec = run.task_spec(task_ex)
-        if task_ex.state == states.PAUSED:
+        if task_state == states.PAUSED:
             changes.set_task_state(task_ex, states.RUNNING)
         info = None
         if state == states.ERROR:

@@ -155,10 +155,11 @@ class Tasks:
                 sa.update(models.ActionExecution)
                 .where(models.ActionExecution.task_execution_id == task_ex.id)
                 .values(output={}))
-        if run.wf_ex.state == states.PAUSED:
+        wf_state = run.wf_ex.state
+        if wf_state == states.PAUSED:
             task_ex.processed = False
             return
-        if run.wf_ex.state != states.RUNNING:
+        if wf_state != states.RUNNING:
             task_ex.processed = True
             return
         self.process_transitions(run, task_ex, task_spec)

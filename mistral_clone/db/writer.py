@@ -37,6 +37,7 @@ events (the state-change trace of ``db/tracking.py``), row locks and the
 session's reads are unchanged: only who writes the rows differs.
 """
 
+import inspect
 import operator
 
 import sqlalchemy as sa
@@ -237,7 +238,12 @@ def _caller(fn):
     # execution context, which ours do not use: the function itself (the
     # wrapper's __wrapped__, functools.update_wrapper) is called.
     plain = getattr(fn, '__wrapped__', None)
-    return plain if plain is not None else (lambda: fn(None))
+    if plain is not None and not any(
+            p.default is p.empty and p.kind in (p.POSITIONAL_ONLY,
+                                                p.POSITIONAL_OR_KEYWORD)
+            for p in inspect.signature(plain).parameters.values()):
+        return plain
+    return lambda: fn(None)
 
 
 def _compared_by_equality(type_):

@@ -73,8 +73,10 @@ def json_length(value, depth=0):
     t = type(value)
     if t is str:
         return len(_encode_str(value))
-    if value is None or t is bool:
-        return 4 if value is None or value else 5  # null, true, false
+    if value is None or value is True:
+        return 4  # null, true
+    if value is False:
+        return 5  # false
     if t is int:
         return len(repr(value))
     if depth < _DEPTH and (t is list or t is tuple or t is dict):

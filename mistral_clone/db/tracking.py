@@ -43,39 +43,61 @@ _report_lock = threading.Lock()
 
 
 def _noter(kind):
-    def on_set(target, value, oldvalue, _initiator):
+    # Listened to raw, with retval and include_key (install): SQLAlchemy
+    # then calls it as it is, not through a wrapper of its own per change.
+    def on_set(state, value, oldvalue, _initiator, **_kw):
         if value == oldvalue:
-            return
+            return value
         session = db_api.current_session()
         if session is None:
-            return
+            return value
         if not isinstance(oldvalue, str):  # NO_VALUE / NEVER_SET: created
             oldvalue = None
+        target = state.obj()
         changes = session.info.setdefault(_KEY, {})
-        noted = changes.get(id(target))
+        key = id(target)
+        noted = changes.get(key)
         if noted is None:
-            changes[id(target)] = [kind, target, oldvalue, value]
+            changes[key] = [kind, target, oldvalue, value]
         else:
             noted[3] = value  # same transaction: keep the first old state
+        return value
     return on_set
+
+
+def _loaded(obj, names):
+    """The attributes ``names`` of ``obj``, each read from its
+    ``__dict__`` where loaded (not through SQLAlchemy's instrumentation,
+    a Python call per read), else as an attribute (which loads it)."""
+    values = obj.__dict__
+    return [values[n] if n in values else getattr(obj, n) for n in names]
 
 
 def _emit(kind, obj, old, new):
     if kind == 'workflow':
-        observe.workflow_state_changed(
-            obj.id, obj.workflow_name, old, new, obj.state_info,
-            obj.task_execution_id)
+        id_, name, info, parent_task_id = _loaded(obj, _WORKFLOW_READ)
+        observe.workflow_state_changed(id_, name, old, new, info,
+                                       parent_task_id)
     elif kind == 'task':
-        observe.task_state_changed(
-            obj.id, obj.name, obj.workflow_execution_id, obj.workflow_name,
-            old, new, obj.state_info)
+        id_, name, wf_ex_id, wf_name, info = _loaded(obj, _TASK_READ)
+        observe.task_state_changed(id_, name, wf_ex_id, wf_name, old, new,
+                                   info)
     else:
+        id_, name, task_ex_id, created_at = _loaded(obj, _ACTION_READ)
         duration = None
-        if obj.created_at is not None:
-            duration = (models.utcnow() - obj.created_at).total_seconds()
+        # (a duration is reported for a final state only)
+        if created_at is not None and new in observe.FINAL_STATES:
+            duration = (models.utcnow() - created_at).total_seconds()
         observe.action_state_changed(
-            obj.id, obj.name, obj.task_execution_id, old, new, duration,
+            id_, name, task_ex_id, old, new, duration,
             obj.state_info if new == 'ERROR' else None)
+
+
+# What _emit reads of each kind of row, in its order.
+_WORKFLOW_READ = ('id', 'workflow_name', 'state_info', 'task_execution_id')
+_TASK_READ = ('id', 'name', 'workflow_execution_id', 'workflow_name',
+              'state_info')
+_ACTION_READ = ('id', 'name', 'task_execution_id', 'created_at')
 
 
 def _after_commit(session):
@@ -110,7 +132,8 @@ def install():
     for kind, model in (('workflow', models.WorkflowExecution),
                         ('task', models.TaskExecution),
                         ('action', models.ActionExecution)):
-        event.listen(model.state, 'set', _noter(kind))
+        event.listen(model.state, 'set', _noter(kind), raw=True,
+                     retval=True, include_key=True)
     event.listen(orm.Session, 'after_commit', _after_commit)
     event.listen(orm.Session, 'after_soft_rollback',
                  lambda session, _tx: _after_rollback(session))

@@ -37,6 +37,9 @@ events (the state-change trace of ``db/tracking.py``), row locks and the
 session's reads are unchanged: only who writes the rows differs.
 """
 
+import inspect
+import operator
+
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy import orm
@@ -76,8 +79,12 @@ class _Table:
             if column.onupdate is not None:
                 assert column.onupdate.is_callable
                 self.onupdate[column.key] = _caller(column.onupdate.arg)
+        self.columns = frozenset(self.keys)
+        # The columns whose values are not compared with ``==`` (none
+        # today), each with its type's comparison.
         self.compare = {c.key: c.type.compare_values
-                        for c in self.table.columns}
+                        for c in self.table.columns
+                        if not _compared_by_equality(c.type)}
         self._statements = {}
 
     def insert(self, dialect):
@@ -121,6 +128,15 @@ class _Statement:
             processors.append(column.type.dialect_impl(dialect)
                               .bind_processor(dialect))
         self.plan = tuple(zip(names, processors))
+        self.names = tuple(names)
+        # (position, processor, type of the values it gives back as they
+        # are) of each parameter with a processor: a bool for a Boolean
+        # column where the database has booleans (the processor checks it
+        # is one and gives it back) is not processed.
+        self.processed = tuple(
+            (i, p, bool if _native_boolean(columns.get(
+                n if n != '_id' else 'id'), dialect) else None)
+            for i, (n, p) in enumerate(self.plan) if p is not None)
         self.table_name = stmt.table.name
         self.is_insert = isinstance(stmt, sa.sql.Insert)
         if dialect.driver == 'psycopg2':
@@ -167,16 +183,33 @@ class _Statement:
     def params(self, rows):
         """The driver's parameters for ``rows`` (mappings by column key, a
         key missing is NULL): a tuple per row."""
-        plan = self.plan
-        return [tuple([v if (v := row.get(n)) is None or p is None
-                       else p(v) for n, p in plan])
-                for row in rows]
+        names = self.names
+        processed = self.processed
+        out = []
+        for row in rows:
+            values = list(map(row.get, names))
+            for i, process, unchanged in processed:
+                v = values[i]
+                if v is not None and type(v) is not unchanged:
+                    values[i] = process(v)
+            out.append(tuple(values))
+        return out
 
     def execute(self, connection, params):
         """Run for ``params`` (of :meth:`params`); its rowcount."""
         result = connection.exec_driver_sql(
             self.sql, params if len(params) > 1 else params[0])
         return result.rowcount
+
+
+def _native_boolean(column, dialect):
+    """True when ``column`` is a Boolean with SQLAlchemy's own bind
+    processor and ``dialect`` stores booleans as such: the processor then
+    gives a bool back unchanged."""
+    impl = column.type.dialect_impl(dialect)
+    return isinstance(impl, sa.Boolean) and \
+        type(impl).bind_processor is sa.Boolean.bind_processor and \
+        dialect.supports_native_boolean
 
 
 def _cast_type(column, dialect):
@@ -202,8 +235,26 @@ def _positional(dialect):
 
 def _caller(fn):
     # SQLAlchemy wraps a default taking no argument into one taking the
-    # execution context (which ours do not use).
+    # execution context, which ours do not use: the function itself (the
+    # wrapper's __wrapped__, functools.update_wrapper) is called.
+    plain = getattr(fn, '__wrapped__', None)
+    if plain is not None and not any(
+            p.default is p.empty and p.kind in (p.POSITIONAL_ONLY,
+                                                p.POSITIONAL_OR_KEYWORD)
+            for p in inspect.signature(plain).parameters.values()):
+        return plain
     return lambda: fn(None)
+
+
+def _compared_by_equality(type_):
+    """True when ``type_`` compares values as ``==`` does (its
+    ``compare_values`` or, for a TypeDecorator, its impl's is
+    TypeEngine's)."""
+    base = sa.types.TypeEngine.compare_values
+    method = type(type_).compare_values
+    if method is sa.types.TypeDecorator.compare_values:
+        method = type(type_.impl_instance).compare_values
+    return method is base
 
 
 def _constant(value):
@@ -275,18 +326,17 @@ def write(session, flush_context=None, instances=None):
 _WRITTEN = frozenset(MODELS)
 
 
-def _id_of(obj):
-    return obj.id
+_id_of = operator.attrgetter('id')
 
 
 def _insert(dialect, table, objs, states, jobs):
     rows = []
-    defaults = table.defaults
+    defaults = table.defaults.items()
     for obj in objs:
         state = instance_state(obj)
         values = state.dict
-        for attr, default in defaults.items():
-            if values.get(attr) is None:
+        for attr, default in defaults:
+            if attr not in values or values[attr] is None:
                 values[attr] = default()
         rows.append(values)
         states.add(state)
@@ -296,6 +346,7 @@ def _insert(dialect, table, objs, states, jobs):
 
 def _update(dialect, table, objs, states, jobs):
     groups = {}
+    columns = table.columns
     compare = table.compare
     # In primary key order, as the unit of work updates rows (one order
     # of row locks for every process).
@@ -305,11 +356,12 @@ def _update(dialect, table, objs, states, jobs):
         values = state.dict
         changed = []
         for attr, old in state.committed_state.items():
-            cmp = compare.get(attr)
-            if cmp is None:
+            if attr not in columns:
                 continue  # not a column (a relationship: never written)
             value = values[attr]
-            if old is orm.attributes.NO_VALUE or cmp(value, old) is not True:
+            if old is orm.attributes.NO_VALUE or (
+                    compare[attr](value, old) if attr in compare
+                    else value == old) is not True:
                 changed.append(attr)
         if changed:
             for attr, make in table.onupdate.items():

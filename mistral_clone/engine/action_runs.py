@@ -87,40 +87,45 @@ class ActionRuns:
             target = target_of(run, task_ex, task_spec, task_input)
         except Exception as e:
             raise run_task_error(run, task_ex, e)
-        action_ex = models.ActionExecution(
-            id=models.new_id(),
-            name=desc.name,
-            workflow_name=run.wf_ex.workflow_name,
-            workflow_namespace=run.wf_ex.workflow_namespace,
-            task_execution_id=task_ex.id,
-            workflow_execution_id=run.wf_ex.id,
-            input=desc.input_with_defaults(task_input),
-            accepted=False,
-            is_sync=True,
-            description='',
-            runtime_context={'index': index or 0, 'safe_rerun': safe_rerun,
-                             'attempt': attempt_of(task_ex)},
-            project_id=run.wf_ex.project_id,
-        )
-        changes.set_action_state(action_ex, states.RUNNING)
+        action_input = desc.input_with_defaults(task_input)
         try:
             call = desc.prepare(task_input, view)
         except Exception as e:
+            call, error = None, e
+        wf_ex = run.wf_ex
+        wf_ex_id = wf_ex.id
+        wf_name = wf_ex.workflow_name
+        task_ex_id = task_ex.id
+        action_ex = models.ActionExecution(
+            id=models.new_id(),
+            name=desc.name,
+            workflow_name=wf_name,
+            workflow_namespace=wf_ex.workflow_namespace,
+            task_execution_id=task_ex_id,
+            workflow_execution_id=wf_ex_id,
+            input=action_input,
+            accepted=False,
+            is_sync=call.is_sync if call is not None else True,
+            description='',
+            runtime_context={'index': index or 0, 'safe_rerun': safe_rerun,
+                             'attempt': attempt_of(task_ex)},
+            project_id=wf_ex.project_id,
+        )
+        changes.set_action_state(action_ex, states.RUNNING)
+        if call is None:
             msg = 'Failed to instantiate an action [action_desc=%s]' % (
                 desc.describe() if hasattr(desc, 'describe') else desc.name)
             changes.set_action_state(action_ex, states.ERROR)
             action_ex.output = {'result': msg}
             action_ex.accepted = True
             t.s.add(action_ex)
-            LOG.debug('Action instantiation failed: %s', e)
+            LOG.debug('Action instantiation failed: %s', error)
             t.kind_of(task_spec).item_done(run, task_ex, task_spec,
                                            states.ERROR, msg)
             return
-        action_ex.is_sync = call.is_sync
         t.s.add(action_ex)
-        runnable = call.runnable(action_ex.id, task_ex.id, run.wf_ex.id,
-                                 run.wf_ex.workflow_name, timeout,
-                                 safe_rerun, target)
+        runnable = call.runnable(action_ex.id, task_ex_id, wf_ex_id, wf_name,
+                                 timeout, safe_rerun, target)
         if call.inline and not target and self.inline_budget > 0:
             self.inline_budget -= 1
             self.inline.append((action_ex, runnable))
@@ -204,16 +209,15 @@ class ActionRuns:
         they concern are locked in one (in id order, as every engine
         does), then their actions and their tasks are read in the other,
         under those locks (so :meth:`on_complete` need not read each
-        again; the tasks are found later in the session, which holds rows
-        weakly: hence ``tasks``)."""
+        again: it is handed the action's task)."""
         t = self.t
         ids = {'ids': list({i for i, _ in items})}
         t.lock_many(_WORKFLOWS_OF_ACTIONS, ids)
         rows = {}
-        tasks = []
+        tasks = {}
         for action_ex, task_ex in t.s.execute(_ACTIONS_AND_TASKS, ids):
             rows[action_ex.id] = action_ex
-            tasks.append(task_ex)
+            tasks[action_ex.id] = task_ex
         self.read_under_lock.update(
             i for i, a in rows.items()
             if a.task_execution_id and t.has_locked(a.workflow_execution_id))
@@ -221,13 +225,14 @@ class ActionRuns:
         for n, (action_ex_id, result) in enumerate(items):
             action_ex = rows.get(action_ex_id)
             if action_ex is not None:
-                answers[n] = self.on_complete(action_ex, result)
-        del tasks
+                answers[n] = self.on_complete(action_ex, result,
+                                              tasks[action_ex_id])
         return answers
 
-    def on_complete(self, action_ex, result):
+    def on_complete(self, action_ex, result, task_ex=None):
         """Record an action's ``contracts.ActionResult`` and move its task
-        forward; False if the action had completed already."""
+        forward; False if the action had completed already. ``task_ex``:
+        its task if already read (else it is looked up)."""
         t = self.t
         if states.is_completed(action_ex.state):
             return False
@@ -249,13 +254,14 @@ class ActionRuns:
                 action_ex not in t.s.dirty:
             with t.s.no_autoflush:  # one flush per transaction, at commit
                 t.s.refresh(action_ex, _refreshed_columns())
-        if states.is_completed(action_ex.state):
-            return False
+            if states.is_completed(action_ex.state):
+                return False
         if action_ex.last_heartbeat is None and action_ex.executor_host:
             # Handed to its executor claimed (hand_over) and done before
             # its first heartbeat: the result is one (reports show it).
             action_ex.last_heartbeat = models.utcnow()
-        task_ex = t.get_task_ex(action_ex.task_execution_id)
+        if task_ex is None:
+            task_ex = t.get_task_ex(action_ex.task_execution_id)
         if state != states.CANCELLED:
             state, value = self._post_process(run, action_ex, state, value)
         try:
@@ -269,8 +275,9 @@ class ActionRuns:
             return True
         changes.set_action_state(action_ex, state)
         action_ex.output = {'result': value}
+        task_state = task_ex.state if task_ex is not None else None
         if task_ex is None or \
-                task_ex.state not in (states.RUNNING, states.PAUSED) or \
+                task_state not in (states.RUNNING, states.PAUSED) or \
                 (action_ex.runtime_context or {}).get('attempt', 0) != \
                 attempt_of(task_ex):
             # A late result (task timed out, cancelled or retried since):
@@ -279,7 +286,7 @@ class ActionRuns:
             return True
         action_ex.accepted = True
         task_spec = run.task_spec(task_ex)
-        if task_ex.state == states.PAUSED:
+        if task_state == states.PAUSED:
             changes.set_task_state(task_ex, states.RUNNING)
         info = None
         if state == states.ERROR:

@@ -67,8 +67,18 @@ def json_length(value, depth=0):
     """``len(json.dumps(value, default=str))``, without holding the whole
     text: the JSON of a large list or dict is measured a slice or an item
     at a time. (json.dumps of a 10 MB value briefly holds twice its
-    length in text; the size check ran it on every large value.)"""
+    length in text; the size check ran it on every large value.) A
+    string, None, a bool or an int is measured without the encoder's
+    machinery (its text is known: the same length)."""
     t = type(value)
+    if t is str:
+        return len(_encode_str(value))
+    if value is None or value is True:
+        return 4  # null, true
+    if value is False:
+        return 5  # false
+    if t is int:
+        return len(repr(value))
     if depth < _DEPTH and (t is list or t is tuple or t is dict):
         n = len(value)
         if n > _SLICE:
@@ -78,15 +88,25 @@ def json_length(value, depth=0):
             for part in packing.slices(value, _SLICE):
                 total += len(_ENCODER.encode(part)) - 2 - 2 * (len(part) - 1)
             return total
-        if 0 < n <= _FEW:
-            if t is dict:
-                if all(type(k) is str for k in value):
-                    # '"key": value' for each item
-                    encode = _ENCODER.encode
-                    return 2 + 2 * (n - 1) + sum(
-                        len(encode(k)) + 2 + json_length(v, depth + 1)
-                        for k, v in value.items())
+        if n == 0:
+            return 2  # [] or {}
+        if n <= _FEW:
+            # Brackets and a ', ' between every two items, plus each item:
+            # '"key": value' in a dict (of str keys only: any other key is
+            # left to the encoder, which converts it or refuses it).
+            total = 2 + 2 * (n - 1)
+            if t is not dict:
+                for v in value:
+                    total += json_length(v, depth + 1)
+                return total
+            for k, v in value.items():
+                if type(k) is not str:
+                    break
+                total += len(_encode_str(k)) + 2 + json_length(v, depth + 1)
             else:
-                return 2 + 2 * (n - 1) + sum(
-                    json_length(v, depth + 1) for v in value)
+                return total
     return len(_ENCODER.encode(value))
+
+
+# What _ENCODER.encode does with a str (ensure_ascii, the default).
+_encode_str = json.encoder.encode_basestring_ascii

@@ -52,6 +52,10 @@ class Tasks:
         rc = {}
         if triggered_by:
             rc['triggered_by'] = triggered_by
+        now = models.utcnow()
+        # The columns left NULL are given too (None): read on a new row,
+        # each then comes from the row's dict, not through SQLAlchemy's
+        # lookup of an attribute never set.
         task_ex = models.TaskExecution(
             id=models.new_id(),
             name=task_spec.name,
@@ -70,10 +74,14 @@ class Tasks:
             unique_key=unique_key,
             project_id=wf_ex.project_id,
             seq=run.next_seq(),
-            created_at=models.utcnow(),
+            created_at=now,
+            updated_at=now,
+            state_info=None,
+            engine_data=None,
+            started_at=None,
+            finished_at=None,
         )
         changes.set_task_state(task_ex, state)
-        task_ex.updated_at = task_ex.created_at
         self.t.add_task(run, task_ex)
         return task_ex
 
@@ -87,11 +95,12 @@ class Tasks:
             if run_policies and self.t.policies.before_start(
                     run, task_ex, task_spec):
                 return  # held or delayed
-            if task_ex.state != states.RUNNING:
-                if task_ex.started_at is None or task_ex.state in (
+            state = task_ex.state
+            if state != states.RUNNING:
+                started_at = task_ex.started_at
+                if started_at is None or state in (
                         states.IDLE, states.WAITING):
-                    task_ex.started_at = task_ex.started_at or \
-                        models.utcnow()
+                    task_ex.started_at = started_at or models.utcnow()
                 changes.set_task_state(task_ex, states.RUNNING)
             self.t.kind_of(task_spec).start(run, task_ex, task_spec,
                                             indexes)
@@ -146,10 +155,11 @@ class Tasks:
                 sa.update(models.ActionExecution)
                 .where(models.ActionExecution.task_execution_id == task_ex.id)
                 .values(output={}))
-        if run.wf_ex.state == states.PAUSED:
+        wf_state = run.wf_ex.state
+        if wf_state == states.PAUSED:
             task_ex.processed = False
             return
-        if run.wf_ex.state != states.RUNNING:
+        if wf_state != states.RUNNING:
             task_ex.processed = True
             return
         self.process_transitions(run, task_ex, task_spec)

@@ -41,8 +41,9 @@ class WorkflowRun:
         return self._tasks
 
     def next_seq(self):
-        self.wf_ex.task_count = (self.wf_ex.task_count or 0) + 1
-        return self.wf_ex.task_count
+        seq = (self.wf_ex.task_count or 0) + 1
+        self.wf_ex.task_count = seq
+        return seq
 
     def add_task(self, task_ex):
         self._created.append(task_ex)

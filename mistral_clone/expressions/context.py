@@ -17,7 +17,8 @@ class ContextView(collections.abc.Mapping):
 
     def __init__(self, *layers):
         # ``None`` layers are skipped so callers can pass optional parts.
-        self._layers = tuple(layer for layer in layers if layer is not None)
+        self._layers = tuple([layer for layer in layers
+                              if layer is not None])
 
     # -- Mapping protocol ---------------------------------------------------
     def __getitem__(self, key):

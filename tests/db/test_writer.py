@@ -151,6 +151,37 @@ class _WriterCases:
         self.assertEqual([(True, False, False, '', True)] * 3,
                          by_writer['new'])
 
+    def test_booleans_checked_as_by_the_unit_of_work(self):
+        """A bool goes to a Boolean column as it is (where the database has
+        booleans, unprocessed); anything else goes through SQLAlchemy's
+        processor: stored as a bool (1) or refused with its error, as by
+        the unit of work."""
+        outcomes = []
+        for sessions in (self.orm_sessions, self.writer_sessions):
+            tag = uuid.uuid4().hex[:8]
+            seen = []
+            for n, value in enumerate((True, False, 1, 'yes', 2)):
+                row_id = '%s-%d' % (tag, n)
+                try:
+                    with sessions() as s, s.begin():
+                        s.add(M.WorkflowExecution(
+                            id=row_id, state='RUNNING', project_id='p',
+                            accepted=value))
+                except (TypeError, ValueError, sa.exc.StatementError) as e:
+                    # (the unit of work's wrapped in a StatementError)
+                    e = getattr(e, 'orig', e)
+                    seen.append((type(e).__name__, str(e)))
+                    continue
+                with self.engine.connect() as c:
+                    seen.append(c.execute(sa.text(
+                        'SELECT accepted FROM workflow_executions '
+                        'WHERE id = :i'), {'i': row_id}).scalar())
+            outcomes.append(seen)
+        self.assertEqual(outcomes[0], outcomes[1])
+        self.assertEqual([True, False, True, 'TypeError', 'ValueError'],
+                         [o[0] if isinstance(o, tuple) else bool(o)
+                          for o in outcomes[1]])
+
     def test_one_statement_per_table_and_columns(self):
         tag = uuid.uuid4().hex[:8]
         with self.writer_sessions() as s, s.begin():

@@ -39,6 +39,7 @@ false`` (:func:`enable`) turns them off.
 
 import datetime
 import itertools
+import operator
 
 _enabled = [True]
 
@@ -171,11 +172,8 @@ def statement(connection, jobs, commit, stale_mark):
     else:
         sql = shape.execute(name)
         done = None
-    encoders = iter(shape.encoders)
-    args = []
-    for _, params, _ in jobs:
-        args.extend(next(encoders)(column) for column in zip(*params))
-    return sql, tuple(args), done
+    columns = [column for _, params, _ in jobs for column in zip(*params)]
+    return sql, tuple(map(operator.call, shape.encoders, columns)), done
 
 
 # Arrays are sent as the text of an array (``{"a","b",NULL}``, one string
@@ -194,6 +192,8 @@ def _text_array(values):
     try:
         joined = '\x00'.join(values)
     except TypeError:  # a None, or not a string
+        if values.count(None) == len(values):
+            return '{%s}' % ','.join(['NULL'] * len(values))
         if not all(v is None or type(v) is str and '\x00' not in v
                    for v in values):
             return list(values)
@@ -201,7 +201,9 @@ def _text_array(values):
             'NULL' if v is None else '"%s"' % _escaped(v) for v in values])
     if joined.count('\x00') != len(values) - 1:
         return list(values)  # a NUL in a value
-    return '{"%s"}' % _escaped(joined).replace('\x00', '","')
+    if '"' in joined or '\\' in joined:
+        joined = _escaped(joined)
+    return '{"%s"}' % joined.replace('\x00', '","')
 
 
 def _escaped(text):

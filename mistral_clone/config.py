@@ -91,6 +91,15 @@ database_opts = [
     cfg.IntOpt('max_retries', default=10,
                help='Retries of a transaction that hit a deadlock or a '
                     'serialization failure.'),
+    cfg.BoolOpt('postgresql_prepared_writes', default=True,
+                help='PostgreSQL (psycopg2): send the engine\'s writes of '
+                     'execution rows as server-side prepared statements '
+                     '(PREPARE once per connection, then EXECUTE), which '
+                     'PostgreSQL does not parse and plan again at each '
+                     'transaction. Turn it off when the connections go '
+                     'through a pooler sharing server sessions between '
+                     'transactions (pgbouncer in transaction or statement '
+                     'mode), where a prepared statement is not found.'),
     cfg.BoolOpt('sqlite_synchronous', default=True,
                 help='fsync SQLite commits (synchronous=NORMAL in WAL mode '
                      'when true, OFF when false).'),

@@ -12,6 +12,7 @@ import socket
 
 from mistral_clone import config
 from mistral_clone.db import api as db_api
+from mistral_clone.db import pg_prepared
 from mistral_clone.rpc import clients
 
 LOG = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ def setup_database(conf=config.CONF, upgrade=None):
     url = conf.database.connection
     if upgrade is None:
         upgrade = url.startswith('sqlite')
+    pg_prepared.enable(conf.database.postgresql_prepared_writes)
     db_api.setup(url, create_tables=upgrade,
                  pool_size=conf.database.max_pool_size,
                  max_overflow=conf.database.max_overflow,

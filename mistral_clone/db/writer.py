@@ -48,6 +48,7 @@ from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy import util
 
 from mistral_clone.db import models
+from mistral_clone.db import pg_prepared
 
 # In foreign key order: tasks refer to workflows, actions to tasks.
 MODELS = (models.WorkflowExecution, models.TaskExecution,
@@ -152,24 +153,25 @@ class _Statement:
         type than text), strings to ``text``: an explicit cast to
         ``varchar(n)`` cuts a longer value where the assignment refuses it
         as before."""
+        quote = dialect.identifier_preparer.quote
+        columns = stmt.table.c
+        names = [n for n, _ in self.plan]
+        # for db/pg_prepared.py too
+        self.quoted = [quote(n) for n in names]
+        self.quoted_table = quote(stmt.table.name)
+        self.types = [_cast_type(columns[n if n != '_id' else 'id'], dialect)
+                      for n in names]
         if self.is_insert:
             head, _, row = self.sql.partition(' VALUES ')
             self._head = head + ' VALUES '
             self._row = row
             return
-        quote = dialect.identifier_preparer.quote
-        table = quote(stmt.table.name)
-        columns = stmt.table.c
-        names = [n for n, _ in self.plan]
-        casts = []
-        for name in names:
-            column = columns[name if name != '_id' else 'id']
-            casts.append('%s::' + _cast_type(column, dialect))
-        self._row = '(' + ', '.join(casts) + ')'
+        table = self.quoted_table
+        self._row = '(' + ', '.join('%s::' + t for t in self.types) + ')'
         self._head = 'UPDATE %s SET %s FROM (VALUES ' % (table, ', '.join(
-            '%s = v.%s' % (quote(n), quote(n)) for n in names[:-1]))
+            '%s = v.%s' % (n, n) for n in self.quoted[:-1]))
         self._tail = ') AS v(%s) WHERE %s.id = v._id RETURNING 1' % (
-            ', '.join(quote(n) for n in names), table)
+            ', '.join(self.quoted), table)
 
     def insert_sql(self, rows):
         """The INSERT of ``rows`` rows, in one statement (psycopg2)."""
@@ -423,6 +425,39 @@ def _together(connection, jobs, commit=False):
     ``COMMIT`` and the transaction fails; the error becomes the same
     ``StaleDataError``. SQLAlchemy's commit then finds no transaction
     open on the server and sends nothing."""
+    counted = [(stmt.table_name, len(params)) for stmt, params, _ in jobs
+               if not stmt.is_insert]
+    found = pg_prepared.enabled() and pg_prepared.statement(
+        connection, jobs, commit, _STALE_MARK)
+    if found:
+        sql, args, prepared = found
+    else:
+        sql, args = _literal_statement(jobs, commit)
+        prepared = None
+    if commit:
+        try:
+            connection.exec_driver_sql(sql + ';COMMIT', args)
+        except sa.exc.DBAPIError as e:
+            found = _stale_counts(e)
+            if found is None:
+                raise
+            if prepared is not None:
+                prepared()  # the error came from its EXECUTE
+            _check_counts(counted, found)
+            raise
+        if prepared is not None:
+            prepared()
+        return
+    result = connection.exec_driver_sql(sql, args)
+    if prepared is not None:
+        prepared()
+    if counted:
+        _check_counts(counted, result.one())
+
+
+def _literal_statement(jobs, commit):
+    """The statement of :func:`_together` with every value a literal
+    (``VALUES`` lists); its text and arguments."""
     parts = []
     args = []
     counted = []
@@ -447,20 +482,7 @@ def _together(connection, jobs, commit=False):
             ' AND '.join('%s = %d' % (c, expected) for c, (_, _, expected)
                          in zip(counts, counted)),
             _STALE_MARK, " || ' ' || ".join(counts))
-    sql = 'WITH %s SELECT %s' % (', '.join(parts), tail)
-    if commit:
-        try:
-            connection.exec_driver_sql(sql + ';COMMIT', tuple(args))
-        except sa.exc.DBAPIError as e:
-            found = _stale_counts(e)
-            if found is None:
-                raise
-            _check_counts(counted, found)
-            raise
-        return
-    result = connection.exec_driver_sql(sql, tuple(args))
-    if counted:
-        _check_counts(counted, result.one())
+    return 'WITH %s SELECT %s' % (', '.join(parts), tail), tuple(args)
 
 
 # The text of the error of a write that found rows gone (_together).
@@ -479,7 +501,7 @@ def _stale_counts(error):
 
 
 def _check_counts(counted, found):
-    for (_, table_name, expected), n in zip(counted, found):
+    for (table_name, expected), n in zip(counted, found):
         if n != expected:
             _stale(table_name, expected, n)
 

@@ -93,12 +93,13 @@ class _WriterCases:
             before = len(self.statements)
             s.flush()
             # table and columns (the placeholders' style may differ; with
-            # psycopg2 the writer sends them in one statement)
+            # psycopg2 the writer sends them in one statement, prepared)
             seen['updates'] = sorted(
                 'UPDATE %s SET %s' % (table, re.sub(r' ?= ?[^,]+', '', cols))
                 for st in self.statements[before:]
                 for table, cols in re.findall(
-                    r'UPDATE (\w+) SET (.*?) (?:FROM \(VALUES|WHERE)', st))
+                    r'UPDATE (\w+) SET (.*?) '
+                    r'(?:FROM \(VALUES|FROM unnest|WHERE)', st))
             seen['updated_at'] = [o.updated_at is not None
                                   for o in (wf, task, action)]
             seen['clean'] = not s.dirty and not s.new

@@ -99,7 +99,10 @@ database_opts = [
                      'transaction. Turn it off when the connections go '
                      'through a pooler sharing server sessions between '
                      'transactions (pgbouncer in transaction or statement '
-                     'mode), where a prepared statement is not found.'),
+                     'mode), where a prepared statement is not found: a '
+                     'process that meets one logs a warning, runs the '
+                     'transaction again and writes plain statements from '
+                     'then on.'),
     cfg.BoolOpt('sqlite_synchronous', default=True,
                 help='fsync SQLite commits (synchronous=NORMAL in WAL mode '
                      'when true, OFF when false).'),

@@ -27,6 +27,7 @@ from mistral_clone import glibc
 from mistral_clone.db import limits
 from mistral_clone.db import models
 from mistral_clone.db import packing
+from mistral_clone.db import pg_prepared
 from mistral_clone.db import pg_transactions
 from mistral_clone.db import writer
 
@@ -344,7 +345,10 @@ def _is_retryable(error):
     orig = getattr(error, 'orig', None)
     text = str(orig or error).lower()
     code = getattr(orig, 'pgcode', None)
-    if code in ('40001', '40P01'):
+    if code in ('40001', '40P01') or code in pg_prepared.SESSION_SHARED:
+        # (the latter: a prepared write the server session did not hold,
+        # after which this process writes plain statements: see
+        # db/pg_prepared.py)
         return True
     args = getattr(orig, 'args', ())
     if args and args[0] in (1213, 1205):  # MySQL deadlock / lock wait

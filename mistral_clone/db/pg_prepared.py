@@ -34,12 +34,26 @@ names (then its flushes go as literal statements again).
 Prepared statements live in a server session: behind a pooler sharing
 server sessions between clients' transactions (pgbouncer in transaction
 mode) they are not found; ``[database] postgresql_prepared_writes =
-false`` (:func:`enable`) turns them off.
+false`` (:func:`enable`) turns them off. Should a write find the server
+session without its statement, or with another of its name (another
+process's), this process stops preparing at once and says so
+(:func:`after_error`), and the transaction, failed, is run again by the
+engine's retries (``db.api``: :data:`SESSION_SHARED` errors are
+retryable) with literal statements.
 """
 
 import datetime
 import itertools
+import logging
 import operator
+
+LOG = logging.getLogger(__name__)
+
+# SQLSTATEs of an EXECUTE of a statement the server session does not
+# hold (invalid_sql_statement_name) and of a PREPARE of a name it holds
+# already (duplicate_prepared_statement): only a server session shared
+# with other clients (a pooler) gives them to our writes.
+SESSION_SHARED = ('26000', '42P05')
 
 _enabled = [True]
 
@@ -62,6 +76,23 @@ def enable(on):
 
 def enabled():
     return _enabled[0]
+
+
+def after_error(error):
+    """A write failed with ``error`` (SQLAlchemy's ``DBAPIError``): when
+    the server session did not hold what this process prepared on it (see
+    :data:`SESSION_SHARED`), prepare nothing more in this process."""
+    code = getattr(getattr(error, 'orig', None), 'pgcode', None)
+    if code not in SESSION_SHARED or not _enabled[0]:
+        return
+    _enabled[0] = False
+    LOG.warning('PostgreSQL answered a prepared write with "%s" (SQLSTATE '
+                '%s): the database connections seem to share server '
+                'sessions (a pooler such as pgbouncer in transaction mode). '
+                'This process writes with plain statements from now on '
+                '(the transaction is run again); set [database] '
+                'postgresql_prepared_writes = false to start that way.',
+                str(error.orig).strip().split('\n')[0], code)
 
 
 class _Shape:

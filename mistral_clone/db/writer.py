@@ -440,6 +440,7 @@ def _together(connection, jobs, commit=False):
         except sa.exc.DBAPIError as e:
             found = _stale_counts(e)
             if found is None:
+                pg_prepared.after_error(e)
                 raise
             if prepared is not None:
                 prepared()  # the error came from its EXECUTE
@@ -448,7 +449,11 @@ def _together(connection, jobs, commit=False):
         if prepared is not None:
             prepared()
         return
-    result = connection.exec_driver_sql(sql, args)
+    try:
+        result = connection.exec_driver_sql(sql, args)
+    except sa.exc.DBAPIError as e:
+        pg_prepared.after_error(e)
+        raise
     if prepared is not None:
         prepared()
     if counted:

@@ -8,6 +8,7 @@ database dropped afterwards; the array encoders also without it.
 """
 
 import datetime
+import itertools
 import unittest
 import uuid
 
@@ -64,8 +65,8 @@ class EncodersTest(unittest.TestCase):
                                   if t not in pg_prepared._ENCODERS])
 
 
-@unittest.skipIf(_REASON, _REASON)
-class PreparedWritesTest(unittest.TestCase):
+class _OnPostgreSQL(unittest.TestCase):
+    """A database of its own, the writer installed as in db.api."""
 
     def setUp(self):
         from tests.integration import production_env
@@ -133,6 +134,10 @@ class PreparedWritesTest(unittest.TestCase):
 
     # the rows of a tag's executions, as tests/db/test_writer.py compares
     _rows = test_writer._WriterCases._rows
+
+
+@unittest.skipIf(_REASON, _REASON)
+class PreparedWritesTest(_OnPostgreSQL):
 
     def test_same_rows_as_literal_statements(self):
         pg_prepared.enable(False)
@@ -236,3 +241,56 @@ class PreparedWritesTest(unittest.TestCase):
         pg_prepared.enable(False)
         self._chain('zb', steps=3)
         self.assertEqual(self._rows('za'), self._rows('zb'))
+
+
+@unittest.skipIf(_REASON, _REASON)
+class SharedServerSessionTest(_OnPostgreSQL):
+    """Behind a pooler sharing server sessions (pgbouncer in transaction
+    mode) a write finds its statement missing, or its name taken by
+    another process: this process then writes plain statements, and the
+    transaction that failed is retryable (db.api runs it again)."""
+
+    def _update(self, tag, state):
+        with self.sessions() as s:
+            with s.begin():
+                wf = s.get(M.WorkflowExecution, tag + '-wf')
+                wf.state = state
+                wf.task_count += 1
+
+    def _fails_then_plain(self, tag, code, task_count):
+        from mistral_clone.db import api as db_api
+        with self.assertLogs('mistral_clone.db.pg_prepared',
+                             'WARNING') as logs:
+            with self.assertRaises(sa.exc.DBAPIError) as ctx:
+                self._update(tag, 'RUNNING')
+        self.assertEqual(code, ctx.exception.orig.pgcode)
+        self.assertTrue(db_api._is_retryable(ctx.exception))
+        self.assertFalse(pg_prepared.enabled())
+        self.assertIn('postgresql_prepared_writes = false',
+                      logs.output[0])
+        before = len(self.sent)
+        self._update(tag, 'RUNNING')   # run again: a plain statement
+        self.assertTrue(all('EXECUTE' not in w and 'PREPARE' not in w
+                            for w in self.sent[before:]))
+        t = M.WorkflowExecution.__table__
+        with self.engine.connect() as c:
+            self.assertEqual(('RUNNING', task_count), tuple(c.execute(sa.select(
+                t.c.state, t.c.task_count).where(
+                    t.c.id == tag + '-wf')).one()))
+
+    def test_a_statement_the_session_does_not_hold(self):
+        self._chain('za', steps=3)
+        self._update('za', 'PAUSED')     # prepared and run
+        self._update('za', 'RUNNING')    # run
+        self._update('za', 'PAUSED')
+        with self.engine.connect() as c:  # the one pooled connection
+            c.exec_driver_sql('DEALLOCATE ALL')
+        self._fails_then_plain('za', '26000', 7)
+
+    def test_a_name_held_by_another_client(self):
+        self._chain('za', steps=3)
+        n = next(pg_prepared._names)
+        pg_prepared._names = itertools.count(n)
+        with self.engine.connect() as c:
+            c.exec_driver_sql('PREPARE mistral_w%d AS SELECT 1' % n)
+        self._fails_then_plain('za', '42P05', 4)

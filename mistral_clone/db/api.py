@@ -85,8 +85,15 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
         if url in ('sqlite://', 'sqlite:///:memory:'):
             kwargs['poolclass'] = sa.pool.StaticPool
     else:
+        # LIFO: a transaction takes the connection returned last, so the
+        # few connections a process keeps busy stay warm (their server
+        # backend's caches, the statements prepared on them: see
+        # db/pg_prepared.py) and the others idle, instead of every
+        # transaction taking the one idle longest, each of the pool's
+        # connections in turn.
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow,
-                      pool_timeout=pool_timeout, pool_recycle=pool_recycle)
+                      pool_timeout=pool_timeout, pool_recycle=pool_recycle,
+                      pool_use_lifo=True)
         if url.startswith('mysql'):
             kwargs['isolation_level'] = 'READ COMMITTED'
         elif url.startswith('postgresql'):

@@ -120,9 +120,11 @@ class Api(object):
 
     def request(self, method, path, expect=(200,), params=None, json_body=None,
                 data=None, headers=None):
-        """One request over this thread's keep-alive connection; a
-        connection the server closed is opened again once (only before
-        anything was sent on it, so nothing is sent twice)."""
+        """One request over this thread's keep-alive connection. When a
+        connection kept from an earlier request fails (the server closed
+        it while idle, as servers do before reading a request, not after
+        answering one), the request is sent once more on a new one; a new
+        connection's failure is final."""
         full = urllib.parse.urlsplit(self.base).path + path
         if params:
             full += '?' + urllib.parse.urlencode(params)

@@ -95,6 +95,24 @@ def after_error(error):
                 str(error.orig).strip().split('\n')[0], code)
 
 
+def counts_tail(checks, commit, stale_mark):
+    """What the ``SELECT`` ending a flush's ``WITH`` statement selects,
+    ``checks`` being ``(rows matched, rows expected)`` SQL pairs, one per
+    ``UPDATE``: the counts, or, when ``COMMIT`` follows in the same string
+    (``commit``), 1 if every count matches, else an error whose text is
+    ``stale_mark`` and the counts (a failing cast: the server then skips
+    the ``COMMIT``). Not a constant: the planner must not fold the failing
+    branch."""
+    if not checks:
+        return '1'
+    counts = [c for c, _ in checks]
+    if not commit:
+        return ', '.join(counts)
+    return "CASE WHEN %s THEN 1 ELSE ('%s' || %s)::integer END" % (
+        ' AND '.join('%s = %s' % c for c in checks), stale_mark,
+        " || ' ' || ".join(counts))
+
+
 class _Shape:
     """The statement prepared for one list of jobs' statements."""
 
@@ -116,16 +134,8 @@ class _Shape:
                 # its last array: the ids of the rows to update
                 checks.append(('(SELECT count(*) FROM %s)' % name,
                                'cardinality($%d)' % len(types)))
-        if not checks:
-            tail = '1'
-        elif not commit:
-            tail = ', '.join(c for c, _ in checks)
-        else:
-            tail = "CASE WHEN %s THEN 1 ELSE ('%s' || %s)::integer END" % (
-                ' AND '.join('%s = %s' % c for c in checks),
-                stale_mark,
-                " || ' ' || ".join(c for c, _ in checks))
-        self.body = 'WITH %s SELECT %s' % (', '.join(parts), tail)
+        self.body = 'WITH %s SELECT %s' % (
+            ', '.join(parts), counts_tail(checks, commit, stale_mark))
         self.types = types
         self.args = ', '.join('%s::' + t for t in types)
         self.encoders = [_ENCODERS.get(t[:-2], _as_list) for t in types]

@@ -465,28 +465,19 @@ def _literal_statement(jobs, commit):
     (``VALUES`` lists); its text and arguments."""
     parts = []
     args = []
-    counted = []
+    checks = []
     for n, (stmt, params, _) in enumerate(jobs):
         name = 'w%d' % n
         if stmt.is_insert:
             sql = stmt.insert_sql(len(params))
         else:
             sql = stmt.update_sql(len(params))
-            counted.append((name, stmt.table_name, len(params)))
+            checks.append(('(SELECT count(*) FROM %s)' % name,
+                           '%d' % len(params)))
         parts.append('%s AS (%s)' % (name, sql))
         for row in params:
             args.extend(row)
-    counts = ['(SELECT count(*) FROM %s)' % name for name, _, _ in counted]
-    if not counts:
-        tail = '1'
-    elif not commit:
-        tail = ', '.join(counts)
-    else:
-        # Not a constant: the planner must not fold the failing branch.
-        tail = "CASE WHEN %s THEN 1 ELSE ('%s' || %s)::integer END" % (
-            ' AND '.join('%s = %d' % (c, expected) for c, (_, _, expected)
-                         in zip(counts, counted)),
-            _STALE_MARK, " || ' ' || ".join(counts))
+    tail = pg_prepared.counts_tail(checks, commit, _STALE_MARK)
     return 'WITH %s SELECT %s' % (', '.join(parts), tail), tuple(args)
 
 

@@ -425,16 +425,21 @@ def snapshot(row):
     the state they committed even if follow-up work has changed it since.
     """
     values = {}
-    # A loaded attribute's value is its entry in the instance's dict (what
-    # the attribute would return, without its instrumentation); the others
-    # (expired, deferred) through the attribute, which loads them.
-    loaded = row.__dict__
-    for key in _column_keys(type(row)):
-        value = loaded[key] if key in loaded else getattr(row, key)
+    keys = _column_keys(type(row))
+    for key, value in zip(keys, loaded_values(row, keys)):
         if isinstance(value, datetime.datetime):
             value = value.isoformat()
         values[key] = value
     return values
+
+
+def loaded_values(row, names):
+    """The attributes ``names`` of ``row``: a loaded attribute's value is
+    its entry in the instance's dict (what the attribute would return,
+    without a Python call of its instrumentation per read); the others
+    (expired, deferred) through the attribute, which loads them."""
+    loaded = row.__dict__
+    return [loaded[n] if n in loaded else getattr(row, n) for n in names]
 
 
 def _column_keys(model):

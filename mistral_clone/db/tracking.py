@@ -65,25 +65,20 @@ def _noter(kind):
     return on_set
 
 
-def _loaded(obj, names):
-    """The attributes ``names`` of ``obj``, each read from its
-    ``__dict__`` where loaded (not through SQLAlchemy's instrumentation,
-    a Python call per read), else as an attribute (which loads it)."""
-    values = obj.__dict__
-    return [values[n] if n in values else getattr(obj, n) for n in names]
-
-
 def _emit(kind, obj, old, new):
     if kind == 'workflow':
-        id_, name, info, parent_task_id = _loaded(obj, _WORKFLOW_READ)
+        id_, name, info, parent_task_id = models.loaded_values(
+            obj, _WORKFLOW_READ)
         observe.workflow_state_changed(id_, name, old, new, info,
                                        parent_task_id)
     elif kind == 'task':
-        id_, name, wf_ex_id, wf_name, info = _loaded(obj, _TASK_READ)
+        id_, name, wf_ex_id, wf_name, info = models.loaded_values(
+            obj, _TASK_READ)
         observe.task_state_changed(id_, name, wf_ex_id, wf_name, old, new,
                                    info)
     else:
-        id_, name, task_ex_id, created_at = _loaded(obj, _ACTION_READ)
+        id_, name, task_ex_id, created_at = models.loaded_values(
+            obj, _ACTION_READ)
         duration = None
         # (a duration is reported for a final state only)
         if created_at is not None and new in observe.FINAL_STATES:

@@ -85,12 +85,8 @@ def setup(url, create_tables=False, pool_size=10, max_overflow=20,
         if url in ('sqlite://', 'sqlite:///:memory:'):
             kwargs['poolclass'] = sa.pool.StaticPool
     else:
-        # LIFO: a transaction takes the connection returned last, so the
-        # few connections a process keeps busy stay warm (their server
-        # backend's caches, the statements prepared on them: see
-        # db/pg_prepared.py) and the others idle, instead of every
-        # transaction taking the one idle longest, each of the pool's
-        # connections in turn.
+        # LIFO: the connections a process keeps busy stay warm (backend
+        # caches, statements prepared: db/pg_prepared.py), the rest idle.
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow,
                       pool_timeout=pool_timeout, pool_recycle=pool_recycle,
                       pool_use_lifo=True)
@@ -352,10 +348,8 @@ def _is_retryable(error):
     orig = getattr(error, 'orig', None)
     text = str(orig or error).lower()
     code = getattr(orig, 'pgcode', None)
+    # SESSION_SHARED: retried with plain statements (db/pg_prepared.py)
     if code in ('40001', '40P01') or code in pg_prepared.SESSION_SHARED:
-        # (the latter: a prepared write the server session did not hold,
-        # after which this process writes plain statements: see
-        # db/pg_prepared.py)
         return True
     args = getattr(orig, 'args', ())
     if args and args[0] in (1213, 1205):  # MySQL deadlock / lock wait

@@ -10,7 +10,6 @@ database dropped afterwards; the array encoders also without it.
 import datetime
 import itertools
 import unittest
-import uuid
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -18,9 +17,9 @@ from sqlalchemy.orm import exc as orm_exc
 
 from mistral_clone.db import models as M
 from mistral_clone.db import pg_prepared
-from mistral_clone.db import pg_transactions
 from mistral_clone.db import writer
 from tests.db import test_writer
+from tests.db import test_pg_transactions
 from tests.db.test_pg_transactions import _REASON
 
 T0 = datetime.datetime(2026, 1, 2, 3, 4, 5, 678000)
@@ -69,16 +68,9 @@ class _OnPostgreSQL(unittest.TestCase):
     """A database of its own, the writer installed as in db.api."""
 
     def setUp(self):
-        from tests.integration import production_env
-        self.db = 'mc_prepared_%s' % uuid.uuid4().hex[:10]
-        url = production_env.create_database('postgresql', self.db)
-        self.addCleanup(production_env.drop_database, 'postgresql', self.db)
         # As db.api sets it up.
-        self.engine = sa.create_engine(url, isolation_level='READ COMMITTED',
-                                       executemany_mode='values_plus_batch',
-                                       pool_size=1, max_overflow=0)
-        self.addCleanup(self.engine.dispose)
-        pg_transactions.install(self.engine, 'READ COMMITTED')
+        self.engine = test_pg_transactions.throwaway_engine(
+            self, 'mc_prepared', executemany_mode='values_plus_batch')
         M.Base.metadata.create_all(self.engine)
         self.sessions = orm.sessionmaker(bind=self.engine,
                                          expire_on_commit=False)

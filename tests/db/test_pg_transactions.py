@@ -26,18 +26,27 @@ def _reason():
 _REASON = _reason()
 
 
+def throwaway_engine(test, prefix, **kwargs):
+    """An engine of one connection (and ``kwargs``) on a PostgreSQL
+    database of its own named ``prefix`` and a random suffix, with
+    pg_transactions installed as db.api installs it; the database is
+    dropped and the engine disposed of at the test's end."""
+    from tests.integration import production_env
+    db = '%s_%s' % (prefix, uuid.uuid4().hex[:10])
+    url = production_env.create_database('postgresql', db)
+    test.addCleanup(production_env.drop_database, 'postgresql', db)
+    engine = sa.create_engine(url, isolation_level='READ COMMITTED',
+                              pool_size=1, max_overflow=0, **kwargs)
+    test.addCleanup(engine.dispose)
+    pg_transactions.install(engine, 'READ COMMITTED')
+    return engine
+
+
 @unittest.skipIf(_REASON, _REASON)
 class PgTransactionsTest(unittest.TestCase):
 
     def setUp(self):
-        from tests.integration import production_env
-        self.db = 'mc_pgtx_%s' % uuid.uuid4().hex[:10]
-        url = production_env.create_database('postgresql', self.db)
-        self.addCleanup(production_env.drop_database, 'postgresql', self.db)
-        self.engine = sa.create_engine(url, isolation_level='READ COMMITTED',
-                                       pool_size=1, max_overflow=0)
-        self.addCleanup(self.engine.dispose)
-        pg_transactions.install(self.engine, 'READ COMMITTED')
+        self.engine = throwaway_engine(self, 'mc_pgtx')
         with self.engine.begin() as c:
             c.exec_driver_sql('CREATE TABLE t (id integer PRIMARY KEY)')
         self.sent = []
